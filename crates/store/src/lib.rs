@@ -1,1 +1,140 @@
+//! # ingang-store
+//!
+//! Everything that touches the database: the diesel schema and queries,
+//! envelope encryption of personal fields, keys, and the audit log with
+//! group commit. Returns plain values; knows nothing about HTTP.
 
+pub mod audit;
+pub mod crypto;
+pub mod db;
+pub mod schema;
+
+mod accounts;
+mod cases;
+mod clients;
+mod time;
+
+pub use accounts::{Account, Agency, NewOfficer, Officer};
+pub use audit::{AuditEvent, AuditFilter, AuditLog, NewAuditEvent};
+pub use cases::{Assignment, Consent, ConsentEvidence, NewConsent, RecordMeta, RecordPage};
+pub use clients::{ClientIdentity, LoadedFacts};
+pub use crypto::{CryptoError, KeySource, Keyring, SecretKey};
+pub use db::{DatabaseUrl, DbConnection, DbPool};
+pub use time::{from_micros, to_micros};
+
+use std::sync::Arc;
+
+/// The one error type of the store layer. The API maps it once.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the text is safe to show.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A referenced row does not exist; names the request field.
+    #[error("unknown {0}")]
+    UnknownReference(&'static str),
+    /// Optimistic concurrency: the stored version is not the expected one.
+    #[error("version mismatch: stored version is {current}")]
+    VersionMismatch { current: i32 },
+    /// The database could not be reached (pool exhausted, file gone, busy).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The audit log could not store an entry: the request must fail closed.
+    #[error("audit log unavailable: {0}")]
+    AuditUnavailable(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("database error: {0}")]
+    Database(diesel::result::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => StoreError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            Error::DatabaseError(_, ref info)
+                if info.message().contains("database is locked") || info.message().contains("unable to open") =>
+            {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+impl From<diesel::ConnectionError> for StoreError {
+    fn from(error: diesel::ConnectionError) -> Self {
+        StoreError::Unavailable(error.to_string())
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for StoreError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        StoreError::Unavailable(error.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The store: a connection pool, the keys and the audit log. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: DbPool,
+    keys: Arc<Keyring>,
+    audit: AuditLog,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("keys", &self.keys).finish_non_exhaustive()
+    }
+}
+
+/// Settings for opening a store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    /// Most audit entries written in one transaction (group commit).
+    pub audit_batch_max: usize,
+}
+
+impl Store {
+    /// Runs migrations, opens the pool and starts the audit writer.
+    pub fn open(config: &StoreConfig, keys: Keyring) -> StoreResult<Self> {
+        db::migrate(&config.url)?;
+        let pool = db::pool(&config.url, config.pool_size)?;
+        let audit = AuditLog::start(db::connect(&config.url)?, config.audit_batch_max)?;
+        Ok(Self { pool, keys: Arc::new(keys), audit })
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    fn conn(&self) -> StoreResult<db::PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Readiness: a connection answers a trivial query.
+    pub fn ping(&self) -> StoreResult<()> {
+        use diesel::RunQueryDsl;
+        let mut conn = self.conn()?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
+        Ok(())
+    }
+}

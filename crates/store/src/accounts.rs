@@ -1,0 +1,240 @@
+//! Agencies, named officers and system accounts.
+
+use crate::crypto::Place;
+use crate::schema::{agencies, data_keys, officers};
+use crate::time::{from_micros, to_micros};
+use crate::{Store, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use ingang_policy::{AgencyCode, OfficerId, Role};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agency {
+    pub code: AgencyCode,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What authentication needs of an account: no personal data, no decryption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: OfficerId,
+    pub agency: AgencyCode,
+    pub roles: Vec<Role>,
+    pub active: bool,
+}
+
+/// An officer with the name decrypted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Officer {
+    pub account: Account,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Officer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Officer").field("account", &self.account).field("name", &"<redacted>").finish_non_exhaustive()
+    }
+}
+
+pub struct NewOfficer {
+    pub name: String,
+    pub agency: AgencyCode,
+    pub roles: Vec<Role>,
+}
+
+pub(crate) fn roles_to_text(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn roles_from_text(text: &str) -> StoreResult<Vec<Role>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(StoreError::Corrupt))
+        .collect()
+}
+
+pub(crate) fn parse_agency(text: &str) -> StoreResult<AgencyCode> {
+    AgencyCode::parse(text).map_err(|_| StoreError::Corrupt("agency code".into()))
+}
+
+pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> StoreResult<T> {
+    text.parse().map_err(|_| StoreError::Corrupt("id".into()))
+}
+
+const OFFICER_NAME: fn(&str) -> Place<'_> = |row| Place { table: "officers", field: "name", row };
+
+type OfficerRow = (String, String, Vec<u8>, String, bool, i64, Option<i64>);
+
+impl Store {
+    pub fn create_agency(&self, code: &AgencyCode, name: &str) -> StoreResult<Agency> {
+        let now = Utc::now();
+        let mut conn = self.conn()?;
+        let inserted = diesel::insert_into(agencies::table)
+            .values((
+                agencies::code.eq(code.as_str()),
+                agencies::name.eq(name),
+                agencies::created_at.eq(to_micros(now)),
+            ))
+            .execute(&mut *conn);
+        match inserted {
+            Ok(_) => Ok(Agency { code: code.clone(), name: name.to_owned(), created_at: now }),
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                Err(StoreError::Conflict("an agency with this code already exists"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn list_agencies(&self) -> StoreResult<Vec<Agency>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<(String, String, i64)> = agencies::table
+            .select((agencies::code, agencies::name, agencies::created_at))
+            .order(agencies::code.asc())
+            .load(&mut *conn)?;
+        rows.into_iter()
+            .map(|(code, name, at)| Ok(Agency { code: parse_agency(&code)?, name, created_at: from_micros(at) }))
+            .collect()
+    }
+
+    pub fn agency_exists(&self, code: &AgencyCode) -> StoreResult<bool> {
+        let mut conn = self.conn()?;
+        let count: i64 = agencies::table.filter(agencies::code.eq(code.as_str())).count().get_result(&mut *conn)?;
+        Ok(count > 0)
+    }
+
+    /// Creates an officer or system account, with its own data key for the name.
+    pub fn create_officer(&self, new: &NewOfficer) -> StoreResult<Officer> {
+        if !self.agency_exists(&new.agency)? {
+            return Err(StoreError::UnknownReference("agency"));
+        }
+        let id = OfficerId::new_random();
+        let id_text = id.to_string();
+        let (key, wrapped) = self.keys().new_data_key(&id_text)?;
+        let name_ct = key.seal_str(OFFICER_NAME(&id_text), &new.name)?;
+        let now = Utc::now();
+        let mut conn = self.conn()?;
+        conn.transaction(|c| {
+            diesel::insert_into(data_keys::table)
+                .values((
+                    data_keys::subject_id.eq(&id_text),
+                    data_keys::kek_id.eq(&wrapped.kek_id),
+                    data_keys::wrapped.eq(&wrapped.wrapped),
+                    data_keys::created_at.eq(to_micros(now)),
+                ))
+                .execute(c)?;
+            diesel::insert_into(officers::table)
+                .values((
+                    officers::id.eq(&id_text),
+                    officers::agency.eq(new.agency.as_str()),
+                    officers::name_ct.eq(&name_ct),
+                    officers::roles.eq(roles_to_text(&new.roles)),
+                    officers::active.eq(true),
+                    officers::created_at.eq(to_micros(now)),
+                ))
+                .execute(c)?;
+            diesel::QueryResult::Ok(())
+        })?;
+        Ok(Officer {
+            account: Account { id, agency: new.agency.clone(), roles: new.roles.clone(), active: true },
+            name: new.name.clone(),
+            created_at: now,
+            deactivated_at: None,
+        })
+    }
+
+    /// The account behind a token's `sub`, if any. The authentication hot path.
+    pub fn account(&self, id: OfficerId) -> StoreResult<Option<Account>> {
+        let mut conn = self.conn()?;
+        let row: Option<(String, String, bool)> = officers::table
+            .find(id.to_string())
+            .select((officers::agency, officers::roles, officers::active))
+            .first(&mut *conn)
+            .optional()?;
+        row.map(|(agency, roles, active)| {
+            Ok(Account { id, agency: parse_agency(&agency)?, roles: roles_from_text(&roles)?, active })
+        })
+        .transpose()
+    }
+
+    pub fn officer(&self, id: OfficerId) -> StoreResult<Officer> {
+        let mut conn = self.conn()?;
+        let row: OfficerRow = officers::table
+            .find(id.to_string())
+            .select((
+                officers::id,
+                officers::agency,
+                officers::name_ct,
+                officers::roles,
+                officers::active,
+                officers::created_at,
+                officers::deactivated_at,
+            ))
+            .first(&mut *conn)?;
+        let key = self.data_key(&mut conn, &row.0)?;
+        let name = key.open_string(OFFICER_NAME(&row.0), &row.2)?;
+        Ok(Officer {
+            account: Account {
+                id,
+                agency: parse_agency(&row.1)?,
+                roles: roles_from_text(&row.3)?,
+                active: row.4,
+            },
+            name,
+            created_at: from_micros(row.5),
+            deactivated_at: row.6.map(from_micros),
+        })
+    }
+
+    /// Deactivates an officer at once; tokens already issued stop working.
+    pub fn deactivate_officer(&self, id: OfficerId) -> StoreResult<Officer> {
+        let mut conn = self.conn()?;
+        let changed = diesel::update(officers::table.find(id.to_string()).filter(officers::active.eq(true)))
+            .set((officers::active.eq(false), officers::deactivated_at.eq(Some(to_micros(Utc::now())))))
+            .execute(&mut *conn)?;
+        drop(conn);
+        if changed == 0 {
+            // Either missing (NotFound from `officer`) or already inactive: idempotent.
+            return self.officer(id);
+        }
+        self.officer(id)
+    }
+
+    /// True once any active admin account exists (bootstrap refuses then).
+    pub fn admin_exists(&self) -> StoreResult<bool> {
+        let mut conn = self.conn()?;
+        let roles: Vec<String> = officers::table.select(officers::roles).load(&mut *conn)?;
+        Ok(roles.iter().any(|r| r.split(',').any(|role| role == Role::Admin.as_str())))
+    }
+
+    pub(crate) fn data_key(&self, conn: &mut crate::db::PooledConn, subject: &str) -> StoreResult<crate::crypto::DataKey> {
+        let (kek_id, wrapped): (String, Vec<u8>) = data_keys::table
+            .find(subject)
+            .select((data_keys::kek_id, data_keys::wrapped))
+            .first(&mut **conn)
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt("data key missing".into()))?;
+        Ok(self.keys().unwrap(subject, &crate::crypto::WrappedKey { kek_id, wrapped })?)
+    }
+
+    /// Re-wraps every data key under the keyring's current master key.
+    /// Returns how many keys were re-wrapped. No data is re-encrypted.
+    pub fn rewrap_data_keys(&self) -> StoreResult<usize> {
+        let current = self.keys().current_master_id().to_owned();
+        let mut conn = self.conn()?;
+        let stale: Vec<(String, String, Vec<u8>)> = data_keys::table
+            .filter(data_keys::kek_id.ne(&current))
+            .select((data_keys::subject_id, data_keys::kek_id, data_keys::wrapped))
+            .load(&mut *conn)?;
+        let mut count = 0;
+        for (subject, kek_id, wrapped) in stale {
+            let fresh = self.keys().rewrap(&subject, &crate::crypto::WrappedKey { kek_id: kek_id.clone(), wrapped })?;
+            count += diesel::update(data_keys::table.find(&subject).filter(data_keys::kek_id.eq(&kek_id)))
+                .set((data_keys::kek_id.eq(&fresh.kek_id), data_keys::wrapped.eq(&fresh.wrapped)))
+                .execute(&mut *conn)?;
+        }
+        Ok(count)
+    }
+}

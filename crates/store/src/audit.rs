@@ -1,0 +1,264 @@
+//! The append-only audit log (DESIGN §6) and its group commit.
+//!
+//! Every request thread that needs an entry stored hands it to one writer
+//! thread and waits. The writer takes everything queued at that moment and
+//! stores it in ONE transaction, so a burst of N concurrent reads costs one
+//! durable commit (one fsync), not N, and each reader still returns only
+//! after its own entry is durable. If the commit fails, every waiter gets
+//! the error and its request fails closed.
+
+use crate::db::DbConnection;
+use crate::schema::audit_events;
+use crate::time::{from_micros, to_micros};
+use crate::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use diesel::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// One entry to append. Ids and codes only: never personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub at: DateTime<Utc>,
+    pub actor_id: String,
+    pub actor_agency: String,
+    pub on_behalf_of: Option<String>,
+    pub roles: String,
+    pub action: String,
+    pub client_id: Option<String>,
+    pub record_id: Option<String>,
+    /// `allow` or `deny`.
+    pub decision: String,
+    pub reason: Option<String>,
+    pub consent_id: Option<String>,
+    pub request_id: String,
+    pub source_addr: Option<String>,
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub event: NewAuditEvent,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct AuditRow<'a> {
+    at: i64,
+    actor_id: &'a str,
+    actor_agency: &'a str,
+    on_behalf_of: Option<&'a str>,
+    roles: &'a str,
+    action: &'a str,
+    client_id: Option<&'a str>,
+    record_id: Option<&'a str>,
+    decision: &'a str,
+    reason: Option<&'a str>,
+    consent_id: Option<&'a str>,
+    request_id: &'a str,
+    source_addr: Option<&'a str>,
+}
+
+impl<'a> From<&'a NewAuditEvent> for AuditRow<'a> {
+    fn from(e: &'a NewAuditEvent) -> Self {
+        AuditRow {
+            at: to_micros(e.at),
+            actor_id: &e.actor_id,
+            actor_agency: &e.actor_agency,
+            on_behalf_of: e.on_behalf_of.as_deref(),
+            roles: &e.roles,
+            action: &e.action,
+            client_id: e.client_id.as_deref(),
+            record_id: e.record_id.as_deref(),
+            decision: &e.decision,
+            reason: e.reason.as_deref(),
+            consent_id: e.consent_id.as_deref(),
+            request_id: &e.request_id,
+            source_addr: e.source_addr.as_deref(),
+        }
+    }
+}
+
+type StoredRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+fn from_row(row: StoredRow) -> AuditEvent {
+    let (seq, at, actor_id, actor_agency, on_behalf_of, roles, action, client_id, record_id, decision, reason, consent_id, request_id, source_addr) = row;
+    AuditEvent {
+        seq,
+        event: NewAuditEvent {
+            at: from_micros(at),
+            actor_id,
+            actor_agency,
+            on_behalf_of,
+            roles,
+            action,
+            client_id,
+            record_id,
+            decision,
+            reason,
+            consent_id,
+            request_id,
+            source_addr,
+        },
+    }
+}
+
+struct Job {
+    events: Vec<NewAuditEvent>,
+    reply: Sender<Result<(), String>>,
+}
+
+/// Counters for operations (exported as metrics later).
+#[derive(Debug, Default)]
+pub struct AuditStats {
+    pub entries: AtomicU64,
+    pub batches: AtomicU64,
+    pub failures: AtomicU64,
+}
+
+/// Handle to the audit writer. Cheap to clone.
+#[derive(Clone)]
+pub struct AuditLog {
+    jobs: Sender<Job>,
+    stats: Arc<AuditStats>,
+}
+
+impl AuditLog {
+    /// Starts the writer thread on its own connection.
+    pub fn start(conn: DbConnection, batch_max: usize) -> StoreResult<Self> {
+        let (jobs, queue) = unbounded::<Job>();
+        let stats = Arc::new(AuditStats::default());
+        let writer_stats = Arc::clone(&stats);
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || writer_loop(conn, &queue, batch_max.max(1), &writer_stats))
+            .map_err(|e| StoreError::AuditUnavailable(e.to_string()))?;
+        Ok(Self { jobs, stats })
+    }
+
+    /// Stores `events` and returns once they are durable. Blocking: call it
+    /// from a worker thread, not an async task.
+    pub fn append(&self, events: Vec<NewAuditEvent>) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let (reply, answer) = bounded(1);
+        self.jobs
+            .send(Job { events, reply })
+            .map_err(|_| StoreError::AuditUnavailable("audit writer stopped".into()))?;
+        answer
+            .recv()
+            .map_err(|_| StoreError::AuditUnavailable("audit writer stopped".into()))?
+            .map_err(StoreError::AuditUnavailable)
+    }
+
+    pub fn stats(&self) -> &AuditStats {
+        &self.stats
+    }
+}
+
+fn writer_loop(mut conn: DbConnection, queue: &Receiver<Job>, batch_max: usize, stats: &AuditStats) {
+    while let Ok(first) = queue.recv() {
+        let mut count = first.events.len();
+        let mut jobs = vec![first];
+        while count < batch_max {
+            match queue.try_recv() {
+                Ok(job) => {
+                    count += job.events.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = conn
+            .transaction(|c| {
+                for event in jobs.iter().flat_map(|j| &j.events) {
+                    diesel::insert_into(audit_events::table)
+                        .values(AuditRow::from(event))
+                        .execute(c)?;
+                }
+                diesel::QueryResult::Ok(())
+            })
+            .map_err(|e| e.to_string());
+        match &result {
+            Ok(()) => {
+                stats.entries.fetch_add(count as u64, Ordering::Relaxed);
+                stats.batches.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                log::error!("audit append of {count} entries failed: {error}");
+            }
+        }
+        for job in jobs {
+            // A waiter that gave up is no loss: its request already failed.
+            let _ = job.reply.send(result.clone());
+        }
+    }
+}
+
+/// Filters of the audit query; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub client_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub agency: Option<String>,
+    pub action: Option<String>,
+    pub decision: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only entries with a larger sequence number (the cursor).
+    pub after_seq: Option<i64>,
+}
+
+impl crate::Store {
+    /// Entries in sequence order, at most `limit`.
+    pub fn audit_events(&self, filter: &AuditFilter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+        use audit_events::dsl as a;
+        let mut conn = self.conn()?;
+        let mut query = a::audit_events.into_boxed();
+        if let Some(v) = &filter.client_id {
+            query = query.filter(a::client_id.eq(v.clone()));
+        }
+        if let Some(v) = &filter.actor_id {
+            query = query.filter(a::actor_id.eq(v.clone()));
+        }
+        if let Some(v) = &filter.agency {
+            query = query.filter(a::actor_agency.eq(v.clone()));
+        }
+        if let Some(v) = &filter.action {
+            query = query.filter(a::action.eq(v.clone()));
+        }
+        if let Some(v) = &filter.decision {
+            query = query.filter(a::decision.eq(v.clone()));
+        }
+        if let Some(v) = filter.from {
+            query = query.filter(a::at.ge(to_micros(v)));
+        }
+        if let Some(v) = filter.to {
+            query = query.filter(a::at.lt(to_micros(v)));
+        }
+        if let Some(v) = filter.after_seq {
+            query = query.filter(a::seq.gt(v));
+        }
+        let rows: Vec<StoredRow> = query.order(a::seq.asc()).limit(limit).load(&mut *conn)?;
+        Ok(rows.into_iter().map(from_row).collect())
+    }
+}

@@ -1,0 +1,580 @@
+//! Consents, assignments and records: the case data and what governs it.
+
+use crate::accounts::{parse_agency, parse_id};
+use crate::crypto::Place;
+use crate::schema::{assignments, consent_withdrawals, consents, officers, record_versions, records};
+use crate::time::{from_micros, to_micros};
+use crate::{Store, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use ingang_policy::{AgencyCode, AssignmentId, ClientId, ConsentFact, ConsentId, OfficerId, RecordId, RecordKind, Role};
+
+// ---------- consents ----------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEvidence {
+    /// `paper` or `e-signature`.
+    pub method: String,
+    /// SHA-256 of the signed document, 64 lowercase hex digits.
+    pub document_sha256: String,
+}
+
+#[derive(Clone)]
+pub struct NewConsent {
+    pub recipient_officers: Vec<OfficerId>,
+    pub recipient_agencies: Vec<AgencyCode>,
+    pub from_agencies: Vec<AgencyCode>,
+    pub kinds: Vec<RecordKind>,
+    pub purpose: String,
+    pub signed_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub evidence: ConsentEvidence,
+}
+
+#[derive(Clone)]
+pub struct Consent {
+    pub id: ConsentId,
+    pub client_id: ClientId,
+    pub terms: NewConsent,
+    pub recorded_by: OfficerId,
+    pub created_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<OfficerId>,
+    pub withdrawal_reason: Option<String>,
+}
+
+impl std::fmt::Debug for Consent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consent").field("id", &self.id).field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+fn consent_place<'a>(field: &'a str, row: &'a str) -> Place<'a> {
+    Place { table: "consents", field, row }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The consents of one client as decision facts.
+pub(crate) fn consent_facts(conn: &mut crate::db::PooledConn, client: &str) -> StoreResult<Vec<ConsentFact>> {
+    type Row = (String, String, String, String, String, i64, i64, i64, Option<i64>);
+    let rows: Vec<Row> = consents::table
+        .left_join(consent_withdrawals::table)
+        .filter(consents::client_id.eq(client))
+        .select((
+            consents::id,
+            consents::recipient_officers,
+            consents::recipient_agencies,
+            consents::from_agencies,
+            consents::kinds,
+            consents::signed_at,
+            consents::valid_from,
+            consents::valid_until,
+            consent_withdrawals::withdrawn_at.nullable(),
+        ))
+        .load(&mut **conn)?;
+    rows.into_iter()
+        .map(|(id, officers, agencies, from_agencies, kinds, signed_at, valid_from, valid_until, withdrawn_at)| {
+            Ok(ConsentFact {
+                id: parse_id(&id)?,
+                recipient_officers: from_json(&officers)?,
+                recipient_agencies: from_json(&agencies)?,
+                from_agencies: from_json(&from_agencies)?,
+                kinds: from_json(&kinds)?,
+                signed_at: from_micros(signed_at),
+                valid_from: from_micros(valid_from),
+                valid_until: from_micros(valid_until),
+                withdrawn_at: withdrawn_at.map(from_micros),
+            })
+        })
+        .collect()
+}
+
+type ConsentRow = (
+    (String, String, String, String, String, String, Vec<u8>),
+    (i64, i64, i64, String, String, String, i64),
+    (Option<i64>, Option<String>, Option<Vec<u8>>),
+);
+
+// ---------- assignments ----------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub id: AssignmentId,
+    pub client_id: ClientId,
+    pub officer_id: OfficerId,
+    pub officer_agency: AgencyCode,
+    pub created_by: OfficerId,
+    pub starts_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+// ---------- records ----------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMeta {
+    pub id: RecordId,
+    pub client_id: ClientId,
+    pub kind: RecordKind,
+    pub source_agency: AgencyCode,
+    pub author_id: OfficerId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// A page of record metadata, newest first.
+#[derive(Debug, Clone)]
+pub struct RecordPage {
+    pub records: Vec<RecordMeta>,
+    /// Whether rows beyond the page exist.
+    pub more: bool,
+}
+
+type RecordRow = (String, String, String, String, String, i64, i64, i32);
+
+const RECORD_COLUMNS: (
+    records::id,
+    records::client_id,
+    records::kind,
+    records::source_agency,
+    records::author_id,
+    records::created_at,
+    records::updated_at,
+    records::version,
+) = (
+    records::id,
+    records::client_id,
+    records::kind,
+    records::source_agency,
+    records::author_id,
+    records::created_at,
+    records::updated_at,
+    records::version,
+);
+
+fn record_meta(row: RecordRow) -> StoreResult<RecordMeta> {
+    let (id, client_id, kind, source, author, created_at, updated_at, version) = row;
+    Ok(RecordMeta {
+        id: parse_id(&id)?,
+        client_id: parse_id(&client_id)?,
+        kind: kind.parse().map_err(StoreError::Corrupt)?,
+        source_agency: parse_agency(&source)?,
+        author_id: parse_id(&author)?,
+        created_at: from_micros(created_at),
+        updated_at: from_micros(updated_at),
+        version,
+    })
+}
+
+fn body_row_id(record: RecordId, version: i32) -> String {
+    format!("{record}/{version}")
+}
+
+impl Store {
+    // ----- consents -----
+
+    pub fn create_consent(&self, client: ClientId, terms: &NewConsent, by: OfficerId) -> StoreResult<Consent> {
+        self.check_officers_exist(&terms.recipient_officers, "recipients.officers")?;
+        let id = ConsentId::new_random();
+        let id_text = id.to_string();
+        let client_text = client.to_string();
+        let mut conn = self.conn()?;
+        let key = self.data_key(&mut conn, &client_text)?;
+        let purpose_ct = key.seal_str(consent_place("purpose", &id_text), &terms.purpose)?;
+        let now = Utc::now();
+        diesel::insert_into(consents::table)
+            .values((
+                (
+                    consents::id.eq(&id_text),
+                    consents::client_id.eq(&client_text),
+                    consents::recipient_officers.eq(to_json(&terms.recipient_officers)?),
+                    consents::recipient_agencies.eq(to_json(&terms.recipient_agencies)?),
+                    consents::from_agencies.eq(to_json(&terms.from_agencies)?),
+                    consents::kinds.eq(to_json(&terms.kinds)?),
+                    consents::purpose_ct.eq(&purpose_ct),
+                ),
+                (
+                    consents::signed_at.eq(to_micros(terms.signed_at)),
+                    consents::valid_from.eq(to_micros(terms.valid_from)),
+                    consents::valid_until.eq(to_micros(terms.valid_until)),
+                    consents::evidence_method.eq(&terms.evidence.method),
+                    consents::evidence_sha256.eq(&terms.evidence.document_sha256),
+                    consents::recorded_by.eq(by.to_string()),
+                    consents::created_at.eq(to_micros(now)),
+                ),
+            ))
+            .execute(&mut *conn)?;
+        Ok(Consent {
+            id,
+            client_id: client,
+            terms: terms.clone(),
+            recorded_by: by,
+            created_at: now,
+            withdrawn_at: None,
+            withdrawn_by: None,
+            withdrawal_reason: None,
+        })
+    }
+
+    pub fn consents(&self, client: ClientId) -> StoreResult<Vec<Consent>> {
+        self.load_consents(client, None)
+    }
+
+    pub fn consent(&self, id: ConsentId) -> StoreResult<Consent> {
+        let client: String = {
+            let mut conn = self.conn()?;
+            consents::table.find(id.to_string()).select(consents::client_id).first(&mut *conn)?
+        };
+        self.load_consents(parse_id(&client)?, Some(id))?.pop().ok_or(StoreError::NotFound)
+    }
+
+    fn load_consents(&self, client: ClientId, only: Option<ConsentId>) -> StoreResult<Vec<Consent>> {
+        let mut conn = self.conn()?;
+        let mut query = consents::table
+            .left_join(consent_withdrawals::table)
+            .filter(consents::client_id.eq(client.to_string()))
+            .select((
+                (
+                    consents::id,
+                    consents::client_id,
+                    consents::recipient_officers,
+                    consents::recipient_agencies,
+                    consents::from_agencies,
+                    consents::kinds,
+                    consents::purpose_ct,
+                ),
+                (
+                    consents::signed_at,
+                    consents::valid_from,
+                    consents::valid_until,
+                    consents::evidence_method,
+                    consents::evidence_sha256,
+                    consents::recorded_by,
+                    consents::created_at,
+                ),
+                (
+                    consent_withdrawals::withdrawn_at.nullable(),
+                    consent_withdrawals::withdrawn_by.nullable(),
+                    consent_withdrawals::reason_ct.nullable(),
+                ),
+            ))
+            .into_boxed();
+        if let Some(id) = only {
+            query = query.filter(consents::id.eq(id.to_string()));
+        }
+        let rows: Vec<ConsentRow> = query.order((consents::created_at.asc(), consents::id.asc())).load(&mut *conn)?;
+        if rows.is_empty() {
+            return Ok(vec![]);
+        }
+        let key = self.data_key(&mut conn, &client.to_string())?;
+        rows.into_iter()
+            .map(|((id, _, officers, agencies, from_agencies, kinds, purpose_ct), second, third)| {
+                let (signed_at, valid_from, valid_until, method, sha, recorded_by, created_at) = second;
+                let (withdrawn_at, withdrawn_by, reason_ct) = third;
+                let withdrawal_reason = reason_ct
+                    .map(|ct| key.open_string(consent_place("withdrawal_reason", &id), &ct))
+                    .transpose()?;
+                Ok(Consent {
+                    id: parse_id(&id)?,
+                    client_id: client,
+                    terms: NewConsent {
+                        recipient_officers: from_json(&officers)?,
+                        recipient_agencies: from_json(&agencies)?,
+                        from_agencies: from_json(&from_agencies)?,
+                        kinds: from_json(&kinds)?,
+                        purpose: key.open_string(consent_place("purpose", &id), &purpose_ct)?,
+                        signed_at: from_micros(signed_at),
+                        valid_from: from_micros(valid_from),
+                        valid_until: from_micros(valid_until),
+                        evidence: ConsentEvidence { method, document_sha256: sha },
+                    },
+                    recorded_by: parse_id(&recorded_by)?,
+                    created_at: from_micros(created_at),
+                    withdrawn_at: withdrawn_at.map(from_micros),
+                    withdrawn_by: withdrawn_by.map(|w| parse_id(&w)).transpose()?,
+                    withdrawal_reason,
+                })
+            })
+            .collect()
+    }
+
+    /// Withdraws a consent, final and effective at once. `Conflict` if it
+    /// was already withdrawn.
+    pub fn withdraw_consent(&self, id: ConsentId, reason: &str, by: OfficerId) -> StoreResult<Consent> {
+        let consent = self.consent(id)?;
+        let id_text = id.to_string();
+        let mut conn = self.conn()?;
+        let key = self.data_key(&mut conn, &consent.client_id.to_string())?;
+        let reason_ct = key.seal_str(consent_place("withdrawal_reason", &id_text), reason)?;
+        let inserted = diesel::insert_into(consent_withdrawals::table)
+            .values((
+                consent_withdrawals::consent_id.eq(&id_text),
+                consent_withdrawals::withdrawn_at.eq(to_micros(Utc::now())),
+                consent_withdrawals::withdrawn_by.eq(by.to_string()),
+                consent_withdrawals::reason_ct.eq(reason_ct),
+            ))
+            .execute(&mut *conn);
+        match inserted {
+            Ok(_) => {}
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                return Err(StoreError::Conflict("the consent is already withdrawn"))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        drop(conn);
+        self.consent(id)
+    }
+
+    fn check_officers_exist(&self, ids: &[OfficerId], field: &'static str) -> StoreResult<()> {
+        for id in ids {
+            if self.account(*id)?.is_none() {
+                return Err(StoreError::UnknownReference(field));
+            }
+        }
+        Ok(())
+    }
+
+    // ----- assignments -----
+
+    /// Assigns an active officer (an account with the officer role) to a client.
+    pub fn create_assignment(&self, client: ClientId, officer: OfficerId, by: OfficerId) -> StoreResult<Assignment> {
+        let account = self.account(officer)?.ok_or(StoreError::UnknownReference("officer_id"))?;
+        if !account.active || !account.roles.contains(&Role::Officer) {
+            return Err(StoreError::UnknownReference("officer_id"));
+        }
+        let id = AssignmentId::new_random();
+        let now = Utc::now();
+        let mut conn = self.conn()?;
+        let open: i64 = assignments::table
+            .filter(assignments::client_id.eq(client.to_string()))
+            .filter(assignments::officer_id.eq(officer.to_string()))
+            .filter(assignments::ended_at.is_null())
+            .count()
+            .get_result(&mut *conn)?;
+        if open > 0 {
+            return Err(StoreError::Conflict("the officer is already assigned to this client"));
+        }
+        diesel::insert_into(assignments::table)
+            .values((
+                assignments::id.eq(id.to_string()),
+                assignments::client_id.eq(client.to_string()),
+                assignments::officer_id.eq(officer.to_string()),
+                assignments::created_by.eq(by.to_string()),
+                assignments::starts_at.eq(to_micros(now)),
+            ))
+            .execute(&mut *conn)?;
+        Ok(Assignment {
+            id,
+            client_id: client,
+            officer_id: officer,
+            officer_agency: account.agency,
+            created_by: by,
+            starts_at: now,
+            ended_at: None,
+        })
+    }
+
+    pub fn assignment(&self, id: AssignmentId) -> StoreResult<Assignment> {
+        let mut conn = self.conn()?;
+        let (client, officer, agency, created_by, starts_at, ended_at): (String, String, String, String, i64, Option<i64>) =
+            assignments::table
+                .inner_join(officers::table)
+                .filter(assignments::id.eq(id.to_string()))
+                .select((
+                    assignments::client_id,
+                    assignments::officer_id,
+                    officers::agency,
+                    assignments::created_by,
+                    assignments::starts_at,
+                    assignments::ended_at,
+                ))
+                .first(&mut *conn)?;
+        Ok(Assignment {
+            id,
+            client_id: parse_id(&client)?,
+            officer_id: parse_id(&officer)?,
+            officer_agency: parse_agency(&agency)?,
+            created_by: parse_id(&created_by)?,
+            starts_at: from_micros(starts_at),
+            ended_at: ended_at.map(from_micros),
+        })
+    }
+
+    /// Ends an assignment at once. `Conflict` if it has already ended.
+    pub fn end_assignment(&self, id: AssignmentId, by: OfficerId) -> StoreResult<Assignment> {
+        let mut conn = self.conn()?;
+        let changed = diesel::update(assignments::table.find(id.to_string()).filter(assignments::ended_at.is_null()))
+            .set((assignments::ended_at.eq(Some(to_micros(Utc::now()))), assignments::ended_by.eq(Some(by.to_string()))))
+            .execute(&mut *conn)?;
+        drop(conn);
+        if changed == 0 {
+            self.assignment(id)?; // NotFound if missing
+            return Err(StoreError::Conflict("the assignment has already ended"));
+        }
+        self.assignment(id)
+    }
+
+    // ----- records -----
+
+    pub fn create_record(
+        &self,
+        client: ClientId,
+        kind: RecordKind,
+        source: &AgencyCode,
+        author: OfficerId,
+        body: &serde_json::Value,
+    ) -> StoreResult<RecordMeta> {
+        let id = RecordId::new_random();
+        let now = Utc::now();
+        let client_text = client.to_string();
+        let mut conn = self.conn()?;
+        let key = self.data_key(&mut conn, &client_text)?;
+        let body_ct = key.seal(
+            Place { table: "record_versions", field: "body", row: &body_row_id(id, 1) },
+            &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )?;
+        conn.transaction(|c| {
+            diesel::insert_into(records::table)
+                .values((
+                    records::id.eq(id.to_string()),
+                    records::client_id.eq(&client_text),
+                    records::kind.eq(kind.as_str()),
+                    records::source_agency.eq(source.as_str()),
+                    records::author_id.eq(author.to_string()),
+                    records::created_at.eq(to_micros(now)),
+                    records::updated_at.eq(to_micros(now)),
+                    records::version.eq(1),
+                ))
+                .execute(c)?;
+            diesel::insert_into(record_versions::table)
+                .values((
+                    record_versions::record_id.eq(id.to_string()),
+                    record_versions::version.eq(1),
+                    record_versions::author_id.eq(author.to_string()),
+                    record_versions::created_at.eq(to_micros(now)),
+                    record_versions::body_ct.eq(&body_ct),
+                ))
+                .execute(c)?;
+            diesel::QueryResult::Ok(())
+        })?;
+        Ok(RecordMeta {
+            id,
+            client_id: client,
+            kind,
+            source_agency: source.clone(),
+            author_id: author,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    }
+
+    pub fn record_meta(&self, id: RecordId) -> StoreResult<RecordMeta> {
+        let mut conn = self.conn()?;
+        let row: RecordRow = records::table.find(id.to_string()).select(RECORD_COLUMNS).first(&mut *conn)?;
+        record_meta(row)
+    }
+
+    /// One page of a client's records, newest first, starting after `after`
+    /// (the `(created_at, id)` of the last record of the previous page).
+    pub fn record_page(&self, client: ClientId, after: Option<(DateTime<Utc>, RecordId)>, limit: i64) -> StoreResult<RecordPage> {
+        let mut conn = self.conn()?;
+        let mut query = records::table
+            .filter(records::client_id.eq(client.to_string()))
+            .select(RECORD_COLUMNS)
+            .into_boxed();
+        if let Some((at, id)) = after {
+            let at = to_micros(at);
+            query = query.filter(
+                records::created_at
+                    .lt(at)
+                    .or(records::created_at.eq(at).and(records::id.lt(id.to_string()))),
+            );
+        }
+        let mut rows: Vec<RecordRow> = query
+            .order((records::created_at.desc(), records::id.desc()))
+            .limit(limit + 1)
+            .load(&mut *conn)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok(RecordPage { records: rows.into_iter().map(record_meta).collect::<StoreResult<_>>()?, more })
+    }
+
+    /// The current bodies of records of ONE client, in the order given.
+    pub fn record_bodies(&self, client: ClientId, metas: &[RecordMeta]) -> StoreResult<Vec<serde_json::Value>> {
+        if metas.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut conn = self.conn()?;
+        let key = self.data_key(&mut conn, &client.to_string())?;
+        metas
+            .iter()
+            .map(|meta| {
+                if meta.client_id != client {
+                    return Err(StoreError::Corrupt("record of another client".into()));
+                }
+                let sealed: Vec<u8> = record_versions::table
+                    .find((meta.id.to_string(), meta.version))
+                    .select(record_versions::body_ct)
+                    .first(&mut *conn)?;
+                let row = body_row_id(meta.id, meta.version);
+                let plain = key.open(Place { table: "record_versions", field: "body", row: &row }, &sealed)?;
+                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Stores a new version if the current one is `expected_version`; old
+    /// versions are kept. `VersionMismatch` otherwise.
+    pub fn update_record(
+        &self,
+        meta: &RecordMeta,
+        expected_version: i32,
+        author: OfficerId,
+        body: &serde_json::Value,
+    ) -> StoreResult<RecordMeta> {
+        let next = expected_version + 1;
+        let now = Utc::now();
+        let mut conn = self.conn()?;
+        let key = self.data_key(&mut conn, &meta.client_id.to_string())?;
+        let body_ct = key.seal(
+            Place { table: "record_versions", field: "body", row: &body_row_id(meta.id, next) },
+            &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )?;
+        let id_text = meta.id.to_string();
+        let updated = conn.transaction(|c| {
+            // The guarded update comes first: it takes the write lock and
+            // makes concurrent writers of the same version lose cleanly.
+            let changed = diesel::update(records::table.find(&id_text).filter(records::version.eq(expected_version)))
+                .set((records::version.eq(next), records::updated_at.eq(to_micros(now))))
+                .execute(c)?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            diesel::insert_into(record_versions::table)
+                .values((
+                    record_versions::record_id.eq(&id_text),
+                    record_versions::version.eq(next),
+                    record_versions::author_id.eq(author.to_string()),
+                    record_versions::created_at.eq(to_micros(now)),
+                    record_versions::body_ct.eq(&body_ct),
+                ))
+                .execute(c)?;
+            diesel::QueryResult::Ok(true)
+        })?;
+        drop(conn);
+        if !updated {
+            let current = self.record_meta(meta.id)?;
+            return Err(StoreError::VersionMismatch { current: current.version });
+        }
+        self.record_meta(meta.id)
+    }
+}

@@ -1,0 +1,143 @@
+//! Clients: registration, lookup through the blind index, identity, and the
+//! facts the access decision needs.
+
+use crate::accounts::{parse_agency, parse_id};
+use crate::cases::consent_facts;
+use crate::crypto::Place;
+use crate::schema::{assignments, clients, data_keys, officers};
+use crate::time::{from_micros, to_micros};
+use crate::{Store, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use ingang_policy::{AssignmentFact, ClientFacts, ClientId, ConsentFact, OfficerId, PersonalNumber};
+
+/// A client's identity fields, decrypted.
+#[derive(Clone)]
+pub struct ClientIdentity {
+    pub id: ClientId,
+    /// Normalised 12-digit form.
+    pub personal_number: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIdentity").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+fn place<'a>(field: &'a str, row: &'a str) -> Place<'a> {
+    Place { table: "clients", field, row }
+}
+
+/// Everything [`ingang_policy::decide`] needs about one client.
+#[derive(Debug, Clone)]
+pub struct LoadedFacts {
+    pub client: ClientFacts,
+    pub assignments: Vec<AssignmentFact>,
+    pub consents: Vec<ConsentFact>,
+}
+
+impl Store {
+    /// Registers a client; `Conflict` if the personal number is already registered.
+    pub fn register_client(&self, number: &PersonalNumber, name: &str, by: OfficerId) -> StoreResult<ClientId> {
+        let id = ClientId::new_random();
+        let id_text = id.to_string();
+        let (key, wrapped) = self.keys().new_data_key(&id_text)?;
+        let pn_ct = key.seal_str(place("personal_number", &id_text), number.normalised())?;
+        let name_ct = key.seal_str(place("name", &id_text), name)?;
+        let index = self.keys().blind_index(number);
+        let now = to_micros(Utc::now());
+        let mut conn = self.conn()?;
+        let result = conn.transaction(|c| {
+            diesel::insert_into(clients::table)
+                .values((
+                    clients::id.eq(&id_text),
+                    clients::pn_index.eq(&index),
+                    clients::pn_ct.eq(&pn_ct),
+                    clients::name_ct.eq(&name_ct),
+                    clients::registered_by.eq(by.to_string()),
+                    clients::created_at.eq(now),
+                ))
+                .execute(c)?;
+            diesel::insert_into(data_keys::table)
+                .values((
+                    data_keys::subject_id.eq(&id_text),
+                    data_keys::kek_id.eq(&wrapped.kek_id),
+                    data_keys::wrapped.eq(&wrapped.wrapped),
+                    data_keys::created_at.eq(now),
+                ))
+                .execute(c)?;
+            diesel::QueryResult::Ok(())
+        });
+        match result {
+            Ok(()) => Ok(id),
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                Err(StoreError::Conflict("a client with this personal number is already registered"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The client with this personal number, through the blind index.
+    pub fn find_client(&self, number: &PersonalNumber) -> StoreResult<Option<ClientId>> {
+        let index = self.keys().blind_index(number);
+        let mut conn = self.conn()?;
+        let id: Option<String> = clients::table
+            .filter(clients::pn_index.eq(index))
+            .select(clients::id)
+            .first(&mut *conn)
+            .optional()?;
+        id.map(|id| parse_id(&id)).transpose()
+    }
+
+    pub fn client_identity(&self, id: ClientId) -> StoreResult<ClientIdentity> {
+        let id_text = id.to_string();
+        let mut conn = self.conn()?;
+        let (pn_ct, name_ct, created_at): (Vec<u8>, Vec<u8>, i64) = clients::table
+            .find(&id_text)
+            .select((clients::pn_ct, clients::name_ct, clients::created_at))
+            .first(&mut *conn)?;
+        let key = self.data_key(&mut conn, &id_text)?;
+        Ok(ClientIdentity {
+            id,
+            personal_number: key.open_string(place("personal_number", &id_text), &pn_ct)?,
+            name: key.open_string(place("name", &id_text), &name_ct)?,
+            created_at: from_micros(created_at),
+        })
+    }
+
+    /// Loads the client's existence, assignments and consents: the facts of
+    /// one decision. `None` when no such client exists.
+    pub fn load_facts(&self, id: ClientId) -> StoreResult<Option<LoadedFacts>> {
+        let id_text = id.to_string();
+        let mut conn = self.conn()?;
+        let Some(erased_at) = clients::table
+            .find(&id_text)
+            .select(clients::erased_at)
+            .first::<Option<i64>>(&mut *conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let assignment_rows: Vec<(String, String, i64, Option<i64>)> = assignments::table
+            .inner_join(officers::table)
+            .filter(assignments::client_id.eq(&id_text))
+            .select((assignments::officer_id, officers::agency, assignments::starts_at, assignments::ended_at))
+            .load(&mut *conn)?;
+        let assignments = assignment_rows
+            .into_iter()
+            .map(|(officer, agency, from, until)| {
+                Ok(AssignmentFact {
+                    officer: parse_id(&officer)?,
+                    officer_agency: parse_agency(&agency)?,
+                    from: from_micros(from),
+                    until: until.map(from_micros),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let consents = consent_facts(&mut conn, &id_text)?;
+        Ok(Some(LoadedFacts { client: ClientFacts { id, erased: erased_at.is_some() }, assignments, consents }))
+    }
+}

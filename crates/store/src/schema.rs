@@ -1,0 +1,145 @@
+//! The one diesel schema both backends share (see migrations/*/).
+
+diesel::table! {
+    agencies (code) {
+        code -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    officers (id) {
+        id -> Text,
+        agency -> Text,
+        name_ct -> Binary,
+        roles -> Text,
+        active -> Bool,
+        created_at -> BigInt,
+        deactivated_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    data_keys (subject_id) {
+        subject_id -> Text,
+        kek_id -> Text,
+        wrapped -> Binary,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        pn_index -> Binary,
+        pn_ct -> Binary,
+        name_ct -> Binary,
+        registered_by -> Text,
+        created_at -> BigInt,
+        erased_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        client_id -> Text,
+        recipient_officers -> Text,
+        recipient_agencies -> Text,
+        from_agencies -> Text,
+        kinds -> Text,
+        purpose_ct -> Binary,
+        signed_at -> BigInt,
+        valid_from -> BigInt,
+        valid_until -> BigInt,
+        evidence_method -> Text,
+        evidence_sha256 -> Text,
+        recorded_by -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consent_withdrawals (consent_id) {
+        consent_id -> Text,
+        withdrawn_at -> BigInt,
+        withdrawn_by -> Text,
+        reason_ct -> Binary,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        client_id -> Text,
+        officer_id -> Text,
+        created_by -> Text,
+        starts_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    records (id) {
+        id -> Text,
+        client_id -> Text,
+        kind -> Text,
+        source_agency -> Text,
+        author_id -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    record_versions (record_id, version) {
+        record_id -> Text,
+        version -> Integer,
+        author_id -> Text,
+        created_at -> BigInt,
+        body_ct -> Binary,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> BigInt,
+        actor_id -> Text,
+        actor_agency -> Text,
+        on_behalf_of -> Nullable<Text>,
+        roles -> Text,
+        action -> Text,
+        client_id -> Nullable<Text>,
+        record_id -> Nullable<Text>,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        consent_id -> Nullable<Text>,
+        request_id -> Text,
+        source_addr -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(officers -> agencies (agency));
+diesel::joinable!(consents -> clients (client_id));
+diesel::joinable!(consent_withdrawals -> consents (consent_id));
+diesel::joinable!(assignments -> clients (client_id));
+diesel::joinable!(assignments -> officers (officer_id));
+diesel::joinable!(records -> clients (client_id));
+diesel::joinable!(record_versions -> records (record_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    agencies,
+    officers,
+    data_keys,
+    clients,
+    consents,
+    consent_withdrawals,
+    assignments,
+    records,
+    record_versions,
+    audit_events,
+);
