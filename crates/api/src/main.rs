@@ -1,1 +1,164 @@
-fn main() {}
+//! The `ingang` command: serve, migrate, token, bootstrap, keys, openapi.
+
+use chrono::Duration;
+use clap::{Parser, Subcommand};
+use ingang_api::config::{Config, Overrides, TlsMode};
+use ingang_api::{demo, openapi, server, tls};
+use ingang_policy::{AgencyCode, OfficerId, Role};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ingang", version, about = "ingång: consent-gated shared case records")]
+struct Cli {
+    /// TOML configuration file (also INGANG_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory (also INGANG_DATA_DIR; default `data`).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (HTTPS on 127.0.0.1:8443 by default).
+    Serve {
+        /// Address to listen on (also INGANG_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load demo agencies, officers, clients and consents; print tokens.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Mint a development token (refused in production mode).
+    Token {
+        #[arg(long)]
+        sub: OfficerId,
+        #[arg(long)]
+        agency: AgencyCode,
+        /// Repeat for several roles.
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// Lifetime, such as 30m, 8h or 3600s (default 1h).
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+    /// Create the first admin account; works only while no admin exists.
+    Bootstrap {
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        agency_name: String,
+        #[arg(long)]
+        admin_name: String,
+    },
+    /// Key management.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print the OpenAPI document (as committed in openapi/ingang.json).
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a new master key and re-wrap every data key under it. No data
+    /// is re-encrypted; the old master key file may be removed afterwards.
+    Rotate,
+}
+
+fn parse_ttl(text: &str) -> Option<Duration> {
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: i64 = number.parse().ok()?;
+    match unit {
+        "" | "s" => Some(Duration::seconds(n)),
+        "m" => Some(Duration::minutes(n)),
+        "h" => Some(Duration::hours(n)),
+        "d" => Some(Duration::days(n)),
+        _ => None,
+    }
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides { config_file: cli.config.clone(), listen, data_dir: cli.data_dir.clone() };
+    if let Command::Openapi = cli.command {
+        print!("{}", openapi::document_json());
+        return Ok(());
+    }
+    let config = Config::load(&overrides).map_err(|e| e.to_string())?;
+    match cli.command {
+        Command::Openapi => Ok(()),
+        Command::Serve { demo: with_demo, .. } => serve(config, with_demo),
+        Command::Migrate => {
+            let state = server::open_state(config).map_err(|e| e.to_string())?;
+            drop(state);
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token { sub, agency, roles, ttl } => {
+            if config.is_production() {
+                return Err("`ingang token` is refused in production mode: tokens come from your trusted issuers".into());
+            }
+            let ttl = parse_ttl(&ttl).ok_or("--ttl takes a number with s, m, h or d, such as 8h")?;
+            let tokens = server::token_keys(&config).map_err(|e| e.to_string())?;
+            let token = tokens.mint(sub, &agency, &roles, ttl).ok_or("the development signing key is not available")?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Bootstrap { agency, agency_name, admin_name } => {
+            let state = server::open_state(config).map_err(|e| e.to_string())?;
+            let id = ingang_api::bootstrap(&state.store, &agency, &agency_name, &admin_name).map_err(|e| e.to_string())?;
+            println!("{id}");
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Rotate } => {
+            let id = ingang_store::Keyring::add_master_in_dir(&config.keys_dir).map_err(|e| e.to_string())?;
+            let state = server::open_state(config).map_err(|e| e.to_string())?;
+            let count = state.store.rewrap_data_keys().map_err(|e| e.to_string())?;
+            println!("master key {id} is now current; re-wrapped {count} data keys");
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config, with_demo: bool) -> Result<(), String> {
+    if with_demo && config.is_production() {
+        return Err("--demo is refused in production mode".into());
+    }
+    actix_web::rt::System::new().block_on(async move {
+        let data_dir = config.data_dir.clone();
+        let scheme = if config.tls == TlsMode::Off { "http" } else { "https" };
+        let ca = tls::DevCertificates::in_dir(&config.certs_dir()).ca_cert;
+        let state = server::open_state(config).map_err(|e| e.to_string())?;
+        let running = server::start(state).map_err(|e| e.to_string())?;
+        let addr = running.addrs.first().map(|a| a.to_string()).unwrap_or_default();
+        let base_url = format!("{scheme}://{}", addr.replace("127.0.0.1", "localhost"));
+        log::info!("ingång listening on {base_url}");
+        if with_demo {
+            let demo = demo::load(&running.state.store, &data_dir).map_err(|e| e.to_string())?;
+            println!("{}", demo::instructions(&demo, &running.state.tokens, &base_url, &ca));
+        }
+        running.wait().await.map_err(|e| e.to_string())
+    })
+}

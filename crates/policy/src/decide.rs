@@ -24,8 +24,11 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     // --- case data: the rule of DESIGN §3 ---
-    /// Read the client's identity fields; also the gate of the record list.
+    /// Read the client's identity fields.
     ReadClient,
+    /// List the client's records (each record returned is then decided as
+    /// `ReadRecord`); needs what `ReadClient` needs.
+    ListRecords,
     /// Read one record written by `source` of kind `kind`.
     ReadRecord { source: AgencyCode, kind: RecordKind },
     /// Write a new record, or a new version of one written by `existing_source`.
@@ -56,6 +59,7 @@ impl Action {
     pub fn name(&self) -> &'static str {
         match self {
             Action::ReadClient => "client.read",
+            Action::ListRecords => "record.list",
             Action::ReadRecord { .. } => "record.read",
             Action::WriteRecord { existing_source: None, .. } => "record.create",
             Action::WriteRecord { .. } => "record.update",
@@ -341,7 +345,7 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
             }
             Ok(None)
         }
-        Action::ReadClient | Action::ReadRecord { .. } | Action::WriteRecord { .. } => {
+        Action::ReadClient | Action::ListRecords | Action::ReadRecord { .. } | Action::WriteRecord { .. } => {
             decide_case_data(subject, action, client, facts, assigned(subject), at)
         }
         Action::RegisterClient | Action::ManageAgencies | Action::ManageOfficers | Action::QueryAudit => {
@@ -378,7 +382,7 @@ fn decide_case_data(
     }
     // Rule 3: which source and kind the consent must cover.
     let (source, kind) = match action {
-        Action::ReadClient => (None, None),
+        Action::ReadClient | Action::ListRecords => (None, None),
         Action::ReadRecord { source, kind } => (Some(source), Some(*kind)),
         Action::WriteRecord { kind, existing_source } => {
             if existing_source.as_ref().is_some_and(|s| *s != officer.agency) {

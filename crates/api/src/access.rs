@@ -1,0 +1,95 @@
+//! The one decision point of the HTTP layer. Every handler that touches a
+//! client or case data calls [`authorize`] (or, for lists, [`decide`] then
+//! [`record_audit`]): the policy decides, the audit entry is stored durably,
+//! and only then may the handler load or return data. If the audit store
+//! fails, the request fails with 503 and returns nothing.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use chrono::Utc;
+use ingang_policy::{Action, ClientId, ConsentId, Decision, Facts, RecordId, Request};
+use ingang_store::{LoadedFacts, NewAuditEvent, Store};
+
+/// Decides `action` for `caller` over `facts` (None: no such client, or no
+/// client involved). Pure: no audit yet.
+pub fn decide(caller: &Caller, action: &Action, facts: Option<&LoadedFacts>) -> Decision {
+    let request = Request {
+        caller: &caller.actor,
+        on_behalf_of: caller.on_behalf_of.as_ref(),
+        action: action.clone(),
+        at: Utc::now(),
+    };
+    let facts = match facts {
+        Some(f) => Facts { client: Some(f.client), assignments: &f.assignments, consents: &f.consents },
+        None => Facts::default(),
+    };
+    ingang_policy::decide(&request, &facts)
+}
+
+/// The audit entry of one decision. Ids only.
+pub fn audit_event(
+    caller: &Caller,
+    action: &str,
+    client: Option<ClientId>,
+    record: Option<RecordId>,
+    decision: &Decision,
+) -> NewAuditEvent {
+    let (verdict, reason, consent) = match decision {
+        Decision::Allow { consent } => ("allow", None, *consent),
+        Decision::Deny { reason } => ("deny", Some(reason.code().to_owned()), None),
+    };
+    let mut roles: Vec<&str> = caller.actor.roles.iter().map(|r| r.as_str()).collect();
+    roles.sort_unstable();
+    NewAuditEvent {
+        at: Utc::now(),
+        actor_id: caller.actor.id.to_string(),
+        actor_agency: caller.actor.agency.to_string(),
+        on_behalf_of: caller.on_behalf_of.as_ref().map(|o| o.id.to_string()),
+        roles: roles.join(","),
+        action: action.to_owned(),
+        client_id: client.map(|c| c.to_string()),
+        record_id: record.map(|r| r.to_string()),
+        decision: verdict.to_owned(),
+        reason,
+        consent_id: consent.map(|c| c.to_string()),
+        request_id: caller.request_id.clone(),
+        source_addr: caller.source_addr.clone(),
+    }
+}
+
+/// Stores audit entries durably; 503 if that fails.
+pub fn record_audit(store: &Store, events: Vec<NewAuditEvent>) -> Result<(), ApiError> {
+    store.audit().append(events).map_err(ApiError::from)
+}
+
+/// Decides, audits, and maps a denial to its error. Blocking.
+pub fn authorize(
+    store: &Store,
+    caller: &Caller,
+    action: Action,
+    client: Option<ClientId>,
+    record: Option<RecordId>,
+    facts: Option<&LoadedFacts>,
+) -> Result<Option<ConsentId>, ApiError> {
+    let decision = decide(caller, &action, facts);
+    record_audit(store, vec![audit_event(caller, action.name(), client, record, &decision)])?;
+    match decision {
+        Decision::Allow { consent } => Ok(consent),
+        Decision::Deny { reason } => Err(ApiError::Denied(reason)),
+    }
+}
+
+/// Loads the client's facts and authorizes `action` on it. Blocking.
+pub fn authorize_on_client(
+    store: &Store,
+    caller: &Caller,
+    action: Action,
+    client: ClientId,
+    record: Option<RecordId>,
+) -> Result<(LoadedFacts, Option<ConsentId>), ApiError> {
+    let facts = store.load_facts(client)?;
+    let consent = authorize(store, caller, action, Some(client), record, facts.as_ref())?;
+    // An allow is only possible when the client exists.
+    let facts = facts.ok_or(ApiError::NotFound)?;
+    Ok((facts, consent))
+}

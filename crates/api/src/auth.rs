@@ -1,0 +1,247 @@
+//! Authentication: EdDSA-signed JWTs (DESIGN §5) and the [`Caller`]
+//! extractor. A token is accepted only if its issuer is trusted, its
+//! audience is `ingang`, it has not expired, its `sub` is an existing active
+//! account of the claimed agency, and every role it claims is held by that
+//! account.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use ingang_policy::{Actor, AgencyCode, OfficerId, Role};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+
+/// Issuer name of tokens minted with the development key.
+pub const DEV_ISSUER: &str = "ingang-dev";
+pub const AUDIENCE: &str = "ingang";
+/// Header naming the officer a system account acts for.
+pub const ON_BEHALF_OF_HEADER: &str = "ingang-on-behalf-of";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub agency: String,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{0}: {1}")]
+    File(String, String),
+    #[error("{0}")]
+    Key(String),
+}
+
+/// Verifying keys by issuer, and the development signing key if enabled.
+pub struct TokenKeys {
+    verifying: HashMap<String, DecodingKey>,
+    dev_signing: Option<EncodingKey>,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("issuers", &self.verifying.keys().collect::<Vec<_>>())
+            .field("dev_signing", &self.dev_signing.is_some())
+            .finish()
+    }
+}
+
+/// The 12-byte SPKI prefix of an Ed25519 public key (RFC 8410).
+const ED25519_SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+
+impl TokenKeys {
+    pub fn empty() -> Self {
+        Self { verifying: HashMap::new(), dev_signing: None }
+    }
+
+    /// Trusts `issuer` with an Ed25519 public key in a PEM `PUBLIC KEY` file.
+    pub fn trust_pem_file(&mut self, issuer: &str, path: &Path) -> Result<(), KeyError> {
+        let shown = path.display().to_string();
+        let pem = std::fs::read(path).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
+        let item = rustls_pemfile::read_one(&mut pem.as_slice())
+            .map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
+        let Some(rustls_pemfile::Item::SubjectPublicKeyInfo(spki)) = item else {
+            return Err(KeyError::File(shown, "expected a PEM 'PUBLIC KEY'".into()));
+        };
+        let der = spki.as_ref();
+        if der.len() != 44 || der[..12] != ED25519_SPKI_PREFIX {
+            return Err(KeyError::File(shown, "expected an Ed25519 public key".into()));
+        }
+        self.verifying.insert(issuer.to_owned(), DecodingKey::from_ed_der(&der[12..]));
+        Ok(())
+    }
+
+    /// Loads (or creates) the development signing key and trusts it as
+    /// [`DEV_ISSUER`]. Never called in production mode.
+    pub fn enable_development_key(&mut self, path: &Path) -> Result<bool, KeyError> {
+        let shown = path.display().to_string();
+        let mut created = false;
+        if !path.exists() {
+            let rng = ring::rand::SystemRandom::new();
+            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Key("key generation failed".into()))?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
+            }
+            write_private(path, pkcs8.as_ref()).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
+            created = true;
+        }
+        let pkcs8 = std::fs::read(path).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
+        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| KeyError::File(shown, e.to_string()))?;
+        self.verifying.insert(DEV_ISSUER.to_owned(), DecodingKey::from_ed_der(pair.public_key().as_ref()));
+        self.dev_signing = Some(EncodingKey::from_ed_der(&pkcs8));
+        Ok(created)
+    }
+
+    /// Mints a development token. `None` unless the development key is enabled.
+    pub fn mint(&self, sub: OfficerId, agency: &AgencyCode, roles: &[Role], ttl: chrono::Duration) -> Option<String> {
+        let key = self.dev_signing.as_ref()?;
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            iss: DEV_ISSUER.to_owned(),
+            sub: sub.to_string(),
+            aud: AUDIENCE.to_owned(),
+            exp: now + ttl.num_seconds(),
+            iat: now,
+            agency: agency.to_string(),
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, key).ok()
+    }
+
+    /// Checks signature, issuer, audience and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated("malformed token"))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(ApiError::Unauthenticated("token must be signed with EdDSA"));
+        }
+        // The issuer picks the key; it is checked again by the validation.
+        let unverified = insecure_issuer(token).ok_or(ApiError::Unauthenticated("malformed token"))?;
+        let key = self.verifying.get(&unverified).ok_or(ApiError::Unauthenticated("untrusted token issuer"))?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[unverified.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => ApiError::Unauthenticated("token expired"),
+                _ => ApiError::Unauthenticated("invalid token"),
+            })
+    }
+}
+
+/// Reads `iss` from the payload without verifying; only to pick the key.
+fn insecure_issuer(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    #[derive(Deserialize)]
+    struct Iss {
+        iss: String,
+    }
+    serde_json::from_slice::<Iss>(&bytes).ok().map(|i| i.iss)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+/// The request id given to every request (also sent as `x-request-id`).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// An authenticated caller: the account (roles narrowed to the token's),
+/// the officer a system account acts for, and request context for the audit.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub on_behalf_of: Option<Actor>,
+    pub request_id: String,
+    pub source_addr: Option<String>,
+}
+
+impl Caller {
+    /// The officer whose rights case data is decided on.
+    pub fn subject(&self) -> &Actor {
+        self.on_behalf_of.as_ref().unwrap_or(&self.actor)
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned());
+        let on_behalf_of = req.headers().get(ON_BEHALF_OF_HEADER).map(|v| v.to_str().unwrap_or("").to_owned());
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let source_addr = req.peer_addr().map(|a| a.ip().to_string());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let token = token.ok_or(ApiError::Unauthenticated("send Authorization: Bearer <token>"))?;
+            let claims = state.tokens.verify(&token)?;
+            let sub: OfficerId = claims.sub.parse().map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
+            let on_behalf_of: Option<OfficerId> = match on_behalf_of {
+                None => None,
+                Some(text) => Some(text.parse().map_err(|_| {
+                    ApiError::invalid(ON_BEHALF_OF_HEADER, "must be the UUID of an officer of your agency")
+                })?),
+            };
+            let store = state.store.clone();
+            let (account, represented) = web::block(move || -> Result<_, ApiError> {
+                let account = store.account(sub)?;
+                let represented = on_behalf_of.map(|id| store.account(id)).transpose()?;
+                Ok((account, represented))
+            })
+            .await??;
+            let account = account.ok_or(ApiError::Unauthenticated("token subject is not a known account"))?;
+            if !account.active {
+                return Err(ApiError::Unauthenticated("account is deactivated"));
+            }
+            if account.agency.as_str() != claims.agency {
+                return Err(ApiError::Unauthenticated("token agency does not match the account"));
+            }
+            let mut roles = Vec::with_capacity(claims.roles.len());
+            for role in &claims.roles {
+                let role: Role = role.parse().map_err(|_| ApiError::Unauthenticated("token names an unknown role"))?;
+                if !account.roles.contains(&role) {
+                    return Err(ApiError::Unauthenticated("token claims a role the account does not hold"));
+                }
+                roles.push(role);
+            }
+            let actor = Actor { id: account.id, agency: account.agency, roles, active: account.active };
+            let on_behalf_of = match (on_behalf_of, represented) {
+                (None, _) => None,
+                (Some(_), Some(Some(officer))) => {
+                    Some(Actor { id: officer.id, agency: officer.agency, roles: officer.roles, active: officer.active })
+                }
+                // Naming an officer that does not exist is refused like any
+                // other attempt to act for someone one may not act for.
+                (Some(_), _) => return Err(ApiError::Denied(ingang_policy::DenyReason::RoleNotPermitted)),
+            };
+            Ok(Caller { actor, on_behalf_of, request_id, source_addr })
+        })
+    }
+}

@@ -1,0 +1,151 @@
+//! Per-kind validation of record bodies (DESIGN §4). Unknown fields are
+//! refused; errors name the field and never echo values.
+
+use crate::error::{sanitize_json_error, ApiError};
+use chrono::NaiveDate;
+use ingang_policy::{AgencyCode, RecordKind};
+use serde::Deserialize;
+use serde_json::Value;
+
+const MAX_TEXT: usize = 20_000;
+
+/// Activity types of an action plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityType {
+    Work,
+    Internship,
+    Studies,
+    /// Sick leave or rest.
+    SickLeave,
+    Treatment,
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activity {
+    #[serde(rename = "type")]
+    pub activity_type: ActivityType,
+    pub extent_percent: u8,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The agency responsible for this activity (SIP).
+    #[serde(default)]
+    pub responsible: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionPlan {
+    pub goals: Vec<String>,
+    /// The agency holding overall responsibility (SIP).
+    pub overall_responsibility: String,
+    pub activities: Vec<Activity>,
+}
+
+/// Assessment, follow-up, meeting note, closure and note share one shape:
+/// a text, with an optional date and list of agencies involved.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextEntry {
+    pub text: String,
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    #[serde(default)]
+    pub agencies: Vec<String>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
+    T::deserialize(body).map_err(|e| ApiError::invalid("body", sanitize_json_error(&e.to_string())))
+}
+
+fn text(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > MAX_TEXT {
+        return Err(ApiError::invalid(field, format!("must be at most {MAX_TEXT} characters")));
+    }
+    Ok(())
+}
+
+fn agency(field: &str, code: &str) -> Result<(), ApiError> {
+    AgencyCode::parse(code).map(|_| ()).map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
+/// Validates `body` for `kind`.
+pub fn validate(kind: RecordKind, body: &Value) -> Result<(), ApiError> {
+    if !body.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
+    match kind {
+        RecordKind::ActionPlan => {
+            let plan: ActionPlan = parse(body)?;
+            if plan.goals.is_empty() {
+                return Err(ApiError::invalid("body.goals", "name at least one goal"));
+            }
+            for (i, goal) in plan.goals.iter().enumerate() {
+                text(&format!("body.goals[{i}]"), goal)?;
+            }
+            agency("body.overall_responsibility", &plan.overall_responsibility)?;
+            for (i, activity) in plan.activities.iter().enumerate() {
+                if !(1..=100).contains(&activity.extent_percent) {
+                    return Err(ApiError::invalid(format!("body.activities[{i}].extent_percent"), "must be 1-100"));
+                }
+                if activity.to < activity.from {
+                    return Err(ApiError::invalid(format!("body.activities[{i}].to"), "must not be before from"));
+                }
+                if let Some(code) = &activity.responsible {
+                    agency(&format!("body.activities[{i}].responsible"), code)?;
+                }
+                if let Some(description) = &activity.description {
+                    text(&format!("body.activities[{i}].description"), description)?;
+                }
+            }
+        }
+        RecordKind::Assessment | RecordKind::FollowUp | RecordKind::MeetingNote | RecordKind::Closure | RecordKind::Note => {
+            let entry: TextEntry = parse(body)?;
+            text("body.text", &entry.text)?;
+            for (i, code) in entry.agencies.iter().enumerate() {
+                agency(&format!("body.agencies[{i}]"), code)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn action_plan_from_the_design() {
+        let body = json!({"goals": ["Arbete"], "overall_responsibility": "af",
+            "activities": [{"type": "internship", "extent_percent": 100, "from": "2026-02-01", "to": "2026-04-30"}]});
+        validate(RecordKind::ActionPlan, &body).unwrap();
+    }
+
+    #[test]
+    fn bad_bodies_name_the_field() {
+        let cases = [
+            (RecordKind::ActionPlan, json!({"goals": [], "overall_responsibility": "af", "activities": []}), "body.goals"),
+            (RecordKind::ActionPlan, json!({"goals": ["x"], "overall_responsibility": "af",
+                "activities": [{"type": "work", "extent_percent": 120, "from": "2026-01-01", "to": "2026-02-01"}]}), "body.activities[0].extent_percent"),
+            (RecordKind::ActionPlan, json!({"goals": ["x"], "overall_responsibility": "af",
+                "activities": [{"type": "work", "extent_percent": 50, "from": "2026-03-01", "to": "2026-02-01"}]}), "body.activities[0].to"),
+            (RecordKind::Note, json!({"text": ""}), "body.text"),
+            (RecordKind::Note, json!({"text": "x", "secret": 1}), "body"),
+            (RecordKind::Note, json!("just a string"), "body"),
+        ];
+        for (kind, body, field) in cases {
+            match validate(kind, &body) {
+                Err(ApiError::Invalid { field: got, .. }) => assert_eq!(got, field, "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+}

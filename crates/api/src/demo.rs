@@ -1,0 +1,141 @@
+//! `ingang serve --demo`: demo agencies, officers, clients with consents,
+//! assignments and a few records, and ready tokens with example calls.
+//! Never available in production mode.
+
+use crate::auth::TokenKeys;
+use chrono::{Duration, Utc};
+use ingang_policy::{AgencyCode, ClientId, OfficerId, PersonalNumber, RecordKind, Role};
+use ingang_store::{ConsentEvidence, NewConsent, NewOfficer, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::Path;
+
+/// The ids the demo created (kept in `<data>/demo.json` for later starts).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Demo {
+    pub people: Vec<DemoAccount>,
+    pub client: ClientId,
+    pub second_client: ClientId,
+    pub record: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoAccount {
+    pub label: String,
+    pub id: OfficerId,
+    pub agency: AgencyCode,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("demo data: {0}")]
+    Other(String),
+}
+
+fn code(c: &str) -> Result<AgencyCode, DemoError> {
+    AgencyCode::parse(c).map_err(|e| DemoError::Other(e.to_string()))
+}
+
+/// Loads the demo data once; later calls return what was made the first time.
+pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
+    let file = data_dir.join("demo.json");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return serde_json::from_str(&text).map_err(|e| DemoError::Other(e.to_string()));
+    }
+    let agencies = [
+        ("af", "Arbetsförmedlingen"),
+        ("fk", "Försäkringskassan"),
+        ("soc", "Socialtjänsten"),
+        ("psyk", "Regionpsykiatrin"),
+        ("alm", "Arbetsmarknadsenheten"),
+    ];
+    for (c, name) in agencies {
+        if !store.agency_exists(&code(c)?)? {
+            store.create_agency(&code(c)?, name)?;
+        }
+    }
+    let mut people = vec![];
+    for (label, name, agency, roles) in [
+        ("admin", "Anna Admin", "alm", vec![Role::Admin]),
+        ("coordinator", "Karin Kvist", "alm", vec![Role::Coordinator]),
+        ("auditor", "Olle Granskare", "alm", vec![Role::Auditor]),
+        ("af-officer", "Eva Ek", "af", vec![Role::Officer]),
+        ("soc-officer", "Sara Berg", "soc", vec![Role::Officer]),
+        ("psyk-officer", "Per Lind", "psyk", vec![Role::Officer]),
+        ("af-system", "AF integration", "af", vec![Role::System]),
+    ] {
+        let officer = store.create_officer(&NewOfficer { name: name.into(), agency: code(agency)?, roles: roles.clone() })?;
+        people.push(DemoAccount { label: label.into(), id: officer.account.id, agency: code(agency)?, roles });
+    }
+    let id_of = |label: &str| people.iter().find(|p| p.label == label).map(|p| p.id);
+    let (Some(coordinator), Some(eva), Some(sara), Some(per)) =
+        (id_of("coordinator"), id_of("af-officer"), id_of("soc-officer"), id_of("psyk-officer"))
+    else {
+        return Err(DemoError::Other("demo accounts missing".into()));
+    };
+
+    let today = Utc::now().date_naive();
+    let pn = |s: &str| PersonalNumber::parse(s, today).map_err(|e| DemoError::Other(e.to_string()));
+    let client = store.register_client(&pn("19900101-1239")?, "Ali Svensson", coordinator)?;
+    let second_client = store.register_client(&pn("19850372-2343")?, "Lina Nilsson", coordinator)?;
+    let now = Utc::now();
+    store.create_consent(
+        client,
+        &NewConsent {
+            recipient_officers: vec![eva, sara],
+            recipient_agencies: vec![],
+            from_agencies: vec![code("af")?, code("soc")?, code("fk")?],
+            kinds: vec![],
+            purpose: "Samordnad rehabilitering mot arbete".into(),
+            signed_at: now - Duration::days(1),
+            valid_from: now - Duration::days(1),
+            valid_until: now + Duration::days(365),
+            evidence: ConsentEvidence { method: "paper".into(), document_sha256: "ab".repeat(32) },
+        },
+        coordinator,
+    )?;
+    for officer in [eva, sara, per] {
+        store.create_assignment(client, officer, coordinator)?;
+    }
+    store.create_assignment(second_client, eva, coordinator)?;
+    let plan = store.create_record(
+        client,
+        RecordKind::ActionPlan,
+        &code("af")?,
+        eva,
+        &json!({"goals": ["Arbete inom lager på halvtid"], "overall_responsibility": "af",
+                "activities": [{"type": "internship", "extent_percent": 50, "from": "2026-02-01", "to": "2026-04-30", "responsible": "af"}]}),
+    )?;
+    store.create_record(client, RecordKind::Note, &code("soc")?, sara, &json!({"text": "Försörjningsstöd beviljat t.o.m. april."}))?;
+    let demo = Demo { people, client, second_client, record: plan.id.to_string() };
+    let text = serde_json::to_string_pretty(&demo).map_err(|e| DemoError::Other(e.to_string()))?;
+    std::fs::write(&file, text).map_err(|e| DemoError::Other(e.to_string()))?;
+    Ok(demo)
+}
+
+/// What `serve --demo` prints: tokens and calls to try.
+pub fn instructions(demo: &Demo, tokens: &TokenKeys, base_url: &str, ca: &Path) -> String {
+    let mut out = String::from("\n=== ingång demo ===\nTokens (valid 8 hours):\n");
+    let mut exports = String::new();
+    for person in &demo.people {
+        let token = tokens.mint(person.id, &person.agency, &person.roles, Duration::hours(8)).unwrap_or_default();
+        let var = person.label.to_uppercase().replace('-', "_");
+        exports.push_str(&format!("export {var}={token}\n"));
+    }
+    out.push_str(&exports);
+    let c = &demo.client;
+    out.push_str(&format!(
+        "\nTry (psyk-officer is assigned but the consent excludes psychiatry: 403 no-active-consent):\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $AF_OFFICER\" {base_url}/v1/clients/{c}/records\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $SOC_OFFICER\" {base_url}/v1/records/{r}\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $PSYK_OFFICER\" {base_url}/v1/clients/{c}/records\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $COORDINATOR\" {base_url}/v1/clients/{c}/consents\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $AUDITOR\" \"{base_url}/v1/audit/events?client_id={c}\"\n",
+        ca = ca.display(),
+        r = demo.record,
+    ));
+    out
+}

@@ -1,0 +1,264 @@
+//! The one error type of the HTTP layer, mapped to RFC 7807 problem+json
+//! exactly once, here. Bodies carry a stable `type`, a title, a safe detail
+//! and the request id; causes of 500s go to the server log only.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use ingang_policy::{DenyReason, Disclosure};
+use ingang_store::StoreError;
+use serde::Serialize;
+use std::fmt;
+
+/// Prefix of every problem `type`; the slug after it is stable.
+pub const PROBLEM_BASE: &str = "urn:ingang:problem:";
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// No or bad credentials (401).
+    Unauthenticated(&'static str),
+    /// The access decision said no; the reason decides 403, 404 or 410.
+    Denied(DenyReason),
+    /// Nothing at that id (404), or hidden exactly like it.
+    NotFound,
+    /// A request field failed validation (400), naming the field.
+    Invalid { field: String, detail: String },
+    /// The request as a whole is malformed (400).
+    BadRequest(String),
+    /// A path id is not a UUID (400).
+    MalformedId,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Conflict(&'static str),
+    /// `If-Match` names an old version (412).
+    PreconditionFailed { current_version: i32 },
+    /// `If-Match` is missing (428).
+    PreconditionRequired,
+    /// The database is unreachable (503).
+    Unavailable,
+    /// The audit entry could not be stored: fail closed (503).
+    AuditUnavailable,
+    /// Anything else (500). The text is logged, never sent.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Invalid { field: field.into(), detail: detail.into() }
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Unauthenticated(_) => ("unauthenticated", "Authentication required"),
+            ApiError::Denied(reason) => match reason.disclosure() {
+                Disclosure::Hidden => ("not-found", "Not found"),
+                Disclosure::Gone => ("client-erased", "The client has been erased"),
+                Disclosure::Forbidden => (reason.code(), "Access denied"),
+            },
+            ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::Invalid { .. } => ("validation-failed", "A field is invalid"),
+            ApiError::BadRequest(_) => ("bad-request", "The request is malformed"),
+            ApiError::MalformedId => ("malformed-id", "An id in the path is not a UUID"),
+            ApiError::PayloadTooLarge => ("payload-too-large", "The request body is too large"),
+            ApiError::UnsupportedMediaType => ("unsupported-media-type", "The body must be application/json"),
+            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed { .. } => ("version-mismatch", "The record has changed"),
+            ApiError::PreconditionRequired => ("if-match-required", "If-Match is required"),
+            ApiError::Unavailable => ("service-unavailable", "The database is unavailable"),
+            ApiError::AuditUnavailable => ("audit-unavailable", "The audit log is unavailable; nothing was returned"),
+            ApiError::Internal(_) => ("internal-error", "Internal error"),
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            ApiError::Unauthenticated(why) => Some((*why).to_owned()),
+            ApiError::Denied(reason) if reason.disclosure() == Disclosure::Forbidden => Some(
+                match reason {
+                    DenyReason::NoActiveConsent => "the client has no active consent covering you",
+                    DenyReason::ConsentWithdrawn => "the client has withdrawn the consent covering you",
+                    DenyReason::ConsentExpired => "the consent covering you has expired",
+                    DenyReason::OutsideConsentScope => "the consent does not cover this source agency or kind",
+                    DenyReason::OfficerInactive => "the officer is not active",
+                    DenyReason::RoleNotPermitted => "your role does not permit this",
+                    DenyReason::NotAuthoringAgency => "only the authoring agency may change this record",
+                    _ => "access denied",
+                }
+                .to_owned(),
+            ),
+            ApiError::Invalid { detail, .. } => Some(detail.clone()),
+            ApiError::BadRequest(detail) => Some(detail.clone()),
+            ApiError::Conflict(detail) => Some((*detail).to_owned()),
+            ApiError::PreconditionFailed { current_version } => {
+                Some(format!("the current version is {current_version}; read it again and retry"))
+            }
+            ApiError::PreconditionRequired => Some("send If-Match with the ETag of the version you read".into()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (slug, title) = self.slug_and_title();
+        write!(f, "{slug}: {title}")
+    }
+}
+
+/// The problem document (RFC 7807).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Stable URN, `urn:ingang:problem:<slug>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For access denials: the machine-readable reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For validation errors: the offending field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Denied(reason) => match reason.disclosure() {
+                Disclosure::Hidden => StatusCode::NOT_FOUND,
+                Disclosure::Gone => StatusCode::GONE,
+                Disclosure::Forbidden => StatusCode::FORBIDDEN,
+            },
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Invalid { .. } | ApiError::BadRequest(_) | ApiError::MalformedId => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::Unavailable | ApiError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            log::error!("internal error: {cause}");
+        }
+        let status = self.status_code();
+        let (slug, title) = self.slug_and_title();
+        let reason = match self {
+            ApiError::Denied(reason) if reason.disclosure() == Disclosure::Forbidden => Some(reason.code().to_owned()),
+            _ => None,
+        };
+        let field = match self {
+            ApiError::Invalid { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        let problem = Problem {
+            problem_type: format!("{PROBLEM_BASE}{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            reason,
+            field,
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if matches!(self, ApiError::Unauthenticated(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ingang\""));
+        }
+        response.json(problem)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            StoreError::UnknownReference(field) => ApiError::invalid(field, format!("no such {field}")),
+            StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current_version: current },
+            StoreError::Unavailable(cause) => {
+                log::warn!("database unavailable: {cause}");
+                ApiError::Unavailable
+            }
+            StoreError::AuditUnavailable(cause) => {
+                log::error!("audit append failed, request refused: {cause}");
+                ApiError::AuditUnavailable
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal("blocking task was cancelled".into())
+    }
+}
+
+/// Makes a serde/JSON error message safe to return: keeps field names,
+/// drops every quoted value (which could be personal data).
+pub fn sanitize_json_error(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                for inner in chars.by_ref() {
+                    if inner == '"' {
+                        break;
+                    }
+                }
+                out.push_str("<value>");
+            }
+            '`' => {
+                let mut quoted = String::new();
+                for inner in chars.by_ref() {
+                    if inner == '`' {
+                        break;
+                    }
+                    quoted.push(inner);
+                }
+                let looks_like_name = !quoted.is_empty()
+                    && quoted.len() <= 40
+                    && quoted.chars().all(|q| q.is_ascii_lowercase() || q == '_');
+                if looks_like_name {
+                    out.push('`');
+                    out.push_str(&quoted);
+                    out.push('`');
+                } else {
+                    out.push_str("<value>");
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitizer_drops_values_keeps_field_names() {
+        let m = sanitize_json_error("invalid type: string \"19900101-1239\", expected u8 at line 1 column 20");
+        assert!(!m.contains("1990"), "{m}");
+        let m = sanitize_json_error("unknown field `colour`, expected one of `kind`, `body`");
+        assert!(m.contains("`colour`") && m.contains("`kind`"), "{m}");
+        let m = sanitize_json_error("unknown field `19900101-1239`, expected `name`");
+        assert!(!m.contains("1990"), "{m}");
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let response = ApiError::Internal("secret table xyz broke".into()).error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let problem = format!("{:?}", ApiError::Internal("x".into()).detail());
+        assert_eq!(problem, "None");
+    }
+}

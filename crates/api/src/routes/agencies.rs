@@ -1,0 +1,69 @@
+//! Agencies (admin).
+
+use super::{blocking, required_text};
+use crate::access::authorize;
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use ingang_policy::{Action, AgencyCode};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgency {
+    /// 2–32 characters of `a-z`, `0-9`, `-`, starting with a letter.
+    #[schema(example = "af")]
+    pub code: String,
+    #[schema(example = "Arbetsförmedlingen Hässleholm")]
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgencyResponse {
+    pub code: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgencyList {
+    pub items: Vec<AgencyResponse>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<ingang_store::Agency> for AgencyResponse {
+    fn from(a: ingang_store::Agency) -> Self {
+        Self { code: a.code.to_string(), name: a.name, created_at: a.created_at }
+    }
+}
+
+/// Register an agency.
+#[utoipa::path(tag = "agencies", security(("bearer" = [])), request_body = CreateAgency,
+    responses((status = 201, body = AgencyResponse), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+#[post("/v1/agencies")]
+pub async fn create_agency(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateAgency>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let code = AgencyCode::parse(&body.code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
+    let name = required_text("name", &body.name, 200)?;
+    let agency = blocking(move || {
+        authorize(&state.store, &caller, Action::ManageAgencies, None, None, None)?;
+        Ok(state.store.create_agency(&code, &name)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(AgencyResponse::from(agency)))
+}
+
+/// List agencies.
+#[utoipa::path(tag = "agencies", security(("bearer" = [])),
+    responses((status = 200, body = AgencyList), (status = 403, body = Problem)))]
+#[get("/v1/agencies")]
+pub async fn list_agencies(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let agencies = blocking(move || {
+        authorize(&state.store, &caller, Action::ManageAgencies, None, None, None)?;
+        Ok(state.store.list_agencies()?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AgencyList { items: agencies.into_iter().map(Into::into).collect(), next_cursor: None }))
+}

@@ -1,0 +1,90 @@
+//! Assignments: an officer takes a client as their own (coordinator, or a
+//! system account for its own agency's officers).
+
+use super::blocking;
+use crate::access::{authorize, authorize_on_client};
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use ingang_policy::{Action, AssignmentId, ClientId, OfficerId};
+use ingang_store::{Assignment, StoreError};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAssignment {
+    pub officer_id: Uuid,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssignmentResponse {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub officer_id: Uuid,
+    pub officer_agency: String,
+    pub created_by: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl From<Assignment> for AssignmentResponse {
+    fn from(a: Assignment) -> Self {
+        Self {
+            id: a.id.0,
+            client_id: a.client_id.0,
+            officer_id: a.officer_id.0,
+            officer_agency: a.officer_agency.to_string(),
+            created_by: a.created_by.0,
+            starts_at: a.starts_at,
+            ended_at: a.ended_at,
+        }
+    }
+}
+
+/// Assign an officer to a client.
+#[utoipa::path(tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateAssignment,
+    responses((status = 201, body = AssignmentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem)))]
+#[post("/v1/clients/{id}/assignments")]
+pub async fn create_assignment(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, body: web::Json<CreateAssignment>) -> Result<HttpResponse, ApiError> {
+    let client = id.into_inner();
+    let officer = OfficerId(body.officer_id);
+    let assignment = blocking(move || {
+        let store = &state.store;
+        // The officer's agency decides whether a system account may do this;
+        // an unknown officer is decided as one of the caller's own agency.
+        let officer_agency = store.account(officer)?.map(|a| a.agency).unwrap_or_else(|| caller.actor.agency.clone());
+        authorize_on_client(store, &caller, Action::ManageAssignment { officer_agency }, client, None)?;
+        Ok(store.create_assignment(client, officer, caller.actor.id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(AssignmentResponse::from(assignment)))
+}
+
+/// End an assignment at once.
+#[utoipa::path(tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "assignment id")),
+    responses((status = 200, body = AssignmentResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[post("/v1/assignments/{id}/end")]
+pub async fn end_assignment(state: web::Data<AppState>, caller: Caller, id: web::Path<AssignmentId>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let assignment = blocking(move || {
+        let store = &state.store;
+        match store.assignment(id) {
+            Ok(a) => {
+                let action = Action::ManageAssignment { officer_agency: a.officer_agency.clone() };
+                authorize_on_client(store, &caller, action, a.client_id, None)?;
+            }
+            Err(StoreError::NotFound) => {
+                let action = Action::ManageAssignment { officer_agency: caller.actor.agency.clone() };
+                authorize(store, &caller, action, None, None, None)?;
+                return Err(ApiError::NotFound);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(store.end_assignment(id, caller.actor.id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AssignmentResponse::from(assignment)))
+}

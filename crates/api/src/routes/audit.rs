@@ -1,0 +1,151 @@
+//! The audit log query (auditor) and the client's access-log extract
+//! (auditor, coordinator). Both are themselves audited.
+
+use super::{blocking, decode_cursor, encode_cursor, page_limit, PageQuery};
+use crate::access::{authorize, authorize_on_client};
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use ingang_policy::{Action, AgencyCode, ClientId};
+use ingang_store::{AuditEvent, AuditFilter};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub client_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    /// The actor's agency code.
+    pub agency: Option<String>,
+    /// For example `record.read`, `client.search`, `audit.query`.
+    pub action: Option<String>,
+    /// `allow` or `deny`.
+    pub decision: Option<String>,
+    /// From this time (inclusive), RFC 3339.
+    pub from: Option<DateTime<Utc>>,
+    /// Until this time (exclusive), RFC 3339.
+    pub to: Option<DateTime<Utc>>,
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEventResponse {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: String,
+    pub actor_agency: String,
+    pub on_behalf_of: Option<String>,
+    /// The roles the actor's token used, comma-separated.
+    pub roles: String,
+    pub action: String,
+    pub client_id: Option<String>,
+    pub record_id: Option<String>,
+    /// `allow` or `deny`.
+    pub decision: String,
+    pub reason: Option<String>,
+    pub consent_id: Option<String>,
+    pub request_id: String,
+    pub source_addr: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEventResponse>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<AuditEvent> for AuditEventResponse {
+    fn from(e: AuditEvent) -> Self {
+        let v = e.event;
+        Self {
+            seq: e.seq,
+            at: v.at,
+            actor_id: v.actor_id,
+            actor_agency: v.actor_agency,
+            on_behalf_of: v.on_behalf_of,
+            roles: v.roles,
+            action: v.action,
+            client_id: v.client_id,
+            record_id: v.record_id,
+            decision: v.decision,
+            reason: v.reason,
+            consent_id: v.consent_id,
+            request_id: v.request_id,
+            source_addr: v.source_addr,
+        }
+    }
+}
+
+fn after_seq(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    cursor
+        .map(|c| decode_cursor(c)?.strip_prefix("seq:").and_then(|n| n.parse().ok()).ok_or_else(|| ApiError::invalid("cursor", "not a cursor returned by this service")))
+        .transpose()
+}
+
+fn page(events: Vec<AuditEvent>, limit: i64) -> AuditPage {
+    let full = events.len() as i64 == limit;
+    let next_cursor = if full { events.last().map(|e| encode_cursor(&format!("seq:{}", e.seq))) } else { None };
+    AuditPage { items: events.into_iter().map(Into::into).collect(), next_cursor }
+}
+
+/// Query the audit log, oldest first.
+#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
+#[get("/v1/audit/events")]
+pub async fn audit_events(state: web::Data<AppState>, caller: Caller, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    if let Some(agency) = &q.agency {
+        AgencyCode::parse(agency).map_err(|e| ApiError::invalid("agency", e.to_string()))?;
+    }
+    if let Some(decision) = &q.decision {
+        if decision != "allow" && decision != "deny" {
+            return Err(ApiError::invalid("decision", "must be 'allow' or 'deny'"));
+        }
+    }
+    if let Some(action) = &q.action {
+        if action.len() > 64 || !action.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') {
+            return Err(ApiError::invalid("action", "must look like 'record.read'"));
+        }
+    }
+    let filter = AuditFilter {
+        client_id: q.client_id.map(|c| c.to_string()),
+        actor_id: q.actor_id.map(|a| a.to_string()),
+        agency: q.agency,
+        action: q.action,
+        decision: q.decision,
+        from: q.from,
+        to: q.to,
+        after_seq: after_seq(q.cursor.as_deref())?,
+    };
+    let client = q.client_id.map(ClientId);
+    let events = blocking(move || {
+        authorize(&state.store, &caller, Action::QueryAudit, client, None, None)?;
+        Ok(state.store.audit_events(&filter, limit)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(events, limit)))
+}
+
+/// The client's extract: every access to their data, oldest first.
+#[utoipa::path(tag = "audit", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), PageQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[get("/v1/clients/{id}/access-log")]
+pub async fn access_log(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let client = id.into_inner();
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    let filter = AuditFilter { client_id: Some(client.to_string()), after_seq: after_seq(q.cursor.as_deref())?, ..AuditFilter::default() };
+    let events = blocking(move || {
+        authorize_on_client(&state.store, &caller, Action::ReadAccessLog, client, None)?;
+        Ok(state.store.audit_events(&filter, limit)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(events, limit)))
+}

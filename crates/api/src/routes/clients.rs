@@ -1,0 +1,114 @@
+//! Clients: register (coordinator, system), search by personal number, and
+//! identity reads under the access rule.
+
+use super::{blocking, required_text};
+use crate::access::{authorize, authorize_on_client};
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use ingang_policy::{Action, ClientId, PersonalNumber};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterClient {
+    /// Personnummer or samordningsnummer in any common form.
+    #[schema(example = "19900101-1239")]
+    pub personal_number: String,
+    #[schema(example = "Ali Svensson")]
+    pub name: String,
+}
+
+impl std::fmt::Debug for RegisterClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RegisterClient(<redacted>)")
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchClient {
+    #[schema(example = "19900101-1239")]
+    pub personal_number: String,
+}
+
+impl std::fmt::Debug for SearchClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SearchClient(<redacted>)")
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClientRef {
+    pub id: Uuid,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ClientResponse {
+    pub id: Uuid,
+    /// `YYYYMMDD-NNNC`.
+    pub personal_number: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn parse_personal_number(value: &str) -> Result<PersonalNumber, ApiError> {
+    PersonalNumber::parse(value, Utc::now().date_naive()).map_err(|e| ApiError::invalid("personal_number", e.to_string()))
+}
+
+/// Register a client. 409 if the personal number is already registered.
+#[utoipa::path(tag = "clients", security(("bearer" = [])), request_body = RegisterClient,
+    responses((status = 201, body = ClientRef), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+#[post("/v1/clients")]
+pub async fn register_client(state: web::Data<AppState>, caller: Caller, body: web::Json<RegisterClient>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let number = parse_personal_number(&body.personal_number)?;
+    let name = required_text("name", &body.name, 200)?;
+    let id = blocking(move || {
+        authorize(&state.store, &caller, Action::RegisterClient, None, None, None)?;
+        Ok(state.store.register_client(&number, &name, caller.actor.id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(ClientRef { id: id.0 }))
+}
+
+/// Find a client by personal number. 404 unless the caller may see that
+/// client: coordinators any, officers their own, systems their agency's.
+#[utoipa::path(tag = "clients", security(("bearer" = [])), request_body = SearchClient,
+    responses((status = 200, body = ClientRef), (status = 400, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[post("/v1/clients/search")]
+pub async fn search_client(state: web::Data<AppState>, caller: Caller, body: web::Json<SearchClient>) -> Result<HttpResponse, ApiError> {
+    let number = parse_personal_number(&body.personal_number)?;
+    let id = blocking(move || {
+        let store = &state.store;
+        let found = store.find_client(&number)?;
+        let facts = found.map(|id| store.load_facts(id)).transpose()?.flatten();
+        authorize(store, &caller, Action::SearchClient, found, None, facts.as_ref())?;
+        found.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ClientRef { id: id.0 }))
+}
+
+/// A client's identity fields, under the access rule (audited).
+#[utoipa::path(tag = "clients", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")),
+    responses((status = 200, body = ClientResponse), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[get("/v1/clients/{id}")]
+pub async fn get_client(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let identity = blocking(move || {
+        authorize_on_client(&state.store, &caller, Action::ReadClient, id, None)?;
+        Ok(state.store.client_identity(id)?)
+    })
+    .await?;
+    let pn = identity.personal_number;
+    Ok(HttpResponse::Ok().json(ClientResponse {
+        id: identity.id.0,
+        personal_number: format!("{}-{}", &pn[..8], &pn[8..]),
+        name: identity.name,
+        created_at: identity.created_at,
+    }))
+}

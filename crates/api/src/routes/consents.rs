@@ -1,0 +1,223 @@
+//! Consents (coordinator): record a signed consent, list, withdraw.
+//! Consents are never edited; a withdrawal is final and takes effect at once.
+
+use super::{blocking, required_text};
+use crate::access::authorize_on_client;
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use ingang_policy::{Action, AgencyCode, ClientId, ConsentId, OfficerId, RecordKind};
+use ingang_store::{Consent, ConsentEvidence, NewConsent, StoreError};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recipients {
+    /// Named officers.
+    #[serde(default)]
+    pub officers: Vec<Uuid>,
+    /// Whole agencies, where the client chose that.
+    #[serde(default)]
+    pub agencies: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Source agencies whose records are covered; empty means all.
+    #[serde(default)]
+    pub from_agencies: Vec<String>,
+    /// Record kinds covered; empty means all.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// `paper` or `e-signature`.
+    pub method: String,
+    /// SHA-256 of the signed document, 64 hex digits.
+    pub document_sha256: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConsent {
+    pub recipients: Recipients,
+    pub scope: Scope,
+    pub purpose: String,
+    pub signed_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawConsent {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConsentResponse {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub recipients: Recipients,
+    pub scope: Scope,
+    pub purpose: String,
+    pub signed_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub evidence: Evidence,
+    pub recorded_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<Uuid>,
+    pub withdrawal_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConsentList {
+    pub items: Vec<ConsentResponse>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<Consent> for ConsentResponse {
+    fn from(c: Consent) -> Self {
+        let t = c.terms;
+        Self {
+            id: c.id.0,
+            client_id: c.client_id.0,
+            recipients: Recipients {
+                officers: t.recipient_officers.iter().map(|o| o.0).collect(),
+                agencies: t.recipient_agencies.iter().map(|a| a.to_string()).collect(),
+            },
+            scope: Scope {
+                from_agencies: t.from_agencies.iter().map(|a| a.to_string()).collect(),
+                kinds: t.kinds.iter().map(|k| k.as_str().to_owned()).collect(),
+            },
+            purpose: t.purpose,
+            signed_at: t.signed_at,
+            valid_from: t.valid_from,
+            valid_until: t.valid_until,
+            evidence: Evidence { method: t.evidence.method, document_sha256: t.evidence.document_sha256 },
+            recorded_by: c.recorded_by.0,
+            created_at: c.created_at,
+            withdrawn_at: c.withdrawn_at,
+            withdrawn_by: c.withdrawn_by.map(|w| w.0),
+            withdrawal_reason: c.withdrawal_reason,
+        }
+    }
+}
+
+fn agencies(field: &str, codes: &[String]) -> Result<Vec<AgencyCode>, ApiError> {
+    codes.iter().map(|c| AgencyCode::parse(c).map_err(|e| ApiError::invalid(field, e.to_string()))).collect()
+}
+
+/// Checks the consent's shape and turns it into store terms.
+fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiError> {
+    let recipient_agencies = agencies("recipients.agencies", &body.recipients.agencies)?;
+    if body.recipients.officers.is_empty() && recipient_agencies.is_empty() {
+        return Err(ApiError::invalid("recipients", "name at least one officer or agency"));
+    }
+    let kinds = body
+        .scope
+        .kinds
+        .iter()
+        .map(|k| k.parse::<RecordKind>().map_err(|_| ApiError::invalid("scope.kinds", "kinds are action_plan, assessment, follow_up, meeting_note, closure or note")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let purpose = required_text("purpose", &body.purpose, 500)?;
+    if body.valid_until <= body.valid_from {
+        return Err(ApiError::invalid("valid_until", "must be after valid_from"));
+    }
+    if body.signed_at > now + Duration::minutes(5) {
+        return Err(ApiError::invalid("signed_at", "must not be in the future"));
+    }
+    if body.signed_at > body.valid_until {
+        return Err(ApiError::invalid("signed_at", "must be before valid_until"));
+    }
+    let method = body.evidence.method.as_str();
+    if method != "paper" && method != "e-signature" {
+        return Err(ApiError::invalid("evidence.method", "must be 'paper' or 'e-signature'"));
+    }
+    let sha = body.evidence.document_sha256.to_ascii_lowercase();
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid("evidence.document_sha256", "must be 64 hex digits"));
+    }
+    Ok(NewConsent {
+        recipient_officers: body.recipients.officers.into_iter().map(OfficerId).collect(),
+        recipient_agencies,
+        from_agencies: agencies("scope.from_agencies", &body.scope.from_agencies)?,
+        kinds,
+        purpose,
+        signed_at: body.signed_at,
+        valid_from: body.valid_from,
+        valid_until: body.valid_until,
+        evidence: ConsentEvidence { method: method.to_owned(), document_sha256: sha },
+    })
+}
+
+/// Record a signed consent.
+#[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateConsent,
+    responses((status = 201, body = ConsentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[post("/v1/clients/{id}/consents")]
+pub async fn create_consent(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, body: web::Json<CreateConsent>) -> Result<HttpResponse, ApiError> {
+    let client = id.into_inner();
+    let terms = validate(body.into_inner(), Utc::now())?;
+    let consent = blocking(move || {
+        authorize_on_client(&state.store, &caller, Action::ManageConsents, client, None)?;
+        for agency in terms.recipient_agencies.iter().chain(&terms.from_agencies) {
+            if !state.store.agency_exists(agency)? {
+                return Err(ApiError::invalid("agencies", "names an agency that is not registered"));
+            }
+        }
+        Ok(state.store.create_consent(client, &terms, caller.actor.id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(ConsentResponse::from(consent)))
+}
+
+/// The client's consents, oldest first.
+#[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")),
+    responses((status = 200, body = ConsentList), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[get("/v1/clients/{id}/consents")]
+pub async fn list_consents(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>) -> Result<HttpResponse, ApiError> {
+    let client = id.into_inner();
+    let consents = blocking(move || {
+        authorize_on_client(&state.store, &caller, Action::ManageConsents, client, None)?;
+        Ok(state.store.consents(client)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ConsentList { items: consents.into_iter().map(Into::into).collect(), next_cursor: None }))
+}
+
+/// Withdraw a consent: final, effective on the very next request.
+#[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "consent id")), request_body = WithdrawConsent,
+    responses((status = 200, body = ConsentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[post("/v1/consents/{id}/withdraw")]
+pub async fn withdraw_consent(state: web::Data<AppState>, caller: Caller, id: web::Path<ConsentId>, body: web::Json<WithdrawConsent>) -> Result<HttpResponse, ApiError> {
+    let consent_id = id.into_inner();
+    let reason = required_text("reason", &body.reason, 1000)?;
+    let consent = blocking(move || {
+        let store = &state.store;
+        let client = match store.consent(consent_id) {
+            Ok(consent) => Some(consent.client_id),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        match client {
+            Some(client) => authorize_on_client(store, &caller, Action::ManageConsents, client, None)?,
+            None => {
+                crate::access::authorize(store, &caller, Action::ManageConsents, None, None, None)?;
+                return Err(ApiError::NotFound);
+            }
+        };
+        Ok(store.withdraw_consent(consent_id, &reason, caller.actor.id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ConsentResponse::from(consent)))
+}

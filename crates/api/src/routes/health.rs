@@ -1,0 +1,45 @@
+//! Liveness, readiness and the OpenAPI document. No authentication.
+
+use super::blocking;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub database: &'static str,
+    pub keys: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers and the keys are loaded.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Problem)))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let keys_loaded = !state.store.keys().current_master_id().is_empty();
+    blocking(move || Ok(state.store.ping()?)).await?;
+    if !keys_loaded {
+        return Err(ApiError::Unavailable);
+    }
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: "ok", keys: "ok" }))
+}
+
+/// This service's OpenAPI 3.1 document.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+#[get("/openapi.json")]
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.clone())
+}

@@ -1,0 +1,106 @@
+//! HTTP handlers, one module per resource. [`configure`] is the one list of
+//! routes: it registers each handler and its OpenAPI operation together.
+
+pub mod agencies;
+pub mod assignments;
+pub mod audit;
+pub mod clients;
+pub mod consents;
+pub mod health;
+pub mod officers;
+pub mod records;
+
+use crate::error::ApiError;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every route of the service. Adding a handler here adds it to the
+/// server and to the OpenAPI document at once.
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::openapi_json)
+        .service(agencies::create_agency)
+        .service(agencies::list_agencies)
+        .service(officers::create_officer)
+        .service(officers::get_officer)
+        .service(officers::deactivate_officer)
+        .service(clients::register_client)
+        .service(clients::search_client)
+        .service(clients::get_client)
+        .service(consents::create_consent)
+        .service(consents::list_consents)
+        .service(consents::withdraw_consent)
+        .service(assignments::create_assignment)
+        .service(assignments::end_assignment)
+        .service(records::create_record)
+        .service(records::list_records)
+        .service(records::get_record)
+        .service(records::update_record)
+        .service(audit::audit_events)
+        .service(audit::access_log);
+}
+
+/// Runs blocking store work on the worker pool.
+pub async fn blocking<T, F>(work: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(work).await?
+}
+
+/// A page of a list: `{"items": [...], "next_cursor": ...}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T: utoipa::ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Query parameters of paginated lists.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Opaque cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+    }
+}
+
+pub fn encode_cursor(raw: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ApiError::invalid("cursor", "not a cursor returned by this service"))
+}
+
+/// Refuses empty or oversized free text, naming the field.
+pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<String, ApiError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(ApiError::invalid(field, format!("must be at most {max_chars} characters")));
+    }
+    Ok(trimmed.to_owned())
+}

@@ -1,0 +1,111 @@
+//! Named officers and system accounts (admin).
+
+use super::{blocking, required_text};
+use crate::access::authorize;
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use ingang_policy::{Action, AgencyCode, OfficerId, Role};
+use ingang_store::NewOfficer;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOfficer {
+    #[schema(example = "Eva Ek")]
+    pub name: String,
+    #[schema(example = "af")]
+    pub agency: String,
+    /// Any of `officer`, `coordinator`, `system`, `auditor`, `admin`.
+    #[schema(example = json!(["officer"]))]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfficerResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub agency: String,
+    pub roles: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+impl From<ingang_store::Officer> for OfficerResponse {
+    fn from(o: ingang_store::Officer) -> Self {
+        Self {
+            id: o.account.id.0,
+            name: o.name,
+            agency: o.account.agency.to_string(),
+            roles: o.account.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            active: o.account.active,
+            created_at: o.created_at,
+            deactivated_at: o.deactivated_at,
+        }
+    }
+}
+
+pub fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
+    if roles.is_empty() {
+        return Err(ApiError::invalid("roles", "name at least one role"));
+    }
+    let mut parsed: Vec<Role> = Vec::with_capacity(roles.len());
+    for role in roles {
+        let role: Role = role
+            .parse()
+            .map_err(|_| ApiError::invalid("roles", "roles are officer, coordinator, system, auditor or admin"))?;
+        if !parsed.contains(&role) {
+            parsed.push(role);
+        }
+    }
+    Ok(parsed)
+}
+
+/// Create a named officer or system account.
+#[utoipa::path(tag = "officers", security(("bearer" = [])), request_body = CreateOfficer,
+    responses((status = 201, body = OfficerResponse), (status = 400, body = Problem), (status = 403, body = Problem)))]
+#[post("/v1/officers")]
+pub async fn create_officer(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateOfficer>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let name = required_text("name", &body.name, 200)?;
+    let agency = AgencyCode::parse(&body.agency).map_err(|e| ApiError::invalid("agency", e.to_string()))?;
+    let roles = parse_roles(&body.roles)?;
+    let officer = blocking(move || {
+        authorize(&state.store, &caller, Action::ManageOfficers, None, None, None)?;
+        Ok(state.store.create_officer(&NewOfficer { name, agency, roles })?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(OfficerResponse::from(officer)))
+}
+
+/// Read an officer.
+#[utoipa::path(tag = "officers", security(("bearer" = [])), params(("id" = Uuid, Path, description = "officer id")),
+    responses((status = 200, body = OfficerResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/v1/officers/{id}")]
+pub async fn get_officer(state: web::Data<AppState>, caller: Caller, id: web::Path<OfficerId>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let officer = blocking(move || {
+        authorize(&state.store, &caller, Action::ManageOfficers, None, None, None)?;
+        Ok(state.store.officer(id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OfficerResponse::from(officer)))
+}
+
+/// Deactivate an officer at once: their tokens stop working on the next request.
+#[utoipa::path(tag = "officers", security(("bearer" = [])), params(("id" = Uuid, Path, description = "officer id")),
+    responses((status = 200, body = OfficerResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[post("/v1/officers/{id}/deactivate")]
+pub async fn deactivate_officer(state: web::Data<AppState>, caller: Caller, id: web::Path<OfficerId>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let officer = blocking(move || {
+        authorize(&state.store, &caller, Action::ManageOfficers, None, None, None)?;
+        Ok(state.store.deactivate_officer(id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OfficerResponse::from(officer)))
+}

@@ -1,0 +1,239 @@
+//! Records: create, list, read, and new versions with ETag / If-Match.
+//! Every read is decided per record and audited before the body leaves.
+
+use super::{blocking, decode_cursor, encode_cursor, page_limit, PageQuery};
+use crate::access::{audit_event, authorize, authorize_on_client, decide, record_audit};
+use crate::auth::Caller;
+use crate::bodies;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use ingang_policy::{Action, ClientId, Decision, RecordId, RecordKind};
+use ingang_store::{RecordMeta, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRecord {
+    /// `action_plan`, `assessment`, `follow_up`, `meeting_note`, `closure` or `note`.
+    #[schema(example = "note")]
+    pub kind: String,
+    /// Validated per kind; see docs/api.md.
+    #[schema(value_type = Object)]
+    pub body: Value,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRecord {
+    #[schema(value_type = Object)]
+    pub body: Value,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordResponse {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub kind: String,
+    pub source_agency: String,
+    pub author_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+    #[schema(value_type = Object)]
+    pub body: Value,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordPageResponse {
+    pub items: Vec<RecordResponse>,
+    pub next_cursor: Option<String>,
+}
+
+fn response(meta: RecordMeta, body: Value) -> RecordResponse {
+    RecordResponse {
+        id: meta.id.0,
+        client_id: meta.client_id.0,
+        kind: meta.kind.as_str().to_owned(),
+        source_agency: meta.source_agency.to_string(),
+        author_id: meta.author_id.0,
+        created_at: meta.created_at,
+        updated_at: meta.updated_at,
+        version: meta.version,
+        body,
+    }
+}
+
+fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+fn parse_kind(kind: &str) -> Result<RecordKind, ApiError> {
+    kind.parse()
+        .map_err(|_| ApiError::invalid("kind", "kinds are action_plan, assessment, follow_up, meeting_note, closure or note"))
+}
+
+/// Write an entry for the client, as the caller's (or represented officer's) agency.
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateRecord,
+    responses((status = 201, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[post("/v1/clients/{id}/records")]
+pub async fn create_record(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, body: web::Json<CreateRecord>) -> Result<HttpResponse, ApiError> {
+    let client = id.into_inner();
+    let CreateRecord { kind, body } = body.into_inner();
+    let kind = parse_kind(&kind)?;
+    bodies::validate(kind, &body)?;
+    let created = blocking(move || {
+        let store = &state.store;
+        authorize_on_client(store, &caller, Action::WriteRecord { kind, existing_source: None }, client, None)?;
+        let subject = caller.subject();
+        let meta = store.create_record(client, kind, &subject.agency, subject.id, &body)?;
+        Ok(response(meta, body))
+    })
+    .await?;
+    Ok(HttpResponse::Created().insert_header((header::ETAG, etag(created.version))).json(created))
+}
+
+/// The records the caller may see, newest first. Records outside the
+/// caller's consent are left out without trace; each one returned is audited.
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), PageQuery),
+    responses((status = 200, body = RecordPageResponse), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[get("/v1/clients/{id}/records")]
+pub async fn list_records(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let client = id.into_inner();
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    let mut after = q.cursor.as_deref().map(parse_record_cursor).transpose()?;
+    let page = blocking(move || {
+        let store = &state.store;
+        let facts = store.load_facts(client)?;
+        let gate = decide(&caller, &Action::ListRecords, facts.as_ref());
+        let gate_event = audit_event(&caller, Action::ListRecords.name(), Some(client), None, &gate);
+        let Some(facts) = facts.filter(|_| gate.is_allowed()) else {
+            record_audit(store, vec![gate_event])?;
+            return Err(match gate {
+                Decision::Deny { reason } => ApiError::Denied(reason),
+                Decision::Allow { .. } => ApiError::NotFound,
+            });
+        };
+
+        // Scan until one more visible record than the page holds is found,
+        // so a short page never hints at hidden records.
+        let mut visible: Vec<(RecordMeta, Decision)> = Vec::new();
+        loop {
+            let batch = store.record_page(client, after, (limit + 1).max(50))?;
+            for meta in &batch.records {
+                let action = Action::ReadRecord { source: meta.source_agency.clone(), kind: meta.kind };
+                let decision = decide(&caller, &action, Some(&facts));
+                if decision.is_allowed() {
+                    visible.push((meta.clone(), decision));
+                }
+                if visible.len() as i64 > limit {
+                    break;
+                }
+            }
+            after = batch.records.last().map(|m| (m.created_at, m.id));
+            if visible.len() as i64 > limit || !batch.more {
+                break;
+            }
+        }
+        let next_cursor = if visible.len() as i64 > limit {
+            visible.truncate(limit as usize);
+            visible.last().map(|(m, _)| record_cursor(m))
+        } else {
+            None
+        };
+
+        let mut events = vec![gate_event];
+        events.extend(visible.iter().map(|(meta, decision)| {
+            audit_event(&caller, "record.read", Some(client), Some(meta.id), decision)
+        }));
+        record_audit(store, events)?;
+        let metas: Vec<RecordMeta> = visible.into_iter().map(|(m, _)| m).collect();
+        let bodies = store.record_bodies(client, &metas)?;
+        let items = metas.into_iter().zip(bodies).map(|(m, b)| response(m, b)).collect();
+        Ok(RecordPageResponse { items, next_cursor })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+fn record_cursor(meta: &RecordMeta) -> String {
+    encode_cursor(&format!("rec:{}:{}", meta.created_at.timestamp_micros(), meta.id))
+}
+
+fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiError> {
+    let bad = || ApiError::invalid("cursor", "not a cursor returned by this service");
+    let raw = decode_cursor(cursor)?;
+    let mut parts = raw.strip_prefix("rec:").ok_or_else(bad)?.splitn(2, ':');
+    let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let id: RecordId = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    Ok((DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id))
+}
+
+/// Loads a record's metadata; a missing record is decided (and audited)
+/// exactly like a hidden one.
+fn load_meta(state: &AppState, caller: &Caller, id: RecordId, action: Action) -> Result<RecordMeta, ApiError> {
+    match state.store.record_meta(id) {
+        Ok(meta) => Ok(meta),
+        Err(StoreError::NotFound) => {
+            authorize(&state.store, caller, action, None, Some(id), None)?;
+            Err(ApiError::NotFound)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One record, with its version as `ETag`.
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id")),
+    responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[get("/v1/records/{id}")]
+pub async fn get_record(state: web::Data<AppState>, caller: Caller, id: web::Path<RecordId>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let record = blocking(move || {
+        let probe = Action::ReadRecord { source: caller.actor.agency.clone(), kind: RecordKind::Note };
+        let meta = load_meta(&state, &caller, id, probe)?;
+        let action = Action::ReadRecord { source: meta.source_agency.clone(), kind: meta.kind };
+        authorize_on_client(&state.store, &caller, action, meta.client_id, Some(id))?;
+        let body = state.store.record_bodies(meta.client_id, std::slice::from_ref(&meta))?.pop().ok_or(ApiError::NotFound)?;
+        Ok(response(meta, body))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record))
+}
+
+fn if_match_version(req: &HttpRequest) -> Result<i32, ApiError> {
+    let value = req.headers().get(header::IF_MATCH).ok_or(ApiError::PreconditionRequired)?;
+    value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .and_then(|v| v.strip_prefix('"'))
+        .and_then(|v| v.strip_suffix('"'))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| ApiError::invalid("If-Match", "must be the ETag of the version you read, such as \"3\""))
+}
+
+/// A new version of a record, by the authoring agency. Old versions are kept.
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id"), ("If-Match" = String, Header, description = "the ETag you read")), request_body = UpdateRecord,
+    responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem)))]
+#[put("/v1/records/{id}")]
+pub async fn update_record(state: web::Data<AppState>, caller: Caller, req: HttpRequest, id: web::Path<RecordId>, body: web::Json<UpdateRecord>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let expected = if_match_version(&req)?;
+    let body = body.into_inner().body;
+    let record = blocking(move || {
+        let probe = Action::WriteRecord { kind: RecordKind::Note, existing_source: Some(caller.actor.agency.clone()) };
+        let meta = load_meta(&state, &caller, id, probe)?;
+        let action = Action::WriteRecord { kind: meta.kind, existing_source: Some(meta.source_agency.clone()) };
+        authorize_on_client(&state.store, &caller, action, meta.client_id, Some(id))?;
+        bodies::validate(meta.kind, &body)?;
+        let updated = state.store.update_record(&meta, expected, caller.subject().id, &body)?;
+        Ok(response(updated, body))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record))
+}
