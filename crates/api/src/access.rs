@@ -20,7 +20,11 @@ pub fn decide(caller: &Caller, action: &Action, facts: Option<&LoadedFacts>) -> 
         at: Utc::now(),
     };
     let facts = match facts {
-        Some(f) => Facts { client: Some(f.client), assignments: &f.assignments, consents: &f.consents },
+        Some(f) => Facts {
+            client: Some(f.client),
+            assignments: &f.assignments,
+            consents: &f.consents,
+        },
         None => Facts::default(),
     };
     ingang_policy::decide(&request, &facts)
@@ -72,7 +76,16 @@ pub fn authorize(
     facts: Option<&LoadedFacts>,
 ) -> Result<Option<ConsentId>, ApiError> {
     let decision = decide(caller, &action, facts);
-    record_audit(store, vec![audit_event(caller, action.name(), client, record, &decision)])?;
+    record_audit(
+        store,
+        vec![audit_event(
+            caller,
+            action.name(),
+            client,
+            record,
+            &decision,
+        )],
+    )?;
     match decision {
         Decision::Allow { consent } => Ok(consent),
         Decision::Deny { reason } => Err(ApiError::Denied(reason)),

@@ -57,11 +57,16 @@ impl std::fmt::Debug for TokenKeys {
 }
 
 /// The 12-byte SPKI prefix of an Ed25519 public key (RFC 8410).
-const ED25519_SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
 
 impl TokenKeys {
     pub fn empty() -> Self {
-        Self { verifying: HashMap::new(), dev_signing: None }
+        Self {
+            verifying: HashMap::new(),
+            dev_signing: None,
+        }
     }
 
     /// Trusts `issuer` with an Ed25519 public key in a PEM `PUBLIC KEY` file.
@@ -75,9 +80,13 @@ impl TokenKeys {
         };
         let der = spki.as_ref();
         if der.len() != 44 || der[..12] != ED25519_SPKI_PREFIX {
-            return Err(KeyError::File(shown, "expected an Ed25519 public key".into()));
+            return Err(KeyError::File(
+                shown,
+                "expected an Ed25519 public key".into(),
+            ));
         }
-        self.verifying.insert(issuer.to_owned(), DecodingKey::from_ed_der(&der[12..]));
+        self.verifying
+            .insert(issuer.to_owned(), DecodingKey::from_ed_der(&der[12..]));
         Ok(())
     }
 
@@ -88,22 +97,36 @@ impl TokenKeys {
         let mut created = false;
         if !path.exists() {
             let rng = ring::rand::SystemRandom::new();
-            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Key("key generation failed".into()))?;
+            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
+                .map_err(|_| KeyError::Key("key generation failed".into()))?;
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
             }
-            write_private(path, pkcs8.as_ref()).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
+            write_private(path, pkcs8.as_ref())
+                .map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
             created = true;
         }
-        let pkcs8 = std::fs::read(path).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
-        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| KeyError::File(shown, e.to_string()))?;
-        self.verifying.insert(DEV_ISSUER.to_owned(), DecodingKey::from_ed_der(pair.public_key().as_ref()));
+        let pkcs8 =
+            std::fs::read(path).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
+        let pair =
+            Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| KeyError::File(shown, e.to_string()))?;
+        self.verifying.insert(
+            DEV_ISSUER.to_owned(),
+            DecodingKey::from_ed_der(pair.public_key().as_ref()),
+        );
         self.dev_signing = Some(EncodingKey::from_ed_der(&pkcs8));
         Ok(created)
     }
 
     /// Mints a development token. `None` unless the development key is enabled.
-    pub fn mint(&self, sub: OfficerId, agency: &AgencyCode, roles: &[Role], ttl: chrono::Duration) -> Option<String> {
+    pub fn mint(
+        &self,
+        sub: OfficerId,
+        agency: &AgencyCode,
+        roles: &[Role],
+        ttl: chrono::Duration,
+    ) -> Option<String> {
         let key = self.dev_signing.as_ref()?;
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
@@ -120,13 +143,18 @@ impl TokenKeys {
 
     /// Checks signature, issuer, audience and expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated("malformed token"))?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| ApiError::Unauthenticated("malformed token"))?;
         if header.alg != Algorithm::EdDSA {
             return Err(ApiError::Unauthenticated("token must be signed with EdDSA"));
         }
         // The issuer picks the key; it is checked again by the validation.
-        let unverified = insecure_issuer(token).ok_or(ApiError::Unauthenticated("malformed token"))?;
-        let key = self.verifying.get(&unverified).ok_or(ApiError::Unauthenticated("untrusted token issuer"))?;
+        let unverified =
+            insecure_issuer(token).ok_or(ApiError::Unauthenticated("malformed token"))?;
+        let key = self
+            .verifying
+            .get(&unverified)
+            .ok_or(ApiError::Unauthenticated("untrusted token issuer"))?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[unverified.as_str()]);
@@ -135,7 +163,9 @@ impl TokenKeys {
         jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => ApiError::Unauthenticated("token expired"),
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    ApiError::Unauthenticated("token expired")
+                }
                 _ => ApiError::Unauthenticated("invalid token"),
             })
     }
@@ -145,7 +175,9 @@ impl TokenKeys {
 fn insecure_issuer(token: &str) -> Option<String> {
     use base64::Engine;
     let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
     #[derive(Deserialize)]
     struct Iss {
         iss: String,
@@ -193,20 +225,39 @@ impl FromRequest for Caller {
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_owned());
-        let on_behalf_of = req.headers().get(ON_BEHALF_OF_HEADER).map(|v| v.to_str().unwrap_or("").to_owned());
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let on_behalf_of = req
+            .headers()
+            .get(ON_BEHALF_OF_HEADER)
+            .map(|v| v.to_str().unwrap_or("").to_owned());
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
         let source_addr = req.peer_addr().map(|a| a.ip().to_string());
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let token = token.ok_or(ApiError::Unauthenticated("send Authorization: Bearer <token>"))?;
+            let state =
+                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let token = token.ok_or(ApiError::Unauthenticated(
+                "send Authorization: Bearer <token>",
+            ))?;
             let claims = state.tokens.verify(&token)?;
-            let sub: OfficerId = claims.sub.parse().map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
+            let sub: OfficerId = claims
+                .sub
+                .parse()
+                .map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
             let on_behalf_of: Option<OfficerId> = match on_behalf_of {
                 None => None,
                 Some(text) => Some(text.parse().map_err(|_| {
-                    ApiError::invalid(ON_BEHALF_OF_HEADER, "must be the UUID of an officer of your agency")
+                    ApiError::invalid(
+                        ON_BEHALF_OF_HEADER,
+                        "must be the UUID of an officer of your agency",
+                    )
                 })?),
             };
             let store = state.store.clone();
@@ -216,32 +267,57 @@ impl FromRequest for Caller {
                 Ok((account, represented))
             })
             .await??;
-            let account = account.ok_or(ApiError::Unauthenticated("token subject is not a known account"))?;
+            let account = account.ok_or(ApiError::Unauthenticated(
+                "token subject is not a known account",
+            ))?;
             if !account.active {
                 return Err(ApiError::Unauthenticated("account is deactivated"));
             }
             if account.agency.as_str() != claims.agency {
-                return Err(ApiError::Unauthenticated("token agency does not match the account"));
+                return Err(ApiError::Unauthenticated(
+                    "token agency does not match the account",
+                ));
             }
             let mut roles = Vec::with_capacity(claims.roles.len());
             for role in &claims.roles {
-                let role: Role = role.parse().map_err(|_| ApiError::Unauthenticated("token names an unknown role"))?;
+                let role: Role = role
+                    .parse()
+                    .map_err(|_| ApiError::Unauthenticated("token names an unknown role"))?;
                 if !account.roles.contains(&role) {
-                    return Err(ApiError::Unauthenticated("token claims a role the account does not hold"));
+                    return Err(ApiError::Unauthenticated(
+                        "token claims a role the account does not hold",
+                    ));
                 }
                 roles.push(role);
             }
-            let actor = Actor { id: account.id, agency: account.agency, roles, active: account.active };
+            let actor = Actor {
+                id: account.id,
+                agency: account.agency,
+                roles,
+                active: account.active,
+            };
             let on_behalf_of = match (on_behalf_of, represented) {
                 (None, _) => None,
-                (Some(_), Some(Some(officer))) => {
-                    Some(Actor { id: officer.id, agency: officer.agency, roles: officer.roles, active: officer.active })
-                }
+                (Some(_), Some(Some(officer))) => Some(Actor {
+                    id: officer.id,
+                    agency: officer.agency,
+                    roles: officer.roles,
+                    active: officer.active,
+                }),
                 // Naming an officer that does not exist is refused like any
                 // other attempt to act for someone one may not act for.
-                (Some(_), _) => return Err(ApiError::Denied(ingang_policy::DenyReason::RoleNotPermitted)),
+                (Some(_), _) => {
+                    return Err(ApiError::Denied(
+                        ingang_policy::DenyReason::RoleNotPermitted,
+                    ))
+                }
             };
-            Ok(Caller { actor, on_behalf_of, request_id, source_addr })
+            Ok(Caller {
+                actor,
+                on_behalf_of,
+                request_id,
+                source_addr,
+            })
         })
     }
 }

@@ -67,13 +67,18 @@ fn text(field: &str, value: &str) -> Result<(), ApiError> {
         return Err(ApiError::invalid(field, "must not be empty"));
     }
     if value.chars().count() > MAX_TEXT {
-        return Err(ApiError::invalid(field, format!("must be at most {MAX_TEXT} characters")));
+        return Err(ApiError::invalid(
+            field,
+            format!("must be at most {MAX_TEXT} characters"),
+        ));
     }
     Ok(())
 }
 
 fn agency(field: &str, code: &str) -> Result<(), ApiError> {
-    AgencyCode::parse(code).map(|_| ()).map_err(|e| ApiError::invalid(field, e.to_string()))
+    AgencyCode::parse(code)
+        .map(|_| ())
+        .map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
 /// Validates `body` for `kind`.
@@ -93,10 +98,16 @@ pub fn validate(kind: RecordKind, body: &Value) -> Result<(), ApiError> {
             agency("body.overall_responsibility", &plan.overall_responsibility)?;
             for (i, activity) in plan.activities.iter().enumerate() {
                 if !(1..=100).contains(&activity.extent_percent) {
-                    return Err(ApiError::invalid(format!("body.activities[{i}].extent_percent"), "must be 1-100"));
+                    return Err(ApiError::invalid(
+                        format!("body.activities[{i}].extent_percent"),
+                        "must be 1-100",
+                    ));
                 }
                 if activity.to < activity.from {
-                    return Err(ApiError::invalid(format!("body.activities[{i}].to"), "must not be before from"));
+                    return Err(ApiError::invalid(
+                        format!("body.activities[{i}].to"),
+                        "must not be before from",
+                    ));
                 }
                 if let Some(code) = &activity.responsible {
                     agency(&format!("body.activities[{i}].responsible"), code)?;
@@ -106,7 +117,11 @@ pub fn validate(kind: RecordKind, body: &Value) -> Result<(), ApiError> {
                 }
             }
         }
-        RecordKind::Assessment | RecordKind::FollowUp | RecordKind::MeetingNote | RecordKind::Closure | RecordKind::Note => {
+        RecordKind::Assessment
+        | RecordKind::FollowUp
+        | RecordKind::MeetingNote
+        | RecordKind::Closure
+        | RecordKind::Note => {
             let entry: TextEntry = parse(body)?;
             text("body.text", &entry.text)?;
             for (i, code) in entry.agencies.iter().enumerate() {
@@ -132,11 +147,23 @@ mod tests {
     #[test]
     fn bad_bodies_name_the_field() {
         let cases = [
-            (RecordKind::ActionPlan, json!({"goals": [], "overall_responsibility": "af", "activities": []}), "body.goals"),
-            (RecordKind::ActionPlan, json!({"goals": ["x"], "overall_responsibility": "af",
-                "activities": [{"type": "work", "extent_percent": 120, "from": "2026-01-01", "to": "2026-02-01"}]}), "body.activities[0].extent_percent"),
-            (RecordKind::ActionPlan, json!({"goals": ["x"], "overall_responsibility": "af",
-                "activities": [{"type": "work", "extent_percent": 50, "from": "2026-03-01", "to": "2026-02-01"}]}), "body.activities[0].to"),
+            (
+                RecordKind::ActionPlan,
+                json!({"goals": [], "overall_responsibility": "af", "activities": []}),
+                "body.goals",
+            ),
+            (
+                RecordKind::ActionPlan,
+                json!({"goals": ["x"], "overall_responsibility": "af",
+                "activities": [{"type": "work", "extent_percent": 120, "from": "2026-01-01", "to": "2026-02-01"}]}),
+                "body.activities[0].extent_percent",
+            ),
+            (
+                RecordKind::ActionPlan,
+                json!({"goals": ["x"], "overall_responsibility": "af",
+                "activities": [{"type": "work", "extent_percent": 50, "from": "2026-03-01", "to": "2026-02-01"}]}),
+                "body.activities[0].to",
+            ),
             (RecordKind::Note, json!({"text": ""}), "body.text"),
             (RecordKind::Note, json!({"text": "x", "secret": 1}), "body"),
             (RecordKind::Note, json!("just a string"), "body"),

@@ -3,7 +3,7 @@
 //! Secrets are never taken from the command line.
 
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,6 +42,8 @@ pub struct Config {
     pub pool_size: u32,
     pub workers: usize,
     pub audit_batch_max: usize,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_timeout_secs: u64,
     /// Directory of master keys; default `<data>/keys`.
     pub keys_dir: PathBuf,
     pub trusted_issuers: Vec<TrustedIssuer>,
@@ -61,6 +63,7 @@ struct FileConfig {
     pool_size: Option<u32>,
     workers: Option<usize>,
     audit_batch_max: Option<usize>,
+    shutdown_timeout_secs: Option<u64>,
     keys_dir: Option<PathBuf>,
     #[serde(default)]
     trusted_issuers: Vec<TrustedIssuer>,
@@ -95,15 +98,21 @@ impl Default for Config {
             tls: TlsMode::Development,
             max_body_bytes: 256 * 1024,
             pool_size: 16,
-            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
             audit_batch_max: 512,
+            shutdown_timeout_secs: 30,
             trusted_issuers: vec![],
         }
     }
 }
 
 fn setting<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError> {
-    value.parse().map_err(|_| ConfigError::Setting { name, problem: format!("cannot parse '{value}'") })
+    value.parse().map_err(|_| ConfigError::Setting {
+        name,
+        problem: format!("cannot parse '{value}'"),
+    })
 }
 
 impl Config {
@@ -116,10 +125,15 @@ impl Config {
         let mut tls_word: Option<String> = None;
         let (mut tls_cert, mut tls_key) = (None, None);
 
-        let file_path = overrides.config_file.clone().or_else(|| env("INGANG_CONFIG").map(PathBuf::from));
+        let file_path = overrides
+            .config_file
+            .clone()
+            .or_else(|| env("INGANG_CONFIG").map(PathBuf::from));
         if let Some(path) = file_path {
-            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File(path.clone(), e.to_string()))?;
-            let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::File(path.clone(), e.to_string()))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::File(path.clone(), e.to_string()))?;
+            let file: FileConfig = toml::from_str(&text)
+                .map_err(|e| ConfigError::File(path.clone(), e.to_string()))?;
             if let Some(v) = file.environment {
                 config.environment = v;
             }
@@ -140,6 +154,9 @@ impl Config {
             config.pool_size = file.pool_size.unwrap_or(config.pool_size);
             config.workers = file.workers.unwrap_or(config.workers);
             config.audit_batch_max = file.audit_batch_max.unwrap_or(config.audit_batch_max);
+            config.shutdown_timeout_secs = file
+                .shutdown_timeout_secs
+                .unwrap_or(config.shutdown_timeout_secs);
             config.trusted_issuers = file.trusted_issuers;
         }
 
@@ -193,12 +210,12 @@ impl Config {
             (Some("off"), _, _) => TlsMode::Off,
             (_, Some(cert), Some(key)) => TlsMode::Files { cert, key },
             (None | Some("development"), None, None) => TlsMode::Development,
-            (Some(other), None, None) if other != "on" => {
-                return Err(ConfigError::Setting {
-                    name: "INGANG_TLS",
-                    problem: "must be 'off', 'development', or unset with INGANG_TLS_CERT and INGANG_TLS_KEY".into(),
-                })
-            }
+            (Some(other), None, None) if other != "on" => return Err(ConfigError::Setting {
+                name: "INGANG_TLS",
+                problem:
+                    "must be 'off', 'development', or unset with INGANG_TLS_CERT and INGANG_TLS_KEY"
+                        .into(),
+            }),
             _ => {
                 return Err(ConfigError::Setting {
                     name: "INGANG_TLS_CERT / INGANG_TLS_KEY",
@@ -207,7 +224,10 @@ impl Config {
             }
         };
         if config.max_body_bytes == 0 || config.pool_size == 0 || config.workers == 0 {
-            return Err(ConfigError::Setting { name: "limits", problem: "sizes must be positive".into() });
+            return Err(ConfigError::Setting {
+                name: "limits",
+                problem: "sizes must be positive".into(),
+            });
         }
         config.check_production()?;
         Ok(config)
@@ -247,12 +267,13 @@ impl Config {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(ConfigError::Production(missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n")))
+            Err(ConfigError::Production(
+                missing
+                    .iter()
+                    .map(|m| format!("  - {m}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ))
         }
     }
-}
-
-/// True if `path` exists and is a file.
-pub fn is_file(path: &Path) -> bool {
-    path.is_file()
 }

@@ -67,20 +67,33 @@ pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
         ("psyk-officer", "Per Lind", "psyk", vec![Role::Officer]),
         ("af-system", "AF integration", "af", vec![Role::System]),
     ] {
-        let officer = store.create_officer(&NewOfficer { name: name.into(), agency: code(agency)?, roles: roles.clone() })?;
-        people.push(DemoAccount { label: label.into(), id: officer.account.id, agency: code(agency)?, roles });
+        let officer = store.create_officer(&NewOfficer {
+            name: name.into(),
+            agency: code(agency)?,
+            roles: roles.clone(),
+        })?;
+        people.push(DemoAccount {
+            label: label.into(),
+            id: officer.account.id,
+            agency: code(agency)?,
+            roles,
+        });
     }
     let id_of = |label: &str| people.iter().find(|p| p.label == label).map(|p| p.id);
-    let (Some(coordinator), Some(eva), Some(sara), Some(per)) =
-        (id_of("coordinator"), id_of("af-officer"), id_of("soc-officer"), id_of("psyk-officer"))
-    else {
+    let (Some(coordinator), Some(eva), Some(sara), Some(per)) = (
+        id_of("coordinator"),
+        id_of("af-officer"),
+        id_of("soc-officer"),
+        id_of("psyk-officer"),
+    ) else {
         return Err(DemoError::Other("demo accounts missing".into()));
     };
 
     let today = Utc::now().date_naive();
     let pn = |s: &str| PersonalNumber::parse(s, today).map_err(|e| DemoError::Other(e.to_string()));
     let client = store.register_client(&pn("19900101-1239")?, "Ali Svensson", coordinator)?;
-    let second_client = store.register_client(&pn("19850372-2343")?, "Lina Nilsson", coordinator)?;
+    let second_client =
+        store.register_client(&pn("19850372-2343")?, "Lina Nilsson", coordinator)?;
     let now = Utc::now();
     store.create_consent(
         client,
@@ -93,7 +106,10 @@ pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
             signed_at: now - Duration::days(1),
             valid_from: now - Duration::days(1),
             valid_until: now + Duration::days(365),
-            evidence: ConsentEvidence { method: "paper".into(), document_sha256: "ab".repeat(32) },
+            evidence: ConsentEvidence {
+                method: "paper".into(),
+                document_sha256: "ab".repeat(32),
+            },
         },
         coordinator,
     )?;
@@ -109,8 +125,19 @@ pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
         &json!({"goals": ["Arbete inom lager på halvtid"], "overall_responsibility": "af",
                 "activities": [{"type": "internship", "extent_percent": 50, "from": "2026-02-01", "to": "2026-04-30", "responsible": "af"}]}),
     )?;
-    store.create_record(client, RecordKind::Note, &code("soc")?, sara, &json!({"text": "Försörjningsstöd beviljat t.o.m. april."}))?;
-    let demo = Demo { people, client, second_client, record: plan.id.to_string() };
+    store.create_record(
+        client,
+        RecordKind::Note,
+        &code("soc")?,
+        sara,
+        &json!({"text": "Försörjningsstöd beviljat t.o.m. april."}),
+    )?;
+    let demo = Demo {
+        people,
+        client,
+        second_client,
+        record: plan.id.to_string(),
+    };
     let text = serde_json::to_string_pretty(&demo).map_err(|e| DemoError::Other(e.to_string()))?;
     std::fs::write(&file, text).map_err(|e| DemoError::Other(e.to_string()))?;
     Ok(demo)
@@ -121,7 +148,9 @@ pub fn instructions(demo: &Demo, tokens: &TokenKeys, base_url: &str, ca: &Path) 
     let mut out = String::from("\n=== ingång demo ===\nTokens (valid 8 hours):\n");
     let mut exports = String::new();
     for person in &demo.people {
-        let token = tokens.mint(person.id, &person.agency, &person.roles, Duration::hours(8)).unwrap_or_default();
+        let token = tokens
+            .mint(person.id, &person.agency, &person.roles, Duration::hours(8))
+            .unwrap_or_default();
         let var = person.label.to_uppercase().replace('-', "_");
         exports.push_str(&format!("export {var}={token}\n"));
     }

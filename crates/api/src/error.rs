@@ -21,7 +21,10 @@ pub enum ApiError {
     /// Nothing at that id (404), or hidden exactly like it.
     NotFound,
     /// A request field failed validation (400), naming the field.
-    Invalid { field: String, detail: String },
+    Invalid {
+        field: String,
+        detail: String,
+    },
     /// The request as a whole is malformed (400).
     BadRequest(String),
     /// A path id is not a UUID (400).
@@ -30,7 +33,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     Conflict(&'static str),
     /// `If-Match` names an old version (412).
-    PreconditionFailed { current_version: i32 },
+    PreconditionFailed {
+        current_version: i32,
+    },
     /// `If-Match` is missing (428).
     PreconditionRequired,
     /// The database is unreachable (503).
@@ -43,7 +48,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        ApiError::Invalid { field: field.into(), detail: detail.into() }
+        ApiError::Invalid {
+            field: field.into(),
+            detail: detail.into(),
+        }
     }
 
     fn slug_and_title(&self) -> (&'static str, &'static str) {
@@ -59,12 +67,18 @@ impl ApiError {
             ApiError::BadRequest(_) => ("bad-request", "The request is malformed"),
             ApiError::MalformedId => ("malformed-id", "An id in the path is not a UUID"),
             ApiError::PayloadTooLarge => ("payload-too-large", "The request body is too large"),
-            ApiError::UnsupportedMediaType => ("unsupported-media-type", "The body must be application/json"),
+            ApiError::UnsupportedMediaType => (
+                "unsupported-media-type",
+                "The body must be application/json",
+            ),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PreconditionFailed { .. } => ("version-mismatch", "The record has changed"),
             ApiError::PreconditionRequired => ("if-match-required", "If-Match is required"),
             ApiError::Unavailable => ("service-unavailable", "The database is unavailable"),
-            ApiError::AuditUnavailable => ("audit-unavailable", "The audit log is unavailable; nothing was returned"),
+            ApiError::AuditUnavailable => (
+                "audit-unavailable",
+                "The audit log is unavailable; nothing was returned",
+            ),
             ApiError::Internal(_) => ("internal-error", "Internal error"),
         }
     }
@@ -75,12 +89,18 @@ impl ApiError {
             ApiError::Denied(reason) if reason.disclosure() == Disclosure::Forbidden => Some(
                 match reason {
                     DenyReason::NoActiveConsent => "the client has no active consent covering you",
-                    DenyReason::ConsentWithdrawn => "the client has withdrawn the consent covering you",
+                    DenyReason::ConsentWithdrawn => {
+                        "the client has withdrawn the consent covering you"
+                    }
                     DenyReason::ConsentExpired => "the consent covering you has expired",
-                    DenyReason::OutsideConsentScope => "the consent does not cover this source agency or kind",
+                    DenyReason::OutsideConsentScope => {
+                        "the consent does not cover this source agency or kind"
+                    }
                     DenyReason::OfficerInactive => "the officer is not active",
                     DenyReason::RoleNotPermitted => "your role does not permit this",
-                    DenyReason::NotAuthoringAgency => "only the authoring agency may change this record",
+                    DenyReason::NotAuthoringAgency => {
+                        "only the authoring agency may change this record"
+                    }
                     _ => "access denied",
                 }
                 .to_owned(),
@@ -88,10 +108,12 @@ impl ApiError {
             ApiError::Invalid { detail, .. } => Some(detail.clone()),
             ApiError::BadRequest(detail) => Some(detail.clone()),
             ApiError::Conflict(detail) => Some((*detail).to_owned()),
-            ApiError::PreconditionFailed { current_version } => {
-                Some(format!("the current version is {current_version}; read it again and retry"))
+            ApiError::PreconditionFailed { current_version } => Some(format!(
+                "the current version is {current_version}; read it again and retry"
+            )),
+            ApiError::PreconditionRequired => {
+                Some("send If-Match with the ETag of the version you read".into())
             }
-            ApiError::PreconditionRequired => Some("send If-Match with the ETag of the version you read".into()),
             _ => None,
         }
     }
@@ -132,7 +154,9 @@ impl ResponseError for ApiError {
                 Disclosure::Forbidden => StatusCode::FORBIDDEN,
             },
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Invalid { .. } | ApiError::BadRequest(_) | ApiError::MalformedId => StatusCode::BAD_REQUEST,
+            ApiError::Invalid { .. } | ApiError::BadRequest(_) | ApiError::MalformedId => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -150,7 +174,9 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let (slug, title) = self.slug_and_title();
         let reason = match self {
-            ApiError::Denied(reason) if reason.disclosure() == Disclosure::Forbidden => Some(reason.code().to_owned()),
+            ApiError::Denied(reason) if reason.disclosure() == Disclosure::Forbidden => {
+                Some(reason.code().to_owned())
+            }
             _ => None,
         };
         let field = match self {
@@ -179,8 +205,12 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(what) => ApiError::Conflict(what),
-            StoreError::UnknownReference(field) => ApiError::invalid(field, format!("no such {field}")),
-            StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current_version: current },
+            StoreError::UnknownReference(field) => {
+                ApiError::invalid(field, format!("no such {field}"))
+            }
+            StoreError::VersionMismatch { current } => ApiError::PreconditionFailed {
+                current_version: current,
+            },
             StoreError::Unavailable(cause) => {
                 log::warn!("database unavailable: {cause}");
                 ApiError::Unavailable
@@ -246,7 +276,9 @@ mod tests {
 
     #[test]
     fn sanitizer_drops_values_keeps_field_names() {
-        let m = sanitize_json_error("invalid type: string \"19900101-1239\", expected u8 at line 1 column 20");
+        let m = sanitize_json_error(
+            "invalid type: string \"19900101-1239\", expected u8 at line 1 column 20",
+        );
         assert!(!m.contains("1990"), "{m}");
         let m = sanitize_json_error("unknown field `colour`, expected one of `kind`, `body`");
         assert!(m.contains("`colour`") && m.contains("`kind`"), "{m}");

@@ -31,10 +31,18 @@ pub enum BootstrapError {
 
 /// Creates the first admin account (and its agency, if new). Refuses once
 /// any admin exists. Returns the admin's id.
-pub fn bootstrap(store: &Store, agency: &str, agency_name: &str, admin_name: &str) -> Result<OfficerId, BootstrapError> {
-    let agency = AgencyCode::parse(agency).map_err(|e| BootstrapError::Invalid(format!("--agency: {e}")))?;
+pub fn bootstrap(
+    store: &Store,
+    agency: &str,
+    agency_name: &str,
+    admin_name: &str,
+) -> Result<OfficerId, BootstrapError> {
+    let agency =
+        AgencyCode::parse(agency).map_err(|e| BootstrapError::Invalid(format!("--agency: {e}")))?;
     if agency_name.trim().is_empty() || admin_name.trim().is_empty() {
-        return Err(BootstrapError::Invalid("--agency-name and --admin-name must not be empty".into()));
+        return Err(BootstrapError::Invalid(
+            "--agency-name and --admin-name must not be empty".into(),
+        ));
     }
     if store.admin_exists()? {
         return Err(BootstrapError::AdminExists);
@@ -42,6 +50,10 @@ pub fn bootstrap(store: &Store, agency: &str, agency_name: &str, admin_name: &st
     if !store.agency_exists(&agency)? {
         store.create_agency(&agency, agency_name.trim())?;
     }
-    let admin = store.create_officer(&NewOfficer { name: admin_name.trim().to_owned(), agency, roles: vec![Role::Admin] })?;
+    let admin = store.create_officer(&NewOfficer {
+        name: admin_name.trim().to_owned(),
+        agency,
+        roles: vec![Role::Admin],
+    })?;
     Ok(admin.account.id)
 }

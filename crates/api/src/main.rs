@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "ingang", version, about = "ingång: consent-gated shared case records")]
+#[command(
+    name = "ingang",
+    version,
+    about = "ingång: consent-gated shared case records"
+)]
 struct Cli {
     /// TOML configuration file (also INGANG_CONFIG).
     #[arg(long, global = true)]
@@ -73,7 +77,10 @@ enum KeysCommand {
 }
 
 fn parse_ttl(text: &str) -> Option<Duration> {
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
     let n: i64 = number.parse().ok()?;
     match unit {
         "" | "s" => Some(Duration::seconds(n)),
@@ -101,7 +108,11 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { listen, .. } => listen.clone(),
         _ => None,
     };
-    let overrides = Overrides { config_file: cli.config.clone(), listen, data_dir: cli.data_dir.clone() };
+    let overrides = Overrides {
+        config_file: cli.config.clone(),
+        listen,
+        data_dir: cli.data_dir.clone(),
+    };
     if let Command::Openapi = cli.command {
         print!("{}", openapi::document_json());
         return Ok(());
@@ -109,31 +120,49 @@ fn run(cli: Cli) -> Result<(), String> {
     let config = Config::load(&overrides).map_err(|e| e.to_string())?;
     match cli.command {
         Command::Openapi => Ok(()),
-        Command::Serve { demo: with_demo, .. } => serve(config, with_demo),
+        Command::Serve {
+            demo: with_demo, ..
+        } => serve(config, with_demo),
         Command::Migrate => {
             let state = server::open_state(config).map_err(|e| e.to_string())?;
             drop(state);
             println!("migrations applied");
             Ok(())
         }
-        Command::Token { sub, agency, roles, ttl } => {
+        Command::Token {
+            sub,
+            agency,
+            roles,
+            ttl,
+        } => {
             if config.is_production() {
                 return Err("`ingang token` is refused in production mode: tokens come from your trusted issuers".into());
             }
-            let ttl = parse_ttl(&ttl).ok_or("--ttl takes a number with s, m, h or d, such as 8h")?;
+            let ttl =
+                parse_ttl(&ttl).ok_or("--ttl takes a number with s, m, h or d, such as 8h")?;
             let tokens = server::token_keys(&config).map_err(|e| e.to_string())?;
-            let token = tokens.mint(sub, &agency, &roles, ttl).ok_or("the development signing key is not available")?;
+            let token = tokens
+                .mint(sub, &agency, &roles, ttl)
+                .ok_or("the development signing key is not available")?;
             println!("{token}");
             Ok(())
         }
-        Command::Bootstrap { agency, agency_name, admin_name } => {
+        Command::Bootstrap {
+            agency,
+            agency_name,
+            admin_name,
+        } => {
             let state = server::open_state(config).map_err(|e| e.to_string())?;
-            let id = ingang_api::bootstrap(&state.store, &agency, &agency_name, &admin_name).map_err(|e| e.to_string())?;
+            let id = ingang_api::bootstrap(&state.store, &agency, &agency_name, &admin_name)
+                .map_err(|e| e.to_string())?;
             println!("{id}");
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Rotate } => {
-            let id = ingang_store::Keyring::add_master_in_dir(&config.keys_dir).map_err(|e| e.to_string())?;
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let id = ingang_store::Keyring::add_master_in_dir(&config.keys_dir)
+                .map_err(|e| e.to_string())?;
             let state = server::open_state(config).map_err(|e| e.to_string())?;
             let count = state.store.rewrap_data_keys().map_err(|e| e.to_string())?;
             println!("master key {id} is now current; re-wrapped {count} data keys");
@@ -148,16 +177,27 @@ fn serve(config: Config, with_demo: bool) -> Result<(), String> {
     }
     actix_web::rt::System::new().block_on(async move {
         let data_dir = config.data_dir.clone();
-        let scheme = if config.tls == TlsMode::Off { "http" } else { "https" };
+        let scheme = if config.tls == TlsMode::Off {
+            "http"
+        } else {
+            "https"
+        };
         let ca = tls::DevCertificates::in_dir(&config.certs_dir()).ca_cert;
         let state = server::open_state(config).map_err(|e| e.to_string())?;
         let running = server::start(state).map_err(|e| e.to_string())?;
-        let addr = running.addrs.first().map(|a| a.to_string()).unwrap_or_default();
+        let addr = running
+            .addrs
+            .first()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let base_url = format!("{scheme}://{}", addr.replace("127.0.0.1", "localhost"));
         log::info!("ingång listening on {base_url}");
         if with_demo {
             let demo = demo::load(&running.state.store, &data_dir).map_err(|e| e.to_string())?;
-            println!("{}", demo::instructions(&demo, &running.state.tokens, &base_url, &ca));
+            println!(
+                "{}",
+                demo::instructions(&demo, &running.state.tokens, &base_url, &ca)
+            );
         }
         running.wait().await.map_err(|e| e.to_string())
     })

@@ -39,7 +39,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -48,14 +53,20 @@ impl Modify for BearerAuth {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut base = ApiDoc::openapi();
     base.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let (_, api) = App::new().into_utoipa_app().openapi(base).configure(routes::configure).split_for_parts();
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(base)
+        .configure(routes::configure)
+        .split_for_parts();
     api
 }
 
 /// The document as pretty JSON with a trailing newline, as committed in
 /// `openapi/ingang.json`.
 pub fn document_json() -> String {
-    let mut json = document().to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let mut json = document()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned());
     json.push('\n');
     json
 }

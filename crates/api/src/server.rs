@@ -7,7 +7,9 @@ use crate::state::AppState;
 use crate::{openapi, routes, tls};
 use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{error::JsonPayloadError, middleware, web, App, HttpMessage, HttpResponse, HttpServer};
+use actix_web::{
+    error::JsonPayloadError, middleware, web, App, HttpMessage, HttpResponse, HttpServer,
+};
 use ingang_store::{DatabaseUrl, KeySource, Keyring, Store, StoreConfig};
 use std::net::SocketAddr;
 use utoipa_actix_web::AppExt;
@@ -32,8 +34,8 @@ pub enum StartError {
 pub fn open_state(config: Config) -> Result<AppState, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e.to_string()))?;
-    let (keys, source) =
-        Keyring::open_dir(&config.keys_dir, !config.is_production()).map_err(|e| StartError::Keys(e.to_string()))?;
+    let (keys, source) = Keyring::open_dir(&config.keys_dir, !config.is_production())
+        .map_err(|e| StartError::Keys(e.to_string()))?;
     if source == KeySource::CreatedDevelopmentKeys {
         log::warn!(
             "!!! created DEVELOPMENT master and blind-index keys in {} — fine for trying ingång, never for real data !!!",
@@ -49,18 +51,26 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         keys,
     )?;
     let tokens = token_keys(&config)?;
-    Ok(AppState { store, tokens, config, openapi_json: openapi::document_json() })
+    Ok(AppState {
+        store,
+        tokens,
+        config,
+        openapi_json: openapi::document_json(),
+    })
 }
 
 /// Trusted issuers from the configuration, plus the development key outside production.
 pub fn token_keys(config: &Config) -> Result<TokenKeys, StartError> {
     let mut tokens = TokenKeys::empty();
     for issuer in &config.trusted_issuers {
-        tokens.trust_pem_file(&issuer.issuer, &issuer.public_key_file).map_err(|e| StartError::Keys(e.to_string()))?;
+        tokens
+            .trust_pem_file(&issuer.issuer, &issuer.public_key_file)
+            .map_err(|e| StartError::Keys(e.to_string()))?;
     }
     if !config.is_production() {
-        let created =
-            tokens.enable_development_key(&config.dev_token_key_path()).map_err(|e| StartError::Keys(e.to_string()))?;
+        let created = tokens
+            .enable_development_key(&config.dev_token_key_path())
+            .map_err(|e| StartError::Keys(e.to_string()))?;
         if created {
             log::warn!(
                 "!!! created a DEVELOPMENT token signing key at {}; `ingang token` mints tokens with it !!!",
@@ -73,16 +83,26 @@ pub fn token_keys(config: &Config) -> Result<TokenKeys, StartError> {
 
 fn json_error(error: JsonPayloadError) -> ApiError {
     match &error {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::PayloadTooLarge,
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::PayloadTooLarge
+        }
         JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
         JsonPayloadError::Deserialize(e) => {
             let message = sanitize_json_error(&e.to_string());
             let field = ["missing field `", "unknown field `"]
                 .iter()
-                .find_map(|prefix| message.split(prefix).nth(1).and_then(|rest| rest.split('`').next()))
+                .find_map(|prefix| {
+                    message
+                        .split(prefix)
+                        .nth(1)
+                        .and_then(|rest| rest.split('`').next())
+                })
                 .unwrap_or("body")
                 .to_owned();
-            ApiError::Invalid { field, detail: message }
+            ApiError::Invalid {
+                field,
+                detail: message,
+            }
         }
         _ => ApiError::BadRequest("the body is not valid JSON".into()),
     }
@@ -108,6 +128,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     let tls = tls::server_config(&state.config)?;
     let listen = state.config.listen.clone();
     let workers = state.config.workers;
+    let shutdown_timeout = state.config.shutdown_timeout_secs;
     let max_body = state.config.max_body_bytes;
     let data = web::Data::new(state);
     let app_data = data.clone();
@@ -115,31 +136,42 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
         let (app, _) = App::new()
             .into_utoipa_app()
             .app_data(app_data.clone())
-            .app_data(web::JsonConfig::default().limit(max_body).error_handler(|e, _| json_error(e).into()))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(|e, _| json_error(e).into()),
+            )
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::MalformedId.into()))
-            .app_data(
-                web::QueryConfig::default()
-                    .error_handler(|e, _| ApiError::invalid("query", sanitize_json_error(&e.to_string())).into()),
-            )
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::invalid("query", sanitize_json_error(&e.to_string())).into()
+            }))
             .configure(routes::configure)
             .split_for_parts();
-        app.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms request_id=%{x-request-id}o"))
-            .wrap_fn(|req, srv| {
-                let id = uuid::Uuid::new_v4().to_string();
-                req.extensions_mut().insert(RequestId(id.clone()));
-                let response = srv.call(req);
-                async move {
-                    let mut response = response.await?;
-                    if let Ok(value) = HeaderValue::from_str(&id) {
-                        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
-                    }
-                    Ok(response)
+        app.default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::NotFound)
+        }))
+        .wrap(middleware::Logger::new(
+            "%a \"%r\" %s %b %Dms request_id=%{x-request-id}o",
+        ))
+        .wrap_fn(|req, srv| {
+            let id = uuid::Uuid::new_v4().to_string();
+            req.extensions_mut().insert(RequestId(id.clone()));
+            let response = srv.call(req);
+            async move {
+                let mut response = response.await?;
+                if let Ok(value) = HeaderValue::from_str(&id) {
+                    response
+                        .headers_mut()
+                        .insert(HeaderName::from_static("x-request-id"), value);
                 }
-            })
+                Ok(response)
+            }
+        })
     };
-    let server = HttpServer::new(factory).workers(workers).shutdown_timeout(30);
+    let server = HttpServer::new(factory)
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout);
     let server = match tls {
         Some(tls) => server.bind_rustls_0_23(&listen, tls),
         None => server.bind(&listen),
@@ -147,5 +179,10 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     .map_err(|e| StartError::Bind(listen.clone(), e))?;
     let addrs = server.addrs();
     let server = server.run();
-    Ok(RunningServer { addrs, state: data, handle: server.handle(), server })
+    Ok(RunningServer {
+        addrs,
+        state: data,
+        handle: server.handle(),
+        server,
+    })
 }

@@ -4,8 +4,8 @@
 use crate::config::{Config, TlsMode};
 use chrono::Datelike;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,7 +21,10 @@ pub enum TlsError {
 }
 
 fn file_error(path: &Path, problem: impl ToString) -> TlsError {
-    TlsError::File { path: path.to_owned(), problem: problem.to_string() }
+    TlsError::File {
+        path: path.to_owned(),
+        problem: problem.to_string(),
+    }
 }
 
 /// Where the development files live.
@@ -56,15 +59,22 @@ pub fn ensure_dev_certificates(dir: &Path) -> Result<bool, TlsError> {
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let mut ca_name = DistinguishedName::new();
-    ca_name.push(DnType::CommonName, "ingang development CA (not for production)");
+    ca_name.push(
+        DnType::CommonName,
+        "ingang development CA (not for production)",
+    );
     ca_params.distinguished_name = ca_name;
     ca_params.not_before = rcgen::date_time_ymd(this_year - 1, 1, 1);
     ca_params.not_after = rcgen::date_time_ymd(this_year + 5, 1, 1);
     let ca_key = KeyPair::generate().map_err(generate)?;
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key).map_err(generate)?;
 
-    let mut server_params =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()]).map_err(generate)?;
+    let mut server_params = CertificateParams::new(vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ])
+    .map_err(generate)?;
     let mut server_name = DistinguishedName::new();
     server_name.push(DnType::CommonName, "localhost");
     server_params.distinguished_name = server_name;
@@ -73,11 +83,16 @@ pub fn ensure_dev_certificates(dir: &Path) -> Result<bool, TlsError> {
     server_params.not_before = rcgen::date_time_ymd(this_year - 1, 1, 1);
     server_params.not_after = rcgen::date_time_ymd(this_year + 2, 1, 1);
     let server_key = KeyPair::generate().map_err(generate)?;
-    let server_cert = server_params.signed_by(&server_key, &ca).map_err(generate)?;
+    let server_cert = server_params
+        .signed_by(&server_key, &ca)
+        .map_err(generate)?;
 
     write_private(&files.server_key, server_key.serialize_pem().as_bytes())?;
-    std::fs::write(&files.server_cert, format!("{}{}", server_cert.pem(), ca.pem()))
-        .map_err(|e| file_error(&files.server_cert, e))?;
+    std::fs::write(
+        &files.server_cert,
+        format!("{}{}", server_cert.pem(), ca.pem()),
+    )
+    .map_err(|e| file_error(&files.server_cert, e))?;
     std::fs::write(&files.ca_cert, ca.pem()).map_err(|e| file_error(&files.ca_cert, e))?;
     Ok(true)
 }

@@ -8,10 +8,19 @@ use ingang_policy::*;
 fn bench_decide(c: &mut Criterion) {
     let at = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
     let af = AgencyCode::parse("af").unwrap();
-    let officer = Actor { id: OfficerId::new_random(), agency: af.clone(), roles: vec![Role::Officer], active: true };
+    let officer = Actor {
+        id: OfficerId::new_random(),
+        agency: af.clone(),
+        roles: vec![Role::Officer],
+        active: true,
+    };
     let assignments: Vec<AssignmentFact> = (0..4)
         .map(|i| AssignmentFact {
-            officer: if i == 3 { officer.id } else { OfficerId::new_random() },
+            officer: if i == 3 {
+                officer.id
+            } else {
+                OfficerId::new_random()
+            },
             officer_agency: af.clone(),
             from: at - Duration::days(30),
             until: None,
@@ -30,17 +39,28 @@ fn bench_decide(c: &mut Criterion) {
             withdrawn_at: (i == 0).then_some(at - Duration::days(1)),
         })
         .collect();
-    let client = ClientFacts { id: ClientId::new_random(), erased: false };
-    let facts = Facts { client: Some(client), assignments: &assignments, consents: &consents };
+    let client = ClientFacts {
+        id: ClientId::new_random(),
+        erased: false,
+    };
+    let facts = Facts {
+        client: Some(client),
+        assignments: &assignments,
+        consents: &consents,
+    };
     let request = Request {
         caller: &officer,
         on_behalf_of: None,
-        action: Action::ReadRecord { source: af.clone(), kind: RecordKind::ActionPlan },
+        action: Action::ReadRecord {
+            source: af.clone(),
+            kind: RecordKind::ActionPlan,
+        },
         at,
     };
-    c.bench_function("policy/decide read_record (4 assignments, 3 consents)", |b| {
-        b.iter(|| decide(black_box(&request), black_box(&facts)))
-    });
+    c.bench_function(
+        "policy/decide read_record (4 assignments, 3 consents)",
+        |b| b.iter(|| decide(black_box(&request), black_box(&facts))),
+    );
 }
 
 criterion_group!(benches, bench_decide);

@@ -30,7 +30,10 @@ pub enum Action {
     /// `ReadRecord`); needs what `ReadClient` needs.
     ListRecords,
     /// Read one record written by `source` of kind `kind`.
-    ReadRecord { source: AgencyCode, kind: RecordKind },
+    ReadRecord {
+        source: AgencyCode,
+        kind: RecordKind,
+    },
     /// Write a new record, or a new version of one written by `existing_source`.
     WriteRecord {
         kind: RecordKind,
@@ -43,7 +46,9 @@ pub enum Action {
     /// Record, list or withdraw consents; erase.
     ManageConsents,
     /// Create or end an assignment of an officer of `officer_agency`.
-    ManageAssignment { officer_agency: AgencyCode },
+    ManageAssignment {
+        officer_agency: AgencyCode,
+    },
     /// Read the client's access-log extract.
     ReadAccessLog,
 
@@ -61,7 +66,10 @@ impl Action {
             Action::ReadClient => "client.read",
             Action::ListRecords => "record.list",
             Action::ReadRecord { .. } => "record.read",
-            Action::WriteRecord { existing_source: None, .. } => "record.create",
+            Action::WriteRecord {
+                existing_source: None,
+                ..
+            } => "record.create",
             Action::WriteRecord { .. } => "record.update",
             Action::SearchClient => "client.search",
             Action::ManageConsents => "consent.manage",
@@ -77,7 +85,10 @@ impl Action {
     fn is_client_scoped(&self) -> bool {
         !matches!(
             self,
-            Action::RegisterClient | Action::ManageAgencies | Action::ManageOfficers | Action::QueryAudit
+            Action::RegisterClient
+                | Action::ManageAgencies
+                | Action::ManageOfficers
+                | Action::QueryAudit
         )
     }
 }
@@ -238,7 +249,9 @@ pub enum Decision {
         /// The consent the access relied on, for case data.
         consent: Option<ConsentId>,
     },
-    Deny { reason: DenyReason },
+    Deny {
+        reason: DenyReason,
+    },
 }
 
 impl Decision {
@@ -262,7 +275,12 @@ pub fn decide(request: &Request<'_>, facts: &Facts<'_>) -> Decision {
 type Outcome = Result<Option<ConsentId>, DenyReason>;
 
 fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
-    let Request { caller, on_behalf_of, action, at } = request;
+    let Request {
+        caller,
+        on_behalf_of,
+        action,
+        at,
+    } = request;
     let at = *at;
 
     // Rule 1, part one: a system account may act for an officer only of its
@@ -308,7 +326,9 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
                 && caller.active
                 && match action {
                     Action::ManageConsents => caller.has(Role::Coordinator),
-                    Action::ReadAccessLog => caller.has(Role::Coordinator) || caller.has(Role::Auditor),
+                    Action::ReadAccessLog => {
+                        caller.has(Role::Coordinator) || caller.has(Role::Auditor)
+                    }
                     Action::ManageAssignment { officer_agency } => {
                         caller.has(Role::Coordinator)
                             || (caller.has(Role::System) && *officer_agency == caller.agency)
@@ -345,12 +365,16 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
             }
             Ok(None)
         }
-        Action::ReadClient | Action::ListRecords | Action::ReadRecord { .. } | Action::WriteRecord { .. } => {
+        Action::ReadClient
+        | Action::ListRecords
+        | Action::ReadRecord { .. }
+        | Action::WriteRecord { .. } => {
             decide_case_data(subject, action, client, facts, assigned(subject), at)
         }
-        Action::RegisterClient | Action::ManageAgencies | Action::ManageOfficers | Action::QueryAudit => {
-            Err(DenyReason::RoleNotPermitted)
-        }
+        Action::RegisterClient
+        | Action::ManageAgencies
+        | Action::ManageOfficers
+        | Action::QueryAudit => Err(DenyReason::RoleNotPermitted),
     }
 }
 
@@ -384,8 +408,14 @@ fn decide_case_data(
     let (source, kind) = match action {
         Action::ReadClient | Action::ListRecords => (None, None),
         Action::ReadRecord { source, kind } => (Some(source), Some(*kind)),
-        Action::WriteRecord { kind, existing_source } => {
-            if existing_source.as_ref().is_some_and(|s| *s != officer.agency) {
+        Action::WriteRecord {
+            kind,
+            existing_source,
+        } => {
+            if existing_source
+                .as_ref()
+                .is_some_and(|s| *s != officer.agency)
+            {
                 return Err(DenyReason::NotAuthoringAgency);
             }
             (Some(&officer.agency), Some(*kind))

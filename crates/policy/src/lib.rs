@@ -20,5 +20,7 @@ pub use decide::{
     Disclosure, Facts, Request,
 };
 pub use domain::{RecordKind, Role};
-pub use ids::{AgencyCode, AssignmentId, ClientId, ConsentId, InvalidAgencyCode, OfficerId, RecordId};
+pub use ids::{
+    AgencyCode, AssignmentId, ClientId, ConsentId, InvalidAgencyCode, OfficerId, RecordId,
+};
 pub use personal_number::{PersonalNumber, PersonalNumberError};

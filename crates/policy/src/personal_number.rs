@@ -167,29 +167,56 @@ mod tests {
     fn century_from_today() {
         // 26 is this year: still 2026; 27 lies in the future, so 1927.
         let n = parse("261101-0000").map(|p| p.normalised()[0..4].to_owned());
-        assert!(matches!(n.as_deref(), Ok("2026") | Err(PersonalNumberError::CheckDigit)));
+        assert!(matches!(
+            n.as_deref(),
+            Ok("2026") | Err(PersonalNumberError::CheckDigit)
+        ));
         let n = parse("270101-0000").map(|p| p.normalised()[0..4].to_owned());
-        assert!(matches!(n.as_deref(), Ok("1927") | Err(PersonalNumberError::CheckDigit)));
+        assert!(matches!(
+            n.as_deref(),
+            Ok("1927") | Err(PersonalNumberError::CheckDigit)
+        ));
     }
 
     #[test]
     fn coordination_numbers_add_sixty_to_the_day() {
         let n = parse(&with_check("19121272123")).unwrap();
         assert!(n.is_coordination_number());
-        assert_eq!(parse(&with_check("19121292123")), Err(PersonalNumberError::Date));
+        assert_eq!(
+            parse(&with_check("19121292123")),
+            Err(PersonalNumberError::Date)
+        );
     }
 
     #[test]
     fn dates_are_real_including_leap_years() {
         assert!(parse(&with_check("20000229123")).is_ok());
-        assert_eq!(parse(&with_check("19000229123")), Err(PersonalNumberError::Date));
-        assert_eq!(parse(&with_check("19901301123")), Err(PersonalNumberError::Date));
-        assert_eq!(parse(&with_check("19900100123")), Err(PersonalNumberError::Date));
+        assert_eq!(
+            parse(&with_check("19000229123")),
+            Err(PersonalNumberError::Date)
+        );
+        assert_eq!(
+            parse(&with_check("19901301123")),
+            Err(PersonalNumberError::Date)
+        );
+        assert_eq!(
+            parse(&with_check("19900100123")),
+            Err(PersonalNumberError::Date)
+        );
     }
 
     #[test]
     fn bad_formats() {
-        for bad in ["", "abc", "1990-01011239", "19900101+1239", "19900101--239", "900101-123", "9001011239x", "٣٣٣٣٣٣٣٣٣٣"] {
+        for bad in [
+            "",
+            "abc",
+            "1990-01011239",
+            "19900101+1239",
+            "19900101--239",
+            "900101-123",
+            "9001011239x",
+            "٣٣٣٣٣٣٣٣٣٣",
+        ] {
             assert_eq!(parse(bad), Err(PersonalNumberError::Format), "{bad:?}");
         }
     }
@@ -198,7 +225,11 @@ mod tests {
     fn debug_and_errors_never_show_the_number() {
         let n = parse("19121212-1212").unwrap();
         assert!(!format!("{n:?}").contains("1212"));
-        for e in [PersonalNumberError::Format, PersonalNumberError::Date, PersonalNumberError::CheckDigit] {
+        for e in [
+            PersonalNumberError::Format,
+            PersonalNumberError::Date,
+            PersonalNumberError::CheckDigit,
+        ] {
             assert!(!e.to_string().chars().any(|c| c.is_ascii_digit()));
         }
     }

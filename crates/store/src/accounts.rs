@@ -35,7 +35,10 @@ pub struct Officer {
 
 impl std::fmt::Debug for Officer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Officer").field("account", &self.account).field("name", &"<redacted>").finish_non_exhaustive()
+        f.debug_struct("Officer")
+            .field("account", &self.account)
+            .field("name", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }
 
@@ -46,7 +49,11 @@ pub struct NewOfficer {
 }
 
 pub(crate) fn roles_to_text(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn roles_from_text(text: &str) -> StoreResult<Vec<Role>> {
@@ -64,7 +71,11 @@ pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> StoreResult<T> {
     text.parse().map_err(|_| StoreError::Corrupt("id".into()))
 }
 
-const OFFICER_NAME: fn(&str) -> Place<'_> = |row| Place { table: "officers", field: "name", row };
+const OFFICER_NAME: fn(&str) -> Place<'_> = |row| Place {
+    table: "officers",
+    field: "name",
+    row,
+};
 
 type OfficerRow = (String, String, Vec<u8>, String, bool, i64, Option<i64>);
 
@@ -80,10 +91,17 @@ impl Store {
             ))
             .execute(&mut *conn);
         match inserted {
-            Ok(_) => Ok(Agency { code: code.clone(), name: name.to_owned(), created_at: now }),
-            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                Err(StoreError::Conflict("an agency with this code already exists"))
-            }
+            Ok(_) => Ok(Agency {
+                code: code.clone(),
+                name: name.to_owned(),
+                created_at: now,
+            }),
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Err(StoreError::Conflict(
+                "an agency with this code already exists",
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -95,13 +113,22 @@ impl Store {
             .order(agencies::code.asc())
             .load(&mut *conn)?;
         rows.into_iter()
-            .map(|(code, name, at)| Ok(Agency { code: parse_agency(&code)?, name, created_at: from_micros(at) }))
+            .map(|(code, name, at)| {
+                Ok(Agency {
+                    code: parse_agency(&code)?,
+                    name,
+                    created_at: from_micros(at),
+                })
+            })
             .collect()
     }
 
     pub fn agency_exists(&self, code: &AgencyCode) -> StoreResult<bool> {
         let mut conn = self.conn()?;
-        let count: i64 = agencies::table.filter(agencies::code.eq(code.as_str())).count().get_result(&mut *conn)?;
+        let count: i64 = agencies::table
+            .filter(agencies::code.eq(code.as_str()))
+            .count()
+            .get_result(&mut *conn)?;
         Ok(count > 0)
     }
 
@@ -138,7 +165,12 @@ impl Store {
             diesel::QueryResult::Ok(())
         })?;
         Ok(Officer {
-            account: Account { id, agency: new.agency.clone(), roles: new.roles.clone(), active: true },
+            account: Account {
+                id,
+                agency: new.agency.clone(),
+                roles: new.roles.clone(),
+                active: true,
+            },
             name: new.name.clone(),
             created_at: now,
             deactivated_at: None,
@@ -154,7 +186,12 @@ impl Store {
             .first(&mut *conn)
             .optional()?;
         row.map(|(agency, roles, active)| {
-            Ok(Account { id, agency: parse_agency(&agency)?, roles: roles_from_text(&roles)?, active })
+            Ok(Account {
+                id,
+                agency: parse_agency(&agency)?,
+                roles: roles_from_text(&roles)?,
+                active,
+            })
         })
         .transpose()
     }
@@ -191,9 +228,16 @@ impl Store {
     /// Deactivates an officer at once; tokens already issued stop working.
     pub fn deactivate_officer(&self, id: OfficerId) -> StoreResult<Officer> {
         let mut conn = self.conn()?;
-        let changed = diesel::update(officers::table.find(id.to_string()).filter(officers::active.eq(true)))
-            .set((officers::active.eq(false), officers::deactivated_at.eq(Some(to_micros(Utc::now())))))
-            .execute(&mut *conn)?;
+        let changed = diesel::update(
+            officers::table
+                .find(id.to_string())
+                .filter(officers::active.eq(true)),
+        )
+        .set((
+            officers::active.eq(false),
+            officers::deactivated_at.eq(Some(to_micros(Utc::now()))),
+        ))
+        .execute(&mut *conn)?;
         drop(conn);
         if changed == 0 {
             // Either missing (NotFound from `officer`) or already inactive: idempotent.
@@ -206,17 +250,25 @@ impl Store {
     pub fn admin_exists(&self) -> StoreResult<bool> {
         let mut conn = self.conn()?;
         let roles: Vec<String> = officers::table.select(officers::roles).load(&mut *conn)?;
-        Ok(roles.iter().any(|r| r.split(',').any(|role| role == Role::Admin.as_str())))
+        Ok(roles
+            .iter()
+            .any(|r| r.split(',').any(|role| role == Role::Admin.as_str())))
     }
 
-    pub(crate) fn data_key(&self, conn: &mut crate::db::PooledConn, subject: &str) -> StoreResult<crate::crypto::DataKey> {
+    pub(crate) fn data_key(
+        &self,
+        conn: &mut crate::db::PooledConn,
+        subject: &str,
+    ) -> StoreResult<crate::crypto::DataKey> {
         let (kek_id, wrapped): (String, Vec<u8>) = data_keys::table
             .find(subject)
             .select((data_keys::kek_id, data_keys::wrapped))
             .first(&mut **conn)
             .optional()?
             .ok_or_else(|| StoreError::Corrupt("data key missing".into()))?;
-        Ok(self.keys().unwrap(subject, &crate::crypto::WrappedKey { kek_id, wrapped })?)
+        Ok(self
+            .keys()
+            .unwrap(subject, &crate::crypto::WrappedKey { kek_id, wrapped })?)
     }
 
     /// Re-wraps every data key under the keyring's current master key.
@@ -230,10 +282,23 @@ impl Store {
             .load(&mut *conn)?;
         let mut count = 0;
         for (subject, kek_id, wrapped) in stale {
-            let fresh = self.keys().rewrap(&subject, &crate::crypto::WrappedKey { kek_id: kek_id.clone(), wrapped })?;
-            count += diesel::update(data_keys::table.find(&subject).filter(data_keys::kek_id.eq(&kek_id)))
-                .set((data_keys::kek_id.eq(&fresh.kek_id), data_keys::wrapped.eq(&fresh.wrapped)))
-                .execute(&mut *conn)?;
+            let fresh = self.keys().rewrap(
+                &subject,
+                &crate::crypto::WrappedKey {
+                    kek_id: kek_id.clone(),
+                    wrapped,
+                },
+            )?;
+            count += diesel::update(
+                data_keys::table
+                    .find(&subject)
+                    .filter(data_keys::kek_id.eq(&kek_id)),
+            )
+            .set((
+                data_keys::kek_id.eq(&fresh.kek_id),
+                data_keys::wrapped.eq(&fresh.wrapped),
+            ))
+            .execute(&mut *conn)?;
         }
         Ok(count)
     }

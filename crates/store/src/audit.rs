@@ -99,7 +99,22 @@ type StoredRow = (
 );
 
 fn from_row(row: StoredRow) -> AuditEvent {
-    let (seq, at, actor_id, actor_agency, on_behalf_of, roles, action, client_id, record_id, decision, reason, consent_id, request_id, source_addr) = row;
+    let (
+        seq,
+        at,
+        actor_id,
+        actor_agency,
+        on_behalf_of,
+        roles,
+        action,
+        client_id,
+        record_id,
+        decision,
+        reason,
+        consent_id,
+        request_id,
+        source_addr,
+    ) = row;
     AuditEvent {
         seq,
         event: NewAuditEvent {
@@ -174,7 +189,12 @@ impl AuditLog {
     }
 }
 
-fn writer_loop(mut conn: DbConnection, queue: &Receiver<Job>, batch_max: usize, stats: &AuditStats) {
+fn writer_loop(
+    mut conn: DbConnection,
+    queue: &Receiver<Job>,
+    batch_max: usize,
+    stats: &AuditStats,
+) {
     while let Ok(first) = queue.recv() {
         let mut count = first.events.len();
         let mut jobs = vec![first];

@@ -2,12 +2,17 @@
 
 use crate::accounts::{parse_agency, parse_id};
 use crate::crypto::Place;
-use crate::schema::{assignments, consent_withdrawals, consents, officers, record_versions, records};
+use crate::schema::{
+    assignments, consent_withdrawals, consents, officers, record_versions, records,
+};
 use crate::time::{from_micros, to_micros};
 use crate::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use ingang_policy::{AgencyCode, AssignmentId, ClientId, ConsentFact, ConsentId, OfficerId, RecordId, RecordKind, Role};
+use ingang_policy::{
+    AgencyCode, AssignmentId, ClientId, ConsentFact, ConsentId, OfficerId, RecordId, RecordKind,
+    Role,
+};
 
 // ---------- consents ----------
 
@@ -46,12 +51,19 @@ pub struct Consent {
 
 impl std::fmt::Debug for Consent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Consent").field("id", &self.id).field("client_id", &self.client_id).finish_non_exhaustive()
+        f.debug_struct("Consent")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 
 fn consent_place<'a>(field: &'a str, row: &'a str) -> Place<'a> {
-    Place { table: "consents", field, row }
+    Place {
+        table: "consents",
+        field,
+        row,
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
@@ -63,8 +75,21 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
 }
 
 /// The consents of one client as decision facts.
-pub(crate) fn consent_facts(conn: &mut crate::db::PooledConn, client: &str) -> StoreResult<Vec<ConsentFact>> {
-    type Row = (String, String, String, String, String, i64, i64, i64, Option<i64>);
+pub(crate) fn consent_facts(
+    conn: &mut crate::db::PooledConn,
+    client: &str,
+) -> StoreResult<Vec<ConsentFact>> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+    );
     let rows: Vec<Row> = consents::table
         .left_join(consent_withdrawals::table)
         .filter(consents::client_id.eq(client))
@@ -81,19 +106,31 @@ pub(crate) fn consent_facts(conn: &mut crate::db::PooledConn, client: &str) -> S
         ))
         .load(&mut **conn)?;
     rows.into_iter()
-        .map(|(id, officers, agencies, from_agencies, kinds, signed_at, valid_from, valid_until, withdrawn_at)| {
-            Ok(ConsentFact {
-                id: parse_id(&id)?,
-                recipient_officers: from_json(&officers)?,
-                recipient_agencies: from_json(&agencies)?,
-                from_agencies: from_json(&from_agencies)?,
-                kinds: from_json(&kinds)?,
-                signed_at: from_micros(signed_at),
-                valid_from: from_micros(valid_from),
-                valid_until: from_micros(valid_until),
-                withdrawn_at: withdrawn_at.map(from_micros),
-            })
-        })
+        .map(
+            |(
+                id,
+                officers,
+                agencies,
+                from_agencies,
+                kinds,
+                signed_at,
+                valid_from,
+                valid_until,
+                withdrawn_at,
+            )| {
+                Ok(ConsentFact {
+                    id: parse_id(&id)?,
+                    recipient_officers: from_json(&officers)?,
+                    recipient_agencies: from_json(&agencies)?,
+                    from_agencies: from_json(&from_agencies)?,
+                    kinds: from_json(&kinds)?,
+                    signed_at: from_micros(signed_at),
+                    valid_from: from_micros(valid_from),
+                    valid_until: from_micros(valid_until),
+                    withdrawn_at: withdrawn_at.map(from_micros),
+                })
+            },
+        )
         .collect()
 }
 
@@ -181,7 +218,12 @@ fn body_row_id(record: RecordId, version: i32) -> String {
 impl Store {
     // ----- consents -----
 
-    pub fn create_consent(&self, client: ClientId, terms: &NewConsent, by: OfficerId) -> StoreResult<Consent> {
+    pub fn create_consent(
+        &self,
+        client: ClientId,
+        terms: &NewConsent,
+        by: OfficerId,
+    ) -> StoreResult<Consent> {
         self.check_officers_exist(&terms.recipient_officers, "recipients.officers")?;
         let id = ConsentId::new_random();
         let id_text = id.to_string();
@@ -231,12 +273,21 @@ impl Store {
     pub fn consent(&self, id: ConsentId) -> StoreResult<Consent> {
         let client: String = {
             let mut conn = self.conn()?;
-            consents::table.find(id.to_string()).select(consents::client_id).first(&mut *conn)?
+            consents::table
+                .find(id.to_string())
+                .select(consents::client_id)
+                .first(&mut *conn)?
         };
-        self.load_consents(parse_id(&client)?, Some(id))?.pop().ok_or(StoreError::NotFound)
+        self.load_consents(parse_id(&client)?, Some(id))?
+            .pop()
+            .ok_or(StoreError::NotFound)
     }
 
-    fn load_consents(&self, client: ClientId, only: Option<ConsentId>) -> StoreResult<Vec<Consent>> {
+    fn load_consents(
+        &self,
+        client: ClientId,
+        only: Option<ConsentId>,
+    ) -> StoreResult<Vec<Consent>> {
         let mut conn = self.conn()?;
         let mut query = consents::table
             .left_join(consent_withdrawals::table)
@@ -270,45 +321,58 @@ impl Store {
         if let Some(id) = only {
             query = query.filter(consents::id.eq(id.to_string()));
         }
-        let rows: Vec<ConsentRow> = query.order((consents::created_at.asc(), consents::id.asc())).load(&mut *conn)?;
+        let rows: Vec<ConsentRow> = query
+            .order((consents::created_at.asc(), consents::id.asc()))
+            .load(&mut *conn)?;
         if rows.is_empty() {
             return Ok(vec![]);
         }
         let key = self.data_key(&mut conn, &client.to_string())?;
         rows.into_iter()
-            .map(|((id, _, officers, agencies, from_agencies, kinds, purpose_ct), second, third)| {
-                let (signed_at, valid_from, valid_until, method, sha, recorded_by, created_at) = second;
-                let (withdrawn_at, withdrawn_by, reason_ct) = third;
-                let withdrawal_reason = reason_ct
-                    .map(|ct| key.open_string(consent_place("withdrawal_reason", &id), &ct))
-                    .transpose()?;
-                Ok(Consent {
-                    id: parse_id(&id)?,
-                    client_id: client,
-                    terms: NewConsent {
-                        recipient_officers: from_json(&officers)?,
-                        recipient_agencies: from_json(&agencies)?,
-                        from_agencies: from_json(&from_agencies)?,
-                        kinds: from_json(&kinds)?,
-                        purpose: key.open_string(consent_place("purpose", &id), &purpose_ct)?,
-                        signed_at: from_micros(signed_at),
-                        valid_from: from_micros(valid_from),
-                        valid_until: from_micros(valid_until),
-                        evidence: ConsentEvidence { method, document_sha256: sha },
-                    },
-                    recorded_by: parse_id(&recorded_by)?,
-                    created_at: from_micros(created_at),
-                    withdrawn_at: withdrawn_at.map(from_micros),
-                    withdrawn_by: withdrawn_by.map(|w| parse_id(&w)).transpose()?,
-                    withdrawal_reason,
-                })
-            })
+            .map(
+                |((id, _, officers, agencies, from_agencies, kinds, purpose_ct), second, third)| {
+                    let (signed_at, valid_from, valid_until, method, sha, recorded_by, created_at) =
+                        second;
+                    let (withdrawn_at, withdrawn_by, reason_ct) = third;
+                    let withdrawal_reason = reason_ct
+                        .map(|ct| key.open_string(consent_place("withdrawal_reason", &id), &ct))
+                        .transpose()?;
+                    Ok(Consent {
+                        id: parse_id(&id)?,
+                        client_id: client,
+                        terms: NewConsent {
+                            recipient_officers: from_json(&officers)?,
+                            recipient_agencies: from_json(&agencies)?,
+                            from_agencies: from_json(&from_agencies)?,
+                            kinds: from_json(&kinds)?,
+                            purpose: key.open_string(consent_place("purpose", &id), &purpose_ct)?,
+                            signed_at: from_micros(signed_at),
+                            valid_from: from_micros(valid_from),
+                            valid_until: from_micros(valid_until),
+                            evidence: ConsentEvidence {
+                                method,
+                                document_sha256: sha,
+                            },
+                        },
+                        recorded_by: parse_id(&recorded_by)?,
+                        created_at: from_micros(created_at),
+                        withdrawn_at: withdrawn_at.map(from_micros),
+                        withdrawn_by: withdrawn_by.map(|w| parse_id(&w)).transpose()?,
+                        withdrawal_reason,
+                    })
+                },
+            )
             .collect()
     }
 
     /// Withdraws a consent, final and effective at once. `Conflict` if it
     /// was already withdrawn.
-    pub fn withdraw_consent(&self, id: ConsentId, reason: &str, by: OfficerId) -> StoreResult<Consent> {
+    pub fn withdraw_consent(
+        &self,
+        id: ConsentId,
+        reason: &str,
+        by: OfficerId,
+    ) -> StoreResult<Consent> {
         let consent = self.consent(id)?;
         let id_text = id.to_string();
         let mut conn = self.conn()?;
@@ -324,9 +388,10 @@ impl Store {
             .execute(&mut *conn);
         match inserted {
             Ok(_) => {}
-            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                return Err(StoreError::Conflict("the consent is already withdrawn"))
-            }
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => return Err(StoreError::Conflict("the consent is already withdrawn")),
             Err(e) => return Err(e.into()),
         }
         drop(conn);
@@ -345,8 +410,15 @@ impl Store {
     // ----- assignments -----
 
     /// Assigns an active officer (an account with the officer role) to a client.
-    pub fn create_assignment(&self, client: ClientId, officer: OfficerId, by: OfficerId) -> StoreResult<Assignment> {
-        let account = self.account(officer)?.ok_or(StoreError::UnknownReference("officer_id"))?;
+    pub fn create_assignment(
+        &self,
+        client: ClientId,
+        officer: OfficerId,
+        by: OfficerId,
+    ) -> StoreResult<Assignment> {
+        let account = self
+            .account(officer)?
+            .ok_or(StoreError::UnknownReference("officer_id"))?;
         if !account.active || !account.roles.contains(&Role::Officer) {
             return Err(StoreError::UnknownReference("officer_id"));
         }
@@ -360,7 +432,9 @@ impl Store {
             .count()
             .get_result(&mut *conn)?;
         if open > 0 {
-            return Err(StoreError::Conflict("the officer is already assigned to this client"));
+            return Err(StoreError::Conflict(
+                "the officer is already assigned to this client",
+            ));
         }
         diesel::insert_into(assignments::table)
             .values((
@@ -384,19 +458,25 @@ impl Store {
 
     pub fn assignment(&self, id: AssignmentId) -> StoreResult<Assignment> {
         let mut conn = self.conn()?;
-        let (client, officer, agency, created_by, starts_at, ended_at): (String, String, String, String, i64, Option<i64>) =
-            assignments::table
-                .inner_join(officers::table)
-                .filter(assignments::id.eq(id.to_string()))
-                .select((
-                    assignments::client_id,
-                    assignments::officer_id,
-                    officers::agency,
-                    assignments::created_by,
-                    assignments::starts_at,
-                    assignments::ended_at,
-                ))
-                .first(&mut *conn)?;
+        let (client, officer, agency, created_by, starts_at, ended_at): (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+        ) = assignments::table
+            .inner_join(officers::table)
+            .filter(assignments::id.eq(id.to_string()))
+            .select((
+                assignments::client_id,
+                assignments::officer_id,
+                officers::agency,
+                assignments::created_by,
+                assignments::starts_at,
+                assignments::ended_at,
+            ))
+            .first(&mut *conn)?;
         Ok(Assignment {
             id,
             client_id: parse_id(&client)?,
@@ -411,9 +491,16 @@ impl Store {
     /// Ends an assignment at once. `Conflict` if it has already ended.
     pub fn end_assignment(&self, id: AssignmentId, by: OfficerId) -> StoreResult<Assignment> {
         let mut conn = self.conn()?;
-        let changed = diesel::update(assignments::table.find(id.to_string()).filter(assignments::ended_at.is_null()))
-            .set((assignments::ended_at.eq(Some(to_micros(Utc::now()))), assignments::ended_by.eq(Some(by.to_string()))))
-            .execute(&mut *conn)?;
+        let changed = diesel::update(
+            assignments::table
+                .find(id.to_string())
+                .filter(assignments::ended_at.is_null()),
+        )
+        .set((
+            assignments::ended_at.eq(Some(to_micros(Utc::now()))),
+            assignments::ended_by.eq(Some(by.to_string())),
+        ))
+        .execute(&mut *conn)?;
         drop(conn);
         if changed == 0 {
             self.assignment(id)?; // NotFound if missing
@@ -438,7 +525,11 @@ impl Store {
         let mut conn = self.conn()?;
         let key = self.data_key(&mut conn, &client_text)?;
         let body_ct = key.seal(
-            Place { table: "record_versions", field: "body", row: &body_row_id(id, 1) },
+            Place {
+                table: "record_versions",
+                field: "body",
+                row: &body_row_id(id, 1),
+            },
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
         conn.transaction(|c| {
@@ -479,13 +570,21 @@ impl Store {
 
     pub fn record_meta(&self, id: RecordId) -> StoreResult<RecordMeta> {
         let mut conn = self.conn()?;
-        let row: RecordRow = records::table.find(id.to_string()).select(RECORD_COLUMNS).first(&mut *conn)?;
+        let row: RecordRow = records::table
+            .find(id.to_string())
+            .select(RECORD_COLUMNS)
+            .first(&mut *conn)?;
         record_meta(row)
     }
 
     /// One page of a client's records, newest first, starting after `after`
     /// (the `(created_at, id)` of the last record of the previous page).
-    pub fn record_page(&self, client: ClientId, after: Option<(DateTime<Utc>, RecordId)>, limit: i64) -> StoreResult<RecordPage> {
+    pub fn record_page(
+        &self,
+        client: ClientId,
+        after: Option<(DateTime<Utc>, RecordId)>,
+        limit: i64,
+    ) -> StoreResult<RecordPage> {
         let mut conn = self.conn()?;
         let mut query = records::table
             .filter(records::client_id.eq(client.to_string()))
@@ -494,9 +593,9 @@ impl Store {
         if let Some((at, id)) = after {
             let at = to_micros(at);
             query = query.filter(
-                records::created_at
-                    .lt(at)
-                    .or(records::created_at.eq(at).and(records::id.lt(id.to_string()))),
+                records::created_at.lt(at).or(records::created_at
+                    .eq(at)
+                    .and(records::id.lt(id.to_string()))),
             );
         }
         let mut rows: Vec<RecordRow> = query
@@ -505,11 +604,21 @@ impl Store {
             .load(&mut *conn)?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        Ok(RecordPage { records: rows.into_iter().map(record_meta).collect::<StoreResult<_>>()?, more })
+        Ok(RecordPage {
+            records: rows
+                .into_iter()
+                .map(record_meta)
+                .collect::<StoreResult<_>>()?,
+            more,
+        })
     }
 
     /// The current bodies of records of ONE client, in the order given.
-    pub fn record_bodies(&self, client: ClientId, metas: &[RecordMeta]) -> StoreResult<Vec<serde_json::Value>> {
+    pub fn record_bodies(
+        &self,
+        client: ClientId,
+        metas: &[RecordMeta],
+    ) -> StoreResult<Vec<serde_json::Value>> {
         if metas.is_empty() {
             return Ok(vec![]);
         }
@@ -526,7 +635,14 @@ impl Store {
                     .select(record_versions::body_ct)
                     .first(&mut *conn)?;
                 let row = body_row_id(meta.id, meta.version);
-                let plain = key.open(Place { table: "record_versions", field: "body", row: &row }, &sealed)?;
+                let plain = key.open(
+                    Place {
+                        table: "record_versions",
+                        field: "body",
+                        row: &row,
+                    },
+                    &sealed,
+                )?;
                 serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
             })
             .collect()
@@ -546,16 +662,27 @@ impl Store {
         let mut conn = self.conn()?;
         let key = self.data_key(&mut conn, &meta.client_id.to_string())?;
         let body_ct = key.seal(
-            Place { table: "record_versions", field: "body", row: &body_row_id(meta.id, next) },
+            Place {
+                table: "record_versions",
+                field: "body",
+                row: &body_row_id(meta.id, next),
+            },
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
         let id_text = meta.id.to_string();
         let updated = conn.transaction(|c| {
             // The guarded update comes first: it takes the write lock and
             // makes concurrent writers of the same version lose cleanly.
-            let changed = diesel::update(records::table.find(&id_text).filter(records::version.eq(expected_version)))
-                .set((records::version.eq(next), records::updated_at.eq(to_micros(now))))
-                .execute(c)?;
+            let changed = diesel::update(
+                records::table
+                    .find(&id_text)
+                    .filter(records::version.eq(expected_version)),
+            )
+            .set((
+                records::version.eq(next),
+                records::updated_at.eq(to_micros(now)),
+            ))
+            .execute(c)?;
             if changed == 0 {
                 return Ok(false);
             }
@@ -573,7 +700,9 @@ impl Store {
         drop(conn);
         if !updated {
             let current = self.record_meta(meta.id)?;
-            return Err(StoreError::VersionMismatch { current: current.version });
+            return Err(StoreError::VersionMismatch {
+                current: current.version,
+            });
         }
         self.record_meta(meta.id)
     }

@@ -9,7 +9,9 @@ use crate::time::{from_micros, to_micros};
 use crate::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use ingang_policy::{AssignmentFact, ClientFacts, ClientId, ConsentFact, OfficerId, PersonalNumber};
+use ingang_policy::{
+    AssignmentFact, ClientFacts, ClientId, ConsentFact, OfficerId, PersonalNumber,
+};
 
 /// A client's identity fields, decrypted.
 #[derive(Clone)]
@@ -23,12 +25,18 @@ pub struct ClientIdentity {
 
 impl std::fmt::Debug for ClientIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientIdentity").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("ClientIdentity")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
 fn place<'a>(field: &'a str, row: &'a str) -> Place<'a> {
-    Place { table: "clients", field, row }
+    Place {
+        table: "clients",
+        field,
+        row,
+    }
 }
 
 /// Everything [`ingang_policy::decide`] needs about one client.
@@ -41,7 +49,12 @@ pub struct LoadedFacts {
 
 impl Store {
     /// Registers a client; `Conflict` if the personal number is already registered.
-    pub fn register_client(&self, number: &PersonalNumber, name: &str, by: OfficerId) -> StoreResult<ClientId> {
+    pub fn register_client(
+        &self,
+        number: &PersonalNumber,
+        name: &str,
+        by: OfficerId,
+    ) -> StoreResult<ClientId> {
         let id = ClientId::new_random();
         let id_text = id.to_string();
         let (key, wrapped) = self.keys().new_data_key(&id_text)?;
@@ -73,9 +86,12 @@ impl Store {
         });
         match result {
             Ok(()) => Ok(id),
-            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                Err(StoreError::Conflict("a client with this personal number is already registered"))
-            }
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Err(StoreError::Conflict(
+                "a client with this personal number is already registered",
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -124,7 +140,12 @@ impl Store {
         let assignment_rows: Vec<(String, String, i64, Option<i64>)> = assignments::table
             .inner_join(officers::table)
             .filter(assignments::client_id.eq(&id_text))
-            .select((assignments::officer_id, officers::agency, assignments::starts_at, assignments::ended_at))
+            .select((
+                assignments::officer_id,
+                officers::agency,
+                assignments::starts_at,
+                assignments::ended_at,
+            ))
             .load(&mut *conn)?;
         let assignments = assignment_rows
             .into_iter()
@@ -138,6 +159,13 @@ impl Store {
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let consents = consent_facts(&mut conn, &id_text)?;
-        Ok(Some(LoadedFacts { client: ClientFacts { id, erased: erased_at.is_some() }, assignments, consents }))
+        Ok(Some(LoadedFacts {
+            client: ClientFacts {
+                id,
+                erased: erased_at.is_some(),
+            },
+            assignments,
+            consents,
+        }))
     }
 }

@@ -48,7 +48,9 @@ impl fmt::Debug for SecretKey {
 impl SecretKey {
     pub fn generate() -> Result<Self, CryptoError> {
         let mut bytes = [0u8; KEY_LEN];
-        SystemRandom::new().fill(&mut bytes).map_err(|_| CryptoError::Random)?;
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| CryptoError::Random)?;
         Ok(Self(bytes))
     }
 
@@ -87,28 +89,44 @@ pub struct Place<'a> {
 impl Place<'_> {
     fn associated_data(&self, subject: &str) -> Vec<u8> {
         // NUL-separated; none of the parts can contain NUL (ids and names of code).
-        format!("ingang/v1\0{}\0{}\0{}\0{}", self.table, self.field, self.row, subject).into_bytes()
+        format!(
+            "ingang/v1\0{}\0{}\0{}\0{}",
+            self.table, self.field, self.row, subject
+        )
+        .into_bytes()
     }
 }
 
 fn seal_with(key: &LessSafeKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let mut nonce = [0u8; NONCE_LEN];
-    SystemRandom::new().fill(&mut nonce).map_err(|_| CryptoError::Random)?;
+    SystemRandom::new()
+        .fill(&mut nonce)
+        .map_err(|_| CryptoError::Random)?;
     let mut sealed = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + AES_256_GCM.tag_len());
     sealed.push(FORMAT_V1);
     sealed.extend_from_slice(&nonce);
     let mut in_out = plaintext.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut in_out)
-        .map_err(|_| CryptoError::Random)?;
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(aad),
+        &mut in_out,
+    )
+    .map_err(|_| CryptoError::Random)?;
     sealed.extend_from_slice(&in_out);
     Ok(sealed)
 }
 
-fn open_with(key: &LessSafeKey, aad: &[u8], sealed: &[u8], what: impl FnOnce() -> String) -> Result<Vec<u8>, CryptoError> {
+fn open_with(
+    key: &LessSafeKey,
+    aad: &[u8],
+    sealed: &[u8],
+    what: impl FnOnce() -> String,
+) -> Result<Vec<u8>, CryptoError> {
     if sealed.len() < 1 + NONCE_LEN + AES_256_GCM.tag_len() || sealed[0] != FORMAT_V1 {
         return Err(CryptoError::Malformed);
     }
-    let nonce = Nonce::try_assume_unique_for_key(&sealed[1..1 + NONCE_LEN]).map_err(|_| CryptoError::Malformed)?;
+    let nonce = Nonce::try_assume_unique_for_key(&sealed[1..1 + NONCE_LEN])
+        .map_err(|_| CryptoError::Malformed)?;
     let mut in_out = sealed[1 + NONCE_LEN..].to_vec();
     let plaintext = key
         .open_in_place(nonce, Aad::from(aad), &mut in_out)
@@ -134,9 +152,12 @@ impl DataKey {
     }
 
     pub fn open(&self, place: Place<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        open_with(&self.key, &place.associated_data(&self.subject), sealed, || {
-            format!("{}.{} row {}", place.table, place.field, place.row)
-        })
+        open_with(
+            &self.key,
+            &place.associated_data(&self.subject),
+            sealed,
+            || format!("{}.{} row {}", place.table, place.field, place.row),
+        )
     }
 
     pub fn seal_str(&self, place: Place<'_>, plaintext: &str) -> Result<Vec<u8>, CryptoError> {
@@ -181,7 +202,11 @@ pub enum KeySource {
 
 impl Keyring {
     /// Builds a keyring from key material held elsewhere (production secrets, tests).
-    pub fn new(current: &str, masters: BTreeMap<String, SecretKey>, blind_index: &SecretKey) -> Result<Self, CryptoError> {
+    pub fn new(
+        current: &str,
+        masters: BTreeMap<String, SecretKey>,
+        blind_index: &SecretKey,
+    ) -> Result<Self, CryptoError> {
         if !masters.contains_key(current) {
             return Err(CryptoError::UnknownMasterKey(current.to_owned()));
         }
@@ -205,11 +230,15 @@ impl Keyring {
             }
             fs::create_dir_all(dir).map_err(|e| key_file_error(dir, &e.to_string()))?;
             let id = new_master_id()?;
-            write_secret(&dir.join(format!("master-{id}.key")), &SecretKey::generate()?)?;
+            write_secret(
+                &dir.join(format!("master-{id}.key")),
+                &SecretKey::generate()?,
+            )?;
             if !blind_file.exists() {
                 write_secret(&blind_file, &SecretKey::generate()?)?;
             }
-            fs::write(&current_file, &id).map_err(|e| key_file_error(&current_file, &e.to_string()))?;
+            fs::write(&current_file, &id)
+                .map_err(|e| key_file_error(&current_file, &e.to_string()))?;
             source = KeySource::CreatedDevelopmentKeys;
         }
         let current = fs::read_to_string(&current_file)
@@ -220,7 +249,10 @@ impl Keyring {
         let entries = fs::read_dir(dir).map_err(|e| key_file_error(dir, &e.to_string()))?;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(id) = name.strip_prefix("master-").and_then(|n| n.strip_suffix(".key")) {
+            if let Some(id) = name
+                .strip_prefix("master-")
+                .and_then(|n| n.strip_suffix(".key"))
+            {
                 masters.insert(id.to_owned(), read_secret(&entry.path())?);
             }
         }
@@ -232,7 +264,10 @@ impl Keyring {
     /// then be re-wrapped (see `Store::rotate_master_key`).
     pub fn add_master_in_dir(dir: &Path) -> Result<String, CryptoError> {
         let id = new_master_id()?;
-        write_secret(&dir.join(format!("master-{id}.key")), &SecretKey::generate()?)?;
+        write_secret(
+            &dir.join(format!("master-{id}.key")),
+            &SecretKey::generate()?,
+        )?;
         let current_file = dir.join("current");
         fs::write(&current_file, &id).map_err(|e| key_file_error(&current_file, &e.to_string()))?;
         Ok(id)
@@ -244,7 +279,9 @@ impl Keyring {
 
     /// The keyed blind index of a personal number.
     pub fn blind_index(&self, number: &PersonalNumber) -> Vec<u8> {
-        hmac::sign(&self.blind_index, number.normalised().as_bytes()).as_ref().to_vec()
+        hmac::sign(&self.blind_index, number.normalised().as_bytes())
+            .as_ref()
+            .to_vec()
     }
 
     fn wrap_aad(subject: &str, kek_id: &str) -> Vec<u8> {
@@ -255,20 +292,36 @@ impl Keyring {
     pub fn new_data_key(&self, subject: &str) -> Result<(DataKey, WrappedKey), CryptoError> {
         let secret = SecretKey::generate()?;
         let wrapped = self.wrap(subject, &secret)?;
-        Ok((DataKey { subject: subject.to_owned(), key: secret.aead()? }, wrapped))
+        Ok((
+            DataKey {
+                subject: subject.to_owned(),
+                key: secret.aead()?,
+            },
+            wrapped,
+        ))
     }
 
     fn wrap(&self, subject: &str, secret: &SecretKey) -> Result<WrappedKey, CryptoError> {
         let master = self.master(&self.current)?;
-        let wrapped = seal_with(&master.aead()?, &Self::wrap_aad(subject, &self.current), &secret.0)?;
-        Ok(WrappedKey { kek_id: self.current.clone(), wrapped })
+        let wrapped = seal_with(
+            &master.aead()?,
+            &Self::wrap_aad(subject, &self.current),
+            &secret.0,
+        )?;
+        Ok(WrappedKey {
+            kek_id: self.current.clone(),
+            wrapped,
+        })
     }
 
     fn unwrap_secret(&self, subject: &str, stored: &WrappedKey) -> Result<SecretKey, CryptoError> {
         let master = self.master(&stored.kek_id)?;
-        let raw = open_with(&master.aead()?, &Self::wrap_aad(subject, &stored.kek_id), &stored.wrapped, || {
-            format!("data key of {subject}")
-        })?;
+        let raw = open_with(
+            &master.aead()?,
+            &Self::wrap_aad(subject, &stored.kek_id),
+            &stored.wrapped,
+            || format!("data key of {subject}"),
+        )?;
         let bytes: [u8; KEY_LEN] = raw.try_into().map_err(|_| CryptoError::Malformed)?;
         Ok(SecretKey(bytes))
     }
@@ -276,7 +329,10 @@ impl Keyring {
     /// Unwraps a stored data key for `subject`.
     pub fn unwrap(&self, subject: &str, stored: &WrappedKey) -> Result<DataKey, CryptoError> {
         let secret = self.unwrap_secret(subject, stored)?;
-        Ok(DataKey { subject: subject.to_owned(), key: secret.aead()? })
+        Ok(DataKey {
+            subject: subject.to_owned(),
+            key: secret.aead()?,
+        })
     }
 
     /// Re-wraps a stored data key under the current master key.
@@ -286,19 +342,29 @@ impl Keyring {
     }
 
     fn master(&self, id: &str) -> Result<&SecretKey, CryptoError> {
-        self.masters.get(id).ok_or_else(|| CryptoError::UnknownMasterKey(id.to_owned()))
+        self.masters
+            .get(id)
+            .ok_or_else(|| CryptoError::UnknownMasterKey(id.to_owned()))
     }
 }
 
 fn new_master_id() -> Result<String, CryptoError> {
     let mut bytes = [0u8; 4];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| CryptoError::Random)?;
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| CryptoError::Random)?;
     let date = chrono::Utc::now().format("%Y%m%d");
-    Ok(format!("mk-{date}-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    Ok(format!(
+        "mk-{date}-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
 }
 
 fn key_file_error(path: &Path, problem: &str) -> CryptoError {
-    CryptoError::KeyFile { path: path.to_owned(), problem: problem.to_owned() }
+    CryptoError::KeyFile {
+        path: path.to_owned(),
+        problem: problem.to_owned(),
+    }
 }
 
 fn write_secret(path: &Path, key: &SecretKey) -> Result<(), CryptoError> {
@@ -307,8 +373,11 @@ fn write_secret(path: &Path, key: &SecretKey) -> Result<(), CryptoError> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| key_file_error(path, &e.to_string()))?;
-    file.write_all(key.to_hex().as_bytes()).map_err(|e| key_file_error(path, &e.to_string()))
+    let mut file = options
+        .open(path)
+        .map_err(|e| key_file_error(path, &e.to_string()))?;
+    file.write_all(key.to_hex().as_bytes())
+        .map_err(|e| key_file_error(path, &e.to_string()))
 }
 
 /// Reads a key file of 64 hex digits.
@@ -328,7 +397,11 @@ pub(crate) mod tests {
         Keyring::new("test-1", masters, &SecretKey([9u8; KEY_LEN])).unwrap()
     }
 
-    const HERE: Place<'static> = Place { table: "records", field: "body", row: "r1" };
+    const HERE: Place<'static> = Place {
+        table: "records",
+        field: "body",
+        row: "r1",
+    };
 
     #[test]
     fn seal_and_open_round_trip() {
@@ -346,8 +419,14 @@ pub(crate) mod tests {
         let sealed = key.seal(HERE, b"hello").unwrap();
         for other in [
             Place { row: "r2", ..HERE },
-            Place { field: "name", ..HERE },
-            Place { table: "clients", ..HERE },
+            Place {
+                field: "name",
+                ..HERE
+            },
+            Place {
+                table: "clients",
+                ..HERE
+            },
         ] {
             let err = key.open(other, &sealed).unwrap_err();
             assert!(matches!(err, CryptoError::WrongPlace(_)), "{err:?}");
@@ -363,7 +442,8 @@ pub(crate) mod tests {
         let mut ring = test_keyring();
         let (key, wrapped) = ring.new_data_key("client-a").unwrap();
         let sealed = key.seal(HERE, b"body").unwrap();
-        ring.masters.insert("test-2".into(), SecretKey([8u8; KEY_LEN]));
+        ring.masters
+            .insert("test-2".into(), SecretKey([8u8; KEY_LEN]));
         ring.current = "test-2".into();
         let rewrapped = ring.rewrap("client-a", &wrapped).unwrap();
         assert_eq!(rewrapped.kek_id, "test-2");

@@ -63,7 +63,8 @@ impl From<diesel::result::Error> for StoreError {
                 StoreError::Unavailable(info.message().to_owned())
             }
             Error::DatabaseError(_, ref info)
-                if info.message().contains("database is locked") || info.message().contains("unable to open") =>
+                if info.message().contains("database is locked")
+                    || info.message().contains("unable to open") =>
             {
                 StoreError::Unavailable(info.message().to_owned())
             }
@@ -96,7 +97,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("keys", &self.keys).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
     }
 }
 
@@ -115,7 +118,11 @@ impl Store {
         db::migrate(&config.url)?;
         let pool = db::pool(&config.url, config.pool_size)?;
         let audit = AuditLog::start(db::connect(&config.url)?, config.audit_batch_max)?;
-        Ok(Self { pool, keys: Arc::new(keys), audit })
+        Ok(Self {
+            pool,
+            keys: Arc::new(keys),
+            audit,
+        })
     }
 
     pub fn audit(&self) -> &AuditLog {

@@ -35,7 +35,11 @@ pub struct AgencyList {
 
 impl From<ingang_store::Agency> for AgencyResponse {
     fn from(a: ingang_store::Agency) -> Self {
-        Self { code: a.code.to_string(), name: a.name, created_at: a.created_at }
+        Self {
+            code: a.code.to_string(),
+            name: a.name,
+            created_at: a.created_at,
+        }
     }
 }
 
@@ -43,12 +47,24 @@ impl From<ingang_store::Agency> for AgencyResponse {
 #[utoipa::path(tag = "agencies", security(("bearer" = [])), request_body = CreateAgency,
     responses((status = 201, body = AgencyResponse), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
 #[post("/v1/agencies")]
-pub async fn create_agency(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateAgency>) -> Result<HttpResponse, ApiError> {
+pub async fn create_agency(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateAgency>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let code = AgencyCode::parse(&body.code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
+    let code =
+        AgencyCode::parse(&body.code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
     let name = required_text("name", &body.name, 200)?;
     let agency = blocking(move || {
-        authorize(&state.store, &caller, Action::ManageAgencies, None, None, None)?;
+        authorize(
+            &state.store,
+            &caller,
+            Action::ManageAgencies,
+            None,
+            None,
+            None,
+        )?;
         Ok(state.store.create_agency(&code, &name)?)
     })
     .await?;
@@ -59,11 +75,24 @@ pub async fn create_agency(state: web::Data<AppState>, caller: Caller, body: web
 #[utoipa::path(tag = "agencies", security(("bearer" = [])),
     responses((status = 200, body = AgencyList), (status = 403, body = Problem)))]
 #[get("/v1/agencies")]
-pub async fn list_agencies(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn list_agencies(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     let agencies = blocking(move || {
-        authorize(&state.store, &caller, Action::ManageAgencies, None, None, None)?;
+        authorize(
+            &state.store,
+            &caller,
+            Action::ManageAgencies,
+            None,
+            None,
+            None,
+        )?;
         Ok(state.store.list_agencies()?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(AgencyList { items: agencies.into_iter().map(Into::into).collect(), next_cursor: None }))
+    Ok(HttpResponse::Ok().json(AgencyList {
+        items: agencies.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
 }

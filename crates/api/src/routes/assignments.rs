@@ -48,15 +48,29 @@ impl From<Assignment> for AssignmentResponse {
 #[utoipa::path(tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateAssignment,
     responses((status = 201, body = AssignmentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem)))]
 #[post("/v1/clients/{id}/assignments")]
-pub async fn create_assignment(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, body: web::Json<CreateAssignment>) -> Result<HttpResponse, ApiError> {
+pub async fn create_assignment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ClientId>,
+    body: web::Json<CreateAssignment>,
+) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let officer = OfficerId(body.officer_id);
     let assignment = blocking(move || {
         let store = &state.store;
         // The officer's agency decides whether a system account may do this;
         // an unknown officer is decided as one of the caller's own agency.
-        let officer_agency = store.account(officer)?.map(|a| a.agency).unwrap_or_else(|| caller.actor.agency.clone());
-        authorize_on_client(store, &caller, Action::ManageAssignment { officer_agency }, client, None)?;
+        let officer_agency = store
+            .account(officer)?
+            .map(|a| a.agency)
+            .unwrap_or_else(|| caller.actor.agency.clone());
+        authorize_on_client(
+            store,
+            &caller,
+            Action::ManageAssignment { officer_agency },
+            client,
+            None,
+        )?;
         Ok(store.create_assignment(client, officer, caller.actor.id)?)
     })
     .await?;
@@ -67,17 +81,25 @@ pub async fn create_assignment(state: web::Data<AppState>, caller: Caller, id: w
 #[utoipa::path(tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "assignment id")),
     responses((status = 200, body = AssignmentResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 #[post("/v1/assignments/{id}/end")]
-pub async fn end_assignment(state: web::Data<AppState>, caller: Caller, id: web::Path<AssignmentId>) -> Result<HttpResponse, ApiError> {
+pub async fn end_assignment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<AssignmentId>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let assignment = blocking(move || {
         let store = &state.store;
         match store.assignment(id) {
             Ok(a) => {
-                let action = Action::ManageAssignment { officer_agency: a.officer_agency.clone() };
+                let action = Action::ManageAssignment {
+                    officer_agency: a.officer_agency.clone(),
+                };
                 authorize_on_client(store, &caller, action, a.client_id, None)?;
             }
             Err(StoreError::NotFound) => {
-                let action = Action::ManageAssignment { officer_agency: caller.actor.agency.clone() };
+                let action = Action::ManageAssignment {
+                    officer_agency: caller.actor.agency.clone(),
+                };
                 authorize(store, &caller, action, None, None, None)?;
                 return Err(ApiError::NotFound);
             }

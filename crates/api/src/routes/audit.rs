@@ -84,21 +84,39 @@ impl From<AuditEvent> for AuditEventResponse {
 
 fn after_seq(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
     cursor
-        .map(|c| decode_cursor(c)?.strip_prefix("seq:").and_then(|n| n.parse().ok()).ok_or_else(|| ApiError::invalid("cursor", "not a cursor returned by this service")))
+        .map(|c| {
+            decode_cursor(c)?
+                .strip_prefix("seq:")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| ApiError::invalid("cursor", "not a cursor returned by this service"))
+        })
         .transpose()
 }
 
 fn page(events: Vec<AuditEvent>, limit: i64) -> AuditPage {
     let full = events.len() as i64 == limit;
-    let next_cursor = if full { events.last().map(|e| encode_cursor(&format!("seq:{}", e.seq))) } else { None };
-    AuditPage { items: events.into_iter().map(Into::into).collect(), next_cursor }
+    let next_cursor = if full {
+        events
+            .last()
+            .map(|e| encode_cursor(&format!("seq:{}", e.seq)))
+    } else {
+        None
+    };
+    AuditPage {
+        items: events.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }
 }
 
 /// Query the audit log, oldest first.
 #[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
 #[get("/v1/audit/events")]
-pub async fn audit_events(state: web::Data<AppState>, caller: Caller, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn audit_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
     if let Some(agency) = &q.agency {
@@ -110,7 +128,11 @@ pub async fn audit_events(state: web::Data<AppState>, caller: Caller, query: web
         }
     }
     if let Some(action) = &q.action {
-        if action.len() > 64 || !action.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') {
+        if action.len() > 64
+            || !action
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+        {
             return Err(ApiError::invalid("action", "must look like 'record.read'"));
         }
     }
@@ -126,7 +148,14 @@ pub async fn audit_events(state: web::Data<AppState>, caller: Caller, query: web
     };
     let client = q.client_id.map(ClientId);
     let events = blocking(move || {
-        authorize(&state.store, &caller, Action::QueryAudit, client, None, None)?;
+        authorize(
+            &state.store,
+            &caller,
+            Action::QueryAudit,
+            client,
+            None,
+            None,
+        )?;
         Ok(state.store.audit_events(&filter, limit)?)
     })
     .await?;
@@ -137,11 +166,20 @@ pub async fn audit_events(state: web::Data<AppState>, caller: Caller, query: web
 #[utoipa::path(tag = "audit", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), PageQuery),
     responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/v1/clients/{id}/access-log")]
-pub async fn access_log(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn access_log(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ClientId>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
-    let filter = AuditFilter { client_id: Some(client.to_string()), after_seq: after_seq(q.cursor.as_deref())?, ..AuditFilter::default() };
+    let filter = AuditFilter {
+        client_id: Some(client.to_string()),
+        after_seq: after_seq(q.cursor.as_deref())?,
+        ..AuditFilter::default()
+    };
     let events = blocking(move || {
         authorize_on_client(&state.store, &caller, Action::ReadAccessLog, client, None)?;
         Ok(state.store.audit_events(&filter, limit)?)

@@ -56,20 +56,34 @@ pub struct ClientResponse {
 }
 
 pub fn parse_personal_number(value: &str) -> Result<PersonalNumber, ApiError> {
-    PersonalNumber::parse(value, Utc::now().date_naive()).map_err(|e| ApiError::invalid("personal_number", e.to_string()))
+    PersonalNumber::parse(value, Utc::now().date_naive())
+        .map_err(|e| ApiError::invalid("personal_number", e.to_string()))
 }
 
 /// Register a client. 409 if the personal number is already registered.
 #[utoipa::path(tag = "clients", security(("bearer" = [])), request_body = RegisterClient,
     responses((status = 201, body = ClientRef), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
 #[post("/v1/clients")]
-pub async fn register_client(state: web::Data<AppState>, caller: Caller, body: web::Json<RegisterClient>) -> Result<HttpResponse, ApiError> {
+pub async fn register_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<RegisterClient>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let number = parse_personal_number(&body.personal_number)?;
     let name = required_text("name", &body.name, 200)?;
     let id = blocking(move || {
-        authorize(&state.store, &caller, Action::RegisterClient, None, None, None)?;
-        Ok(state.store.register_client(&number, &name, caller.actor.id)?)
+        authorize(
+            &state.store,
+            &caller,
+            Action::RegisterClient,
+            None,
+            None,
+            None,
+        )?;
+        Ok(state
+            .store
+            .register_client(&number, &name, caller.actor.id)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(ClientRef { id: id.0 }))
@@ -80,13 +94,24 @@ pub async fn register_client(state: web::Data<AppState>, caller: Caller, body: w
 #[utoipa::path(tag = "clients", security(("bearer" = [])), request_body = SearchClient,
     responses((status = 200, body = ClientRef), (status = 400, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
 #[post("/v1/clients/search")]
-pub async fn search_client(state: web::Data<AppState>, caller: Caller, body: web::Json<SearchClient>) -> Result<HttpResponse, ApiError> {
+pub async fn search_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<SearchClient>,
+) -> Result<HttpResponse, ApiError> {
     let number = parse_personal_number(&body.personal_number)?;
     let id = blocking(move || {
         let store = &state.store;
         let found = store.find_client(&number)?;
         let facts = found.map(|id| store.load_facts(id)).transpose()?.flatten();
-        authorize(store, &caller, Action::SearchClient, found, None, facts.as_ref())?;
+        authorize(
+            store,
+            &caller,
+            Action::SearchClient,
+            found,
+            None,
+            facts.as_ref(),
+        )?;
         found.ok_or(ApiError::NotFound)
     })
     .await?;
@@ -97,7 +122,11 @@ pub async fn search_client(state: web::Data<AppState>, caller: Caller, body: web
 #[utoipa::path(tag = "clients", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")),
     responses((status = 200, body = ClientResponse), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
 #[get("/v1/clients/{id}")]
-pub async fn get_client(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>) -> Result<HttpResponse, ApiError> {
+pub async fn get_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ClientId>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let identity = blocking(move || {
         authorize_on_client(&state.store, &caller, Action::ReadClient, id, None)?;

@@ -104,7 +104,10 @@ impl From<Consent> for ConsentResponse {
             signed_at: t.signed_at,
             valid_from: t.valid_from,
             valid_until: t.valid_until,
-            evidence: Evidence { method: t.evidence.method, document_sha256: t.evidence.document_sha256 },
+            evidence: Evidence {
+                method: t.evidence.method,
+                document_sha256: t.evidence.document_sha256,
+            },
             recorded_by: c.recorded_by.0,
             created_at: c.created_at,
             withdrawn_at: c.withdrawn_at,
@@ -115,20 +118,33 @@ impl From<Consent> for ConsentResponse {
 }
 
 fn agencies(field: &str, codes: &[String]) -> Result<Vec<AgencyCode>, ApiError> {
-    codes.iter().map(|c| AgencyCode::parse(c).map_err(|e| ApiError::invalid(field, e.to_string()))).collect()
+    codes
+        .iter()
+        .map(|c| AgencyCode::parse(c).map_err(|e| ApiError::invalid(field, e.to_string())))
+        .collect()
 }
 
 /// Checks the consent's shape and turns it into store terms.
 fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiError> {
     let recipient_agencies = agencies("recipients.agencies", &body.recipients.agencies)?;
     if body.recipients.officers.is_empty() && recipient_agencies.is_empty() {
-        return Err(ApiError::invalid("recipients", "name at least one officer or agency"));
+        return Err(ApiError::invalid(
+            "recipients",
+            "name at least one officer or agency",
+        ));
     }
     let kinds = body
         .scope
         .kinds
         .iter()
-        .map(|k| k.parse::<RecordKind>().map_err(|_| ApiError::invalid("scope.kinds", "kinds are action_plan, assessment, follow_up, meeting_note, closure or note")))
+        .map(|k| {
+            k.parse::<RecordKind>().map_err(|_| {
+                ApiError::invalid(
+                    "scope.kinds",
+                    "kinds are action_plan, assessment, follow_up, meeting_note, closure or note",
+                )
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let purpose = required_text("purpose", &body.purpose, 500)?;
     if body.valid_until <= body.valid_from {
@@ -142,14 +158,25 @@ fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiEr
     }
     let method = body.evidence.method.as_str();
     if method != "paper" && method != "e-signature" {
-        return Err(ApiError::invalid("evidence.method", "must be 'paper' or 'e-signature'"));
+        return Err(ApiError::invalid(
+            "evidence.method",
+            "must be 'paper' or 'e-signature'",
+        ));
     }
     let sha = body.evidence.document_sha256.to_ascii_lowercase();
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::invalid("evidence.document_sha256", "must be 64 hex digits"));
+        return Err(ApiError::invalid(
+            "evidence.document_sha256",
+            "must be 64 hex digits",
+        ));
     }
     Ok(NewConsent {
-        recipient_officers: body.recipients.officers.into_iter().map(OfficerId).collect(),
+        recipient_officers: body
+            .recipients
+            .officers
+            .into_iter()
+            .map(OfficerId)
+            .collect(),
         recipient_agencies,
         from_agencies: agencies("scope.from_agencies", &body.scope.from_agencies)?,
         kinds,
@@ -157,7 +184,10 @@ fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiEr
         signed_at: body.signed_at,
         valid_from: body.valid_from,
         valid_until: body.valid_until,
-        evidence: ConsentEvidence { method: method.to_owned(), document_sha256: sha },
+        evidence: ConsentEvidence {
+            method: method.to_owned(),
+            document_sha256: sha,
+        },
     })
 }
 
@@ -165,17 +195,27 @@ fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiEr
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateConsent,
     responses((status = 201, body = ConsentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
 #[post("/v1/clients/{id}/consents")]
-pub async fn create_consent(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, body: web::Json<CreateConsent>) -> Result<HttpResponse, ApiError> {
+pub async fn create_consent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ClientId>,
+    body: web::Json<CreateConsent>,
+) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let terms = validate(body.into_inner(), Utc::now())?;
     let consent = blocking(move || {
         authorize_on_client(&state.store, &caller, Action::ManageConsents, client, None)?;
         for agency in terms.recipient_agencies.iter().chain(&terms.from_agencies) {
             if !state.store.agency_exists(agency)? {
-                return Err(ApiError::invalid("agencies", "names an agency that is not registered"));
+                return Err(ApiError::invalid(
+                    "agencies",
+                    "names an agency that is not registered",
+                ));
             }
         }
-        Ok(state.store.create_consent(client, &terms, caller.actor.id)?)
+        Ok(state
+            .store
+            .create_consent(client, &terms, caller.actor.id)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(ConsentResponse::from(consent)))
@@ -185,21 +225,33 @@ pub async fn create_consent(state: web::Data<AppState>, caller: Caller, id: web:
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")),
     responses((status = 200, body = ConsentList), (status = 404, body = Problem), (status = 410, body = Problem)))]
 #[get("/v1/clients/{id}/consents")]
-pub async fn list_consents(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>) -> Result<HttpResponse, ApiError> {
+pub async fn list_consents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ClientId>,
+) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let consents = blocking(move || {
         authorize_on_client(&state.store, &caller, Action::ManageConsents, client, None)?;
         Ok(state.store.consents(client)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(ConsentList { items: consents.into_iter().map(Into::into).collect(), next_cursor: None }))
+    Ok(HttpResponse::Ok().json(ConsentList {
+        items: consents.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
 }
 
 /// Withdraw a consent: final, effective on the very next request.
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "consent id")), request_body = WithdrawConsent,
     responses((status = 200, body = ConsentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 #[post("/v1/consents/{id}/withdraw")]
-pub async fn withdraw_consent(state: web::Data<AppState>, caller: Caller, id: web::Path<ConsentId>, body: web::Json<WithdrawConsent>) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw_consent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ConsentId>,
+    body: web::Json<WithdrawConsent>,
+) -> Result<HttpResponse, ApiError> {
     let consent_id = id.into_inner();
     let reason = required_text("reason", &body.reason, 1000)?;
     let consent = blocking(move || {
@@ -210,7 +262,9 @@ pub async fn withdraw_consent(state: web::Data<AppState>, caller: Caller, id: we
             Err(e) => return Err(e.into()),
         };
         match client {
-            Some(client) => authorize_on_client(store, &caller, Action::ManageConsents, client, None)?,
+            Some(client) => {
+                authorize_on_client(store, &caller, Action::ManageConsents, client, None)?
+            }
             None => {
                 crate::access::authorize(store, &caller, Action::ManageConsents, None, None, None)?;
                 return Err(ApiError::NotFound);

@@ -34,12 +34,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     if !keys_loaded {
         return Err(ApiError::Unavailable);
     }
-    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: "ok", keys: "ok" }))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: "ok",
+        keys: "ok",
+    }))
 }
 
 /// This service's OpenAPI 3.1 document.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
 #[get("/openapi.json")]
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.clone())
 }

@@ -77,7 +77,10 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+        Some(_) => Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        )),
     }
 }
 
@@ -100,7 +103,10 @@ pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<Strin
         return Err(ApiError::invalid(field, "must not be empty"));
     }
     if trimmed.chars().count() > max_chars {
-        return Err(ApiError::invalid(field, format!("must be at most {max_chars} characters")));
+        return Err(ApiError::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
     }
     Ok(trimmed.to_owned())
 }

@@ -41,7 +41,12 @@ impl From<ingang_store::Officer> for OfficerResponse {
             id: o.account.id.0,
             name: o.name,
             agency: o.account.agency.to_string(),
-            roles: o.account.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            roles: o
+                .account
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
             active: o.account.active,
             created_at: o.created_at,
             deactivated_at: o.deactivated_at,
@@ -55,9 +60,12 @@ pub fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
     }
     let mut parsed: Vec<Role> = Vec::with_capacity(roles.len());
     for role in roles {
-        let role: Role = role
-            .parse()
-            .map_err(|_| ApiError::invalid("roles", "roles are officer, coordinator, system, auditor or admin"))?;
+        let role: Role = role.parse().map_err(|_| {
+            ApiError::invalid(
+                "roles",
+                "roles are officer, coordinator, system, auditor or admin",
+            )
+        })?;
         if !parsed.contains(&role) {
             parsed.push(role);
         }
@@ -69,14 +77,30 @@ pub fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
 #[utoipa::path(tag = "officers", security(("bearer" = [])), request_body = CreateOfficer,
     responses((status = 201, body = OfficerResponse), (status = 400, body = Problem), (status = 403, body = Problem)))]
 #[post("/v1/officers")]
-pub async fn create_officer(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateOfficer>) -> Result<HttpResponse, ApiError> {
+pub async fn create_officer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateOfficer>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let name = required_text("name", &body.name, 200)?;
-    let agency = AgencyCode::parse(&body.agency).map_err(|e| ApiError::invalid("agency", e.to_string()))?;
+    let agency =
+        AgencyCode::parse(&body.agency).map_err(|e| ApiError::invalid("agency", e.to_string()))?;
     let roles = parse_roles(&body.roles)?;
     let officer = blocking(move || {
-        authorize(&state.store, &caller, Action::ManageOfficers, None, None, None)?;
-        Ok(state.store.create_officer(&NewOfficer { name, agency, roles })?)
+        authorize(
+            &state.store,
+            &caller,
+            Action::ManageOfficers,
+            None,
+            None,
+            None,
+        )?;
+        Ok(state.store.create_officer(&NewOfficer {
+            name,
+            agency,
+            roles,
+        })?)
     })
     .await?;
     Ok(HttpResponse::Created().json(OfficerResponse::from(officer)))
@@ -86,10 +110,21 @@ pub async fn create_officer(state: web::Data<AppState>, caller: Caller, body: we
 #[utoipa::path(tag = "officers", security(("bearer" = [])), params(("id" = Uuid, Path, description = "officer id")),
     responses((status = 200, body = OfficerResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/v1/officers/{id}")]
-pub async fn get_officer(state: web::Data<AppState>, caller: Caller, id: web::Path<OfficerId>) -> Result<HttpResponse, ApiError> {
+pub async fn get_officer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<OfficerId>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let officer = blocking(move || {
-        authorize(&state.store, &caller, Action::ManageOfficers, None, None, None)?;
+        authorize(
+            &state.store,
+            &caller,
+            Action::ManageOfficers,
+            None,
+            None,
+            None,
+        )?;
         Ok(state.store.officer(id)?)
     })
     .await?;
@@ -100,10 +135,21 @@ pub async fn get_officer(state: web::Data<AppState>, caller: Caller, id: web::Pa
 #[utoipa::path(tag = "officers", security(("bearer" = [])), params(("id" = Uuid, Path, description = "officer id")),
     responses((status = 200, body = OfficerResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[post("/v1/officers/{id}/deactivate")]
-pub async fn deactivate_officer(state: web::Data<AppState>, caller: Caller, id: web::Path<OfficerId>) -> Result<HttpResponse, ApiError> {
+pub async fn deactivate_officer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<OfficerId>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let officer = blocking(move || {
-        authorize(&state.store, &caller, Action::ManageOfficers, None, None, None)?;
+        authorize(
+            &state.store,
+            &caller,
+            Action::ManageOfficers,
+            None,
+            None,
+            None,
+        )?;
         Ok(state.store.deactivate_officer(id)?)
     })
     .await?;

@@ -73,28 +73,48 @@ fn etag(version: i32) -> String {
 }
 
 fn parse_kind(kind: &str) -> Result<RecordKind, ApiError> {
-    kind.parse()
-        .map_err(|_| ApiError::invalid("kind", "kinds are action_plan, assessment, follow_up, meeting_note, closure or note"))
+    kind.parse().map_err(|_| {
+        ApiError::invalid(
+            "kind",
+            "kinds are action_plan, assessment, follow_up, meeting_note, closure or note",
+        )
+    })
 }
 
 /// Write an entry for the client, as the caller's (or represented officer's) agency.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateRecord,
     responses((status = 201, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
 #[post("/v1/clients/{id}/records")]
-pub async fn create_record(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, body: web::Json<CreateRecord>) -> Result<HttpResponse, ApiError> {
+pub async fn create_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ClientId>,
+    body: web::Json<CreateRecord>,
+) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let CreateRecord { kind, body } = body.into_inner();
     let kind = parse_kind(&kind)?;
     bodies::validate(kind, &body)?;
     let created = blocking(move || {
         let store = &state.store;
-        authorize_on_client(store, &caller, Action::WriteRecord { kind, existing_source: None }, client, None)?;
+        authorize_on_client(
+            store,
+            &caller,
+            Action::WriteRecord {
+                kind,
+                existing_source: None,
+            },
+            client,
+            None,
+        )?;
         let subject = caller.subject();
         let meta = store.create_record(client, kind, &subject.agency, subject.id, &body)?;
         Ok(response(meta, body))
     })
     .await?;
-    Ok(HttpResponse::Created().insert_header((header::ETAG, etag(created.version))).json(created))
+    Ok(HttpResponse::Created()
+        .insert_header((header::ETAG, etag(created.version)))
+        .json(created))
 }
 
 /// The records the caller may see, newest first. Records outside the
@@ -102,7 +122,12 @@ pub async fn create_record(state: web::Data<AppState>, caller: Caller, id: web::
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), PageQuery),
     responses((status = 200, body = RecordPageResponse), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
 #[get("/v1/clients/{id}/records")]
-pub async fn list_records(state: web::Data<AppState>, caller: Caller, id: web::Path<ClientId>, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_records(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ClientId>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
@@ -111,7 +136,13 @@ pub async fn list_records(state: web::Data<AppState>, caller: Caller, id: web::P
         let store = &state.store;
         let facts = store.load_facts(client)?;
         let gate = decide(&caller, &Action::ListRecords, facts.as_ref());
-        let gate_event = audit_event(&caller, Action::ListRecords.name(), Some(client), None, &gate);
+        let gate_event = audit_event(
+            &caller,
+            Action::ListRecords.name(),
+            Some(client),
+            None,
+            &gate,
+        );
         let Some(facts) = facts.filter(|_| gate.is_allowed()) else {
             record_audit(store, vec![gate_event])?;
             return Err(match gate {
@@ -126,7 +157,10 @@ pub async fn list_records(state: web::Data<AppState>, caller: Caller, id: web::P
         loop {
             let batch = store.record_page(client, after, (limit + 1).max(50))?;
             for meta in &batch.records {
-                let action = Action::ReadRecord { source: meta.source_agency.clone(), kind: meta.kind };
+                let action = Action::ReadRecord {
+                    source: meta.source_agency.clone(),
+                    kind: meta.kind,
+                };
                 let decision = decide(&caller, &action, Some(&facts));
                 if decision.is_allowed() {
                     visible.push((meta.clone(), decision));
@@ -149,12 +183,22 @@ pub async fn list_records(state: web::Data<AppState>, caller: Caller, id: web::P
 
         let mut events = vec![gate_event];
         events.extend(visible.iter().map(|(meta, decision)| {
-            audit_event(&caller, "record.read", Some(client), Some(meta.id), decision)
+            audit_event(
+                &caller,
+                "record.read",
+                Some(client),
+                Some(meta.id),
+                decision,
+            )
         }));
         record_audit(store, events)?;
         let metas: Vec<RecordMeta> = visible.into_iter().map(|(m, _)| m).collect();
         let bodies = store.record_bodies(client, &metas)?;
-        let items = metas.into_iter().zip(bodies).map(|(m, b)| response(m, b)).collect();
+        let items = metas
+            .into_iter()
+            .zip(bodies)
+            .map(|(m, b)| response(m, b))
+            .collect();
         Ok(RecordPageResponse { items, next_cursor })
     })
     .await?;
@@ -162,7 +206,11 @@ pub async fn list_records(state: web::Data<AppState>, caller: Caller, id: web::P
 }
 
 fn record_cursor(meta: &RecordMeta) -> String {
-    encode_cursor(&format!("rec:{}:{}", meta.created_at.timestamp_micros(), meta.id))
+    encode_cursor(&format!(
+        "rec:{}:{}",
+        meta.created_at.timestamp_micros(),
+        meta.id
+    ))
 }
 
 fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiError> {
@@ -176,7 +224,12 @@ fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiErr
 
 /// Loads a record's metadata; a missing record is decided (and audited)
 /// exactly like a hidden one.
-fn load_meta(state: &AppState, caller: &Caller, id: RecordId, action: Action) -> Result<RecordMeta, ApiError> {
+fn load_meta(
+    state: &AppState,
+    caller: &Caller,
+    id: RecordId,
+    action: Action,
+) -> Result<RecordMeta, ApiError> {
     match state.store.record_meta(id) {
         Ok(meta) => Ok(meta),
         Err(StoreError::NotFound) => {
@@ -191,22 +244,41 @@ fn load_meta(state: &AppState, caller: &Caller, id: RecordId, action: Action) ->
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id")),
     responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
 #[get("/v1/records/{id}")]
-pub async fn get_record(state: web::Data<AppState>, caller: Caller, id: web::Path<RecordId>) -> Result<HttpResponse, ApiError> {
+pub async fn get_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<RecordId>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let record = blocking(move || {
-        let probe = Action::ReadRecord { source: caller.actor.agency.clone(), kind: RecordKind::Note };
+        let probe = Action::ReadRecord {
+            source: caller.actor.agency.clone(),
+            kind: RecordKind::Note,
+        };
         let meta = load_meta(&state, &caller, id, probe)?;
-        let action = Action::ReadRecord { source: meta.source_agency.clone(), kind: meta.kind };
+        let action = Action::ReadRecord {
+            source: meta.source_agency.clone(),
+            kind: meta.kind,
+        };
         authorize_on_client(&state.store, &caller, action, meta.client_id, Some(id))?;
-        let body = state.store.record_bodies(meta.client_id, std::slice::from_ref(&meta))?.pop().ok_or(ApiError::NotFound)?;
+        let body = state
+            .store
+            .record_bodies(meta.client_id, std::slice::from_ref(&meta))?
+            .pop()
+            .ok_or(ApiError::NotFound)?;
         Ok(response(meta, body))
     })
     .await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(record.version)))
+        .json(record))
 }
 
 fn if_match_version(req: &HttpRequest) -> Result<i32, ApiError> {
-    let value = req.headers().get(header::IF_MATCH).ok_or(ApiError::PreconditionRequired)?;
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?;
     value
         .to_str()
         .ok()
@@ -214,26 +286,47 @@ fn if_match_version(req: &HttpRequest) -> Result<i32, ApiError> {
         .and_then(|v| v.strip_prefix('"'))
         .and_then(|v| v.strip_suffix('"'))
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ApiError::invalid("If-Match", "must be the ETag of the version you read, such as \"3\""))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "If-Match",
+                "must be the ETag of the version you read, such as \"3\"",
+            )
+        })
 }
 
 /// A new version of a record, by the authoring agency. Old versions are kept.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id"), ("If-Match" = String, Header, description = "the ETag you read")), request_body = UpdateRecord,
     responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem)))]
 #[put("/v1/records/{id}")]
-pub async fn update_record(state: web::Data<AppState>, caller: Caller, req: HttpRequest, id: web::Path<RecordId>, body: web::Json<UpdateRecord>) -> Result<HttpResponse, ApiError> {
+pub async fn update_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<RecordId>,
+    body: web::Json<UpdateRecord>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let expected = if_match_version(&req)?;
     let body = body.into_inner().body;
     let record = blocking(move || {
-        let probe = Action::WriteRecord { kind: RecordKind::Note, existing_source: Some(caller.actor.agency.clone()) };
+        let probe = Action::WriteRecord {
+            kind: RecordKind::Note,
+            existing_source: Some(caller.actor.agency.clone()),
+        };
         let meta = load_meta(&state, &caller, id, probe)?;
-        let action = Action::WriteRecord { kind: meta.kind, existing_source: Some(meta.source_agency.clone()) };
+        let action = Action::WriteRecord {
+            kind: meta.kind,
+            existing_source: Some(meta.source_agency.clone()),
+        };
         authorize_on_client(&state.store, &caller, action, meta.client_id, Some(id))?;
         bodies::validate(meta.kind, &body)?;
-        let updated = state.store.update_record(&meta, expected, caller.subject().id, &body)?;
+        let updated = state
+            .store
+            .update_record(&meta, expected, caller.subject().id, &body)?;
         Ok(response(updated, body))
     })
     .await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(record.version))).json(record))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(record.version)))
+        .json(record))
 }

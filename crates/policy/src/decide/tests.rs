@@ -13,7 +13,12 @@ fn agency(code: &str) -> AgencyCode {
 }
 
 fn actor(roles: &[Role], agency_code: &str, active: bool) -> Actor {
-    Actor { id: OfficerId::new_random(), agency: agency(agency_code), roles: roles.to_vec(), active }
+    Actor {
+        id: OfficerId::new_random(),
+        agency: agency(agency_code),
+        roles: roles.to_vec(),
+        active,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +73,10 @@ struct Case {
 /// deliberately unlike the implementation: first who can know the client,
 /// then the four rules as booleans.
 fn oracle(case: &Case) -> Result<(), &'static str> {
-    let subject_is_officer = matches!(case.caller, CallerKind::Officer | CallerKind::SystemForOfficer);
+    let subject_is_officer = matches!(
+        case.caller,
+        CallerKind::Officer | CallerKind::SystemForOfficer
+    );
     let assigned = case.assignment == AssignmentCase::Active;
     if !assigned {
         return Err("no-assignment");
@@ -88,7 +96,9 @@ fn oracle(case: &Case) -> Result<(), &'static str> {
     // own agency as source. Identity reads need any live consent naming O.
     let in_scope = match case.action {
         ActionCase::ReadClient => true,
-        ActionCase::ReadRecord | ActionCase::CreateRecord => case.source_in_scope && case.kind_in_scope,
+        ActionCase::ReadRecord | ActionCase::CreateRecord => {
+            case.source_in_scope && case.kind_in_scope
+        }
     };
     match (names_officer, live, in_scope) {
         (true, true, true) => Ok(()),
@@ -113,9 +123,17 @@ fn run(case: &Case) -> Decision {
         CallerKind::Admin => &[Role::Admin],
     };
     // The subject's own active flag is what the matrix varies.
-    let caller = actor(roles, "af", case.officer_active || case.caller == CallerKind::SystemForOfficer);
+    let caller = actor(
+        roles,
+        "af",
+        case.officer_active || case.caller == CallerKind::SystemForOfficer,
+    );
     let officer = actor(&[Role::Officer], "af", case.officer_active);
-    let subject = if case.caller == CallerKind::SystemForOfficer { &officer } else { &caller };
+    let subject = if case.caller == CallerKind::SystemForOfficer {
+        &officer
+    } else {
+        &caller
+    };
 
     let assignments: Vec<AssignmentFact> = match case.assignment {
         AssignmentCase::None => vec![],
@@ -124,7 +142,12 @@ fn run(case: &Case) -> Decision {
         AssignmentCase::Future => vec![(at + day, None)],
     }
     .into_iter()
-    .map(|(from, until)| AssignmentFact { officer: subject.id, officer_agency: subject.agency.clone(), from, until })
+    .map(|(from, until)| AssignmentFact {
+        officer: subject.id,
+        officer_agency: subject.agency.clone(),
+        from,
+        until,
+    })
     .collect();
 
     let kind = RecordKind::Assessment;
@@ -133,7 +156,11 @@ fn run(case: &Case) -> Decision {
         id: ConsentId::new_random(),
         recipient_officers: vec![subject.id],
         recipient_agencies: vec![],
-        from_agencies: vec![if case.source_in_scope { agency("af") } else { agency("soc") }],
+        from_agencies: vec![if case.source_in_scope {
+            agency("af")
+        } else {
+            agency("soc")
+        }],
         kinds: vec![if case.kind_in_scope { kind } else { other_kind }],
         signed_at: at - day * 30,
         valid_from: at - day * 30,
@@ -143,23 +170,60 @@ fn run(case: &Case) -> Decision {
     let consents = match case.consent {
         ConsentCase::None => vec![],
         ConsentCase::Active => vec![base],
-        ConsentCase::Withdrawn => vec![ConsentFact { withdrawn_at: Some(at - day), ..base }],
-        ConsentCase::Expired => vec![ConsentFact { valid_until: at - day, ..base }],
-        ConsentCase::NotYetValid => vec![ConsentFact { valid_from: at + day, ..base }],
-        ConsentCase::OtherOfficer => vec![ConsentFact { recipient_officers: vec![OfficerId::new_random()], ..base }],
+        ConsentCase::Withdrawn => vec![ConsentFact {
+            withdrawn_at: Some(at - day),
+            ..base
+        }],
+        ConsentCase::Expired => vec![ConsentFact {
+            valid_until: at - day,
+            ..base
+        }],
+        ConsentCase::NotYetValid => vec![ConsentFact {
+            valid_from: at + day,
+            ..base
+        }],
+        ConsentCase::OtherOfficer => vec![ConsentFact {
+            recipient_officers: vec![OfficerId::new_random()],
+            ..base
+        }],
         ConsentCase::AgencyWide => {
-            vec![ConsentFact { recipient_officers: vec![], recipient_agencies: vec![agency("af")], ..base }]
+            vec![ConsentFact {
+                recipient_officers: vec![],
+                recipient_agencies: vec![agency("af")],
+                ..base
+            }]
         }
     };
     let action = match case.action {
         ActionCase::ReadClient => Action::ReadClient,
-        ActionCase::ReadRecord => Action::ReadRecord { source: agency("af"), kind },
-        ActionCase::CreateRecord => Action::WriteRecord { kind, existing_source: None },
+        ActionCase::ReadRecord => Action::ReadRecord {
+            source: agency("af"),
+            kind,
+        },
+        ActionCase::CreateRecord => Action::WriteRecord {
+            kind,
+            existing_source: None,
+        },
     };
-    let client = ClientFacts { id: ClientId::new_random(), erased: case.erased };
+    let client = ClientFacts {
+        id: ClientId::new_random(),
+        erased: case.erased,
+    };
     let on_behalf_of = (case.caller == CallerKind::SystemForOfficer).then_some(&officer);
-    let request = Request { caller: &caller, on_behalf_of, action, at };
-    decide(&request, &Facts { client: Some(client), assignments: &assignments, consents: &consents })
+    let request = Request {
+        caller: &caller,
+        on_behalf_of,
+        action,
+        at,
+    };
+    decide(
+        &request,
+        &Facts {
+            client: Some(client),
+            assignments: &assignments,
+            consents: &consents,
+        },
+    )
 }
 
 #[test]
@@ -169,18 +233,45 @@ fn every_combination_matches_the_rule() {
     use CallerKind as R;
     use ConsentCase as C;
     let mut checked = 0;
-    for caller in [R::Officer, R::Coordinator, R::SystemForOfficer, R::SystemDirect, R::Auditor, R::Admin] {
+    for caller in [
+        R::Officer,
+        R::Coordinator,
+        R::SystemForOfficer,
+        R::SystemDirect,
+        R::Auditor,
+        R::Admin,
+    ] {
         for assignment in [S::None, S::Active, S::Ended, S::Future] {
-            for consent in [C::None, C::Active, C::Withdrawn, C::Expired, C::NotYetValid, C::OtherOfficer, C::AgencyWide] {
+            for consent in [
+                C::None,
+                C::Active,
+                C::Withdrawn,
+                C::Expired,
+                C::NotYetValid,
+                C::OtherOfficer,
+                C::AgencyWide,
+            ] {
                 for source_in_scope in [true, false] {
                     for kind_in_scope in [true, false] {
                         for officer_active in [true, false] {
                             for erased in [true, false] {
                                 for action in [A::ReadClient, A::ReadRecord, A::CreateRecord] {
-                                    let case = Case { caller, assignment, consent, source_in_scope, kind_in_scope, officer_active, erased, action };
+                                    let case = Case {
+                                        caller,
+                                        assignment,
+                                        consent,
+                                        source_in_scope,
+                                        kind_in_scope,
+                                        officer_active,
+                                        erased,
+                                        action,
+                                    };
                                     let got = match run(&case) {
                                         Decision::Allow { consent } => {
-                                            assert!(consent.is_some(), "{case:?}: allowed without a consent");
+                                            assert!(
+                                                consent.is_some(),
+                                                "{case:?}: allowed without a consent"
+                                            );
                                             Ok(())
                                         }
                                         Decision::Deny { reason } => Err(reason.code()),
@@ -202,7 +293,11 @@ fn every_combination_matches_the_rule() {
 fn existence_is_hidden_from_the_unassigned() {
     // Whatever else is true, an unassigned caller sees exactly what it would
     // see for a client that does not exist: a Hidden denial.
-    for consent in [ConsentCase::None, ConsentCase::Active, ConsentCase::AgencyWide] {
+    for consent in [
+        ConsentCase::None,
+        ConsentCase::Active,
+        ConsentCase::AgencyWide,
+    ] {
         for erased in [true, false] {
             let case = Case {
                 caller: CallerKind::Officer,
@@ -214,14 +309,26 @@ fn existence_is_hidden_from_the_unassigned() {
                 erased,
                 action: ActionCase::ReadRecord,
             };
-            let Decision::Deny { reason } = run(&case) else { panic!("allowed: {case:?}") };
+            let Decision::Deny { reason } = run(&case) else {
+                panic!("allowed: {case:?}")
+            };
             assert_eq!(reason.disclosure(), Disclosure::Hidden);
         }
     }
     let caller = actor(&[Role::Officer], "af", true);
-    let request = Request { caller: &caller, on_behalf_of: None, action: Action::ReadClient, at: t0() };
+    let request = Request {
+        caller: &caller,
+        on_behalf_of: None,
+        action: Action::ReadClient,
+        at: t0(),
+    };
     let missing = decide(&request, &Facts::default());
-    assert_eq!(missing, Decision::Deny { reason: DenyReason::NotFound });
+    assert_eq!(
+        missing,
+        Decision::Deny {
+            reason: DenyReason::NotFound
+        }
+    );
     assert_eq!(DenyReason::NotFound.disclosure(), Disclosure::Hidden);
 }
 
@@ -229,23 +336,60 @@ fn existence_is_hidden_from_the_unassigned() {
 fn a_system_account_may_act_only_for_its_own_agency() {
     let system = actor(&[Role::System], "af", true);
     let foreign_officer = actor(&[Role::Officer], "fk", true);
-    let request = Request { caller: &system, on_behalf_of: Some(&foreign_officer), action: Action::ReadClient, at: t0() };
-    let client = ClientFacts { id: ClientId::new_random(), erased: false };
-    let decision = decide(&request, &Facts { client: Some(client), ..Facts::default() });
-    assert_eq!(decision, Decision::Deny { reason: DenyReason::RoleNotPermitted });
+    let request = Request {
+        caller: &system,
+        on_behalf_of: Some(&foreign_officer),
+        action: Action::ReadClient,
+        at: t0(),
+    };
+    let client = ClientFacts {
+        id: ClientId::new_random(),
+        erased: false,
+    };
+    let decision = decide(
+        &request,
+        &Facts {
+            client: Some(client),
+            ..Facts::default()
+        },
+    );
+    assert_eq!(
+        decision,
+        Decision::Deny {
+            reason: DenyReason::RoleNotPermitted
+        }
+    );
 
     // An officer cannot act for another officer.
     let officer = actor(&[Role::Officer], "af", true);
     let other = actor(&[Role::Officer], "af", true);
-    let request = Request { caller: &officer, on_behalf_of: Some(&other), action: Action::ReadClient, at: t0() };
-    assert_eq!(decide(&request, &Facts::default()), Decision::Deny { reason: DenyReason::RoleNotPermitted });
+    let request = Request {
+        caller: &officer,
+        on_behalf_of: Some(&other),
+        action: Action::ReadClient,
+        at: t0(),
+    };
+    assert_eq!(
+        decide(&request, &Facts::default()),
+        Decision::Deny {
+            reason: DenyReason::RoleNotPermitted
+        }
+    );
 }
 
 #[test]
 fn new_versions_only_from_the_authors_agency() {
     let officer = actor(&[Role::Officer], "af", true);
-    let client = ClientFacts { id: ClientId::new_random(), erased: false };
-    let assignments = [AssignmentFact { officer: officer.id, officer_agency: officer.agency.clone(), from: t0() - Duration::days(1), until: None }];
+    let client = ClientFacts {
+        id: ClientId::new_random(),
+        erased: false,
+    };
+    let assignments = [AssignmentFact {
+        officer: officer.id,
+        officer_agency: officer.agency.clone(),
+        from: t0() - Duration::days(1),
+        until: None,
+    }];
     let consents = [ConsentFact {
         id: ConsentId::new_random(),
         recipient_officers: vec![officer.id],
@@ -257,15 +401,27 @@ fn new_versions_only_from_the_authors_agency() {
         valid_until: t0() + Duration::days(1),
         withdrawn_at: None,
     }];
-    let facts = Facts { client: Some(client), assignments: &assignments, consents: &consents };
+    let facts = Facts {
+        client: Some(client),
+        assignments: &assignments,
+        consents: &consents,
+    };
     let update = |source: &str| Request {
         caller: &officer,
         on_behalf_of: None,
-        action: Action::WriteRecord { kind: RecordKind::Note, existing_source: Some(agency(source)) },
+        action: Action::WriteRecord {
+            kind: RecordKind::Note,
+            existing_source: Some(agency(source)),
+        },
         at: t0(),
     };
     assert!(decide(&update("af"), &facts).is_allowed());
-    assert_eq!(decide(&update("soc"), &facts), Decision::Deny { reason: DenyReason::NotAuthoringAgency });
+    assert_eq!(
+        decide(&update("soc"), &facts),
+        Decision::Deny {
+            reason: DenyReason::NotAuthoringAgency
+        }
+    );
 }
 
 #[test]
@@ -280,7 +436,12 @@ fn administrative_actions_need_their_role() {
     for (action, role) in table.clone() {
         for other in Role::ALL {
             let caller = actor(&[other], "alm", true);
-            let request = Request { caller: &caller, on_behalf_of: None, action: action.clone(), at: t0() };
+            let request = Request {
+                caller: &caller,
+                on_behalf_of: None,
+                action: action.clone(),
+                at: t0(),
+            };
             let allowed = decide(&request, &Facts::default()).is_allowed();
             let should = table.iter().any(|(a, r)| *a == action && *r == other);
             assert_eq!(allowed, should, "{action:?} by {other:?} (needs {role:?})");
@@ -327,36 +488,50 @@ prop_compose! {
     }
 }
 
-fn arb_world() -> impl Strategy<Value = (Actor, Vec<AssignmentFact>, Vec<ConsentFact>, Action, bool)> {
+fn arb_world() -> impl Strategy<Value = (Actor, Vec<AssignmentFact>, Vec<ConsentFact>, Action, bool)>
+{
     let officer_id = OfficerId::new_random();
     let other_id = OfficerId::new_random();
     (
         arb_agency(),
         prop::collection::vec(prop::sample::select(Role::ALL.to_vec()), 0..3),
         any::<bool>(),
-        prop::collection::vec((prop::bool::ANY, arb_time(), prop::option::of(arb_time())), 0..3),
+        prop::collection::vec(
+            (prop::bool::ANY, arb_time(), prop::option::of(arb_time())),
+            0..3,
+        ),
         prop::collection::vec(arb_consent(vec![officer_id, other_id]), 0..4),
         (arb_agency(), arb_kind(), 0..3usize),
         any::<bool>(),
     )
-        .prop_map(move |(agency, roles, active, assignments, consents, (source, kind, which), erased)| {
-            let officer = Actor { id: officer_id, agency: agency.clone(), roles, active };
-            let assignments = assignments
-                .into_iter()
-                .map(|(mine, from, until)| AssignmentFact {
-                    officer: if mine { officer_id } else { other_id },
-                    officer_agency: agency.clone(),
-                    from,
-                    until,
-                })
-                .collect();
-            let action = match which {
-                0 => Action::ReadClient,
-                1 => Action::ReadRecord { source, kind },
-                _ => Action::WriteRecord { kind, existing_source: None },
-            };
-            (officer, assignments, consents, action, erased)
-        })
+        .prop_map(
+            move |(agency, roles, active, assignments, consents, (source, kind, which), erased)| {
+                let officer = Actor {
+                    id: officer_id,
+                    agency: agency.clone(),
+                    roles,
+                    active,
+                };
+                let assignments = assignments
+                    .into_iter()
+                    .map(|(mine, from, until)| AssignmentFact {
+                        officer: if mine { officer_id } else { other_id },
+                        officer_agency: agency.clone(),
+                        from,
+                        until,
+                    })
+                    .collect();
+                let action = match which {
+                    0 => Action::ReadClient,
+                    1 => Action::ReadRecord { source, kind },
+                    _ => Action::WriteRecord {
+                        kind,
+                        existing_source: None,
+                    },
+                };
+                (officer, assignments, consents, action, erased)
+            },
+        )
 }
 
 proptest! {

@@ -1,0 +1,103 @@
+use ingang_tests::World;
+use serde_json::json;
+
+#[test]
+fn assignments_start_and_end() {
+    let world = World::new();
+    let s = &world.server;
+    let path = format!("/v1/clients/{}/assignments", world.client);
+    let r = s.post(
+        &path,
+        &world.coordinator.token,
+        json!({"officer_id": world.af.id}),
+    );
+    assert_eq!(
+        (r.status, r.problem().as_str()),
+        (409, "conflict"),
+        "already assigned"
+    );
+    let r = s.post(
+        &path,
+        &world.coordinator.token,
+        json!({"officer_id": world.unassigned.id}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let assignment = r.id();
+    // Ulla is assigned but not named in the consent: she now knows the client (403).
+    let read = format!("/v1/clients/{}/records", world.client);
+    assert_eq!(
+        s.get(&read, &world.unassigned.token).body["reason"],
+        "no-active-consent"
+    );
+    let end = format!("/v1/assignments/{assignment}/end");
+    let r = s.post(&end, &world.coordinator.token, json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["ended_at"].is_string());
+    assert_eq!(s.get(&read, &world.unassigned.token).status, 404);
+    assert_eq!(
+        s.post(&end, &world.coordinator.token, json!({})).status,
+        409
+    );
+    assert_eq!(
+        s.post(
+            &format!("/v1/assignments/{}/end", uuid::Uuid::new_v4()),
+            &world.coordinator.token,
+            json!({})
+        )
+        .status,
+        404
+    );
+}
+
+#[test]
+fn who_may_assign() {
+    let world = World::new();
+    let s = &world.server;
+    let path = format!("/v1/clients/{}/assignments", world.client);
+    // A system account assigns its own agency's officers only.
+    let r = s.post(
+        &path,
+        &world.af_system.token,
+        json!({"officer_id": world.unassigned.id}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = s.post(
+        &path,
+        &world.af_system.token,
+        json!({"officer_id": world.fk.id}),
+    );
+    assert_eq!(r.status, 404, "{}", r.text);
+    // Officers and admins cannot assign.
+    for who in [&world.af, &world.admin] {
+        assert_eq!(
+            s.post(&path, &who.token, json!({"officer_id": world.fk.id}))
+                .status,
+            404
+        );
+    }
+    // Only active accounts with the officer role can be assigned.
+    let r = s.post(
+        &path,
+        &world.coordinator.token,
+        json!({"officer_id": world.auditor.id}),
+    );
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (400, Some("officer_id"))
+    );
+    let r = s.post(
+        &path,
+        &world.coordinator.token,
+        json!({"officer_id": uuid::Uuid::new_v4()}),
+    );
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (400, Some("officer_id"))
+    );
+    let r = s.post(
+        &path,
+        &world.coordinator.token,
+        json!({"officer_id": "nope"}),
+    );
+    assert_eq!(r.status, 400);
+}

@@ -1,0 +1,208 @@
+use diesel::connection::SimpleConnection;
+use ingang_tests::World;
+use serde_json::{json, Value};
+
+fn items(r: &ingang_tests::Resp) -> Vec<Value> {
+    r.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("{}", r.text))
+}
+
+#[test]
+fn every_read_is_audited_one_entry_per_record() {
+    let world = World::new();
+    let s = &world.server;
+    let n1 = world.note(&world.af, "a");
+    let n2 = world.note(&world.soc, "b");
+    let r = s.get(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.af.token,
+    );
+    assert_eq!(items(&r).len(), 2);
+    let q = format!(
+        "/v1/audit/events?client_id={}&actor_id={}&action=record.read",
+        world.client, world.af.id
+    );
+    let events = items(&s.get(&q, &world.auditor.token));
+    let mut read: Vec<&str> = events
+        .iter()
+        .map(|e| e["record_id"].as_str().unwrap())
+        .collect();
+    read.sort_unstable();
+    let mut expected = [n1.as_str(), n2.as_str()];
+    expected.sort_unstable();
+    assert_eq!(read, expected);
+    for e in &events {
+        assert_eq!(
+            (e["decision"].as_str(), e["consent_id"].as_str()),
+            (Some("allow"), Some(world.consent.as_str()))
+        );
+        assert_eq!(e["actor_agency"], "af");
+        assert!(e["request_id"].as_str().unwrap().len() >= 32);
+    }
+    // The auditor's own query is in the log too.
+    let own = items(&s.get(
+        &format!(
+            "/v1/audit/events?actor_id={}&action=audit.query",
+            world.auditor.id
+        ),
+        &world.auditor.token,
+    ));
+    assert!(!own.is_empty());
+}
+
+#[test]
+fn filters_and_cursor_pagination() {
+    let world = World::new();
+    let s = &world.server;
+    for _ in 0..3 {
+        s.get(&format!("/v1/clients/{}", world.client), &world.psyk.token);
+    }
+    let base = format!(
+        "/v1/audit/events?actor_id={}&decision=deny&agency=psyk",
+        world.psyk.id
+    );
+    let all = items(&s.get(&base, &world.auditor.token));
+    assert_eq!(all.len(), 3);
+    assert!(all
+        .iter()
+        .all(|e| e["reason"] == "no-active-consent" && e["action"] == "client.read"));
+    let page1 = s.get(&format!("{base}&limit=2"), &world.auditor.token);
+    assert_eq!(items(&page1).len(), 2);
+    let cursor = page1.body["next_cursor"].as_str().unwrap();
+    let page2 = s.get(
+        &format!("{base}&limit=2&cursor={cursor}"),
+        &world.auditor.token,
+    );
+    assert_eq!(items(&page2).len(), 1);
+    assert_eq!(items(&page2)[0]["seq"], all[2]["seq"]);
+    // Time window: nothing in the future, everything since an hour ago.
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let past = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(
+        items(&s.get(&format!("{base}&from={soon}"), &world.auditor.token)).len(),
+        0
+    );
+    assert_eq!(
+        items(&s.get(
+            &format!("{base}&from={past}&to={soon}"),
+            &world.auditor.token
+        ))
+        .len(),
+        3
+    );
+    // Bad filters are named.
+    for (query, field) in [
+        ("decision=maybe", "decision"),
+        ("limit=0", "limit"),
+        ("agency=NOPE", "agency"),
+        ("cursor=zzz", "cursor"),
+    ] {
+        let r = s.get(&format!("/v1/audit/events?{query}"), &world.auditor.token);
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some(field)),
+            "{query}: {}",
+            r.text
+        );
+    }
+    let r = s.get("/v1/audit/events?client_id=nope", &world.auditor.token);
+    assert_eq!(r.status, 400);
+    // Only auditors query the log.
+    for who in [&world.coordinator, &world.af, &world.admin] {
+        assert_eq!(
+            s.get("/v1/audit/events", &who.token).body["reason"],
+            "role-not-permitted"
+        );
+    }
+}
+
+#[test]
+fn the_clients_access_log_extract() {
+    let world = World::new();
+    let s = &world.server;
+    world.note(&world.af, "x");
+    s.get(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.soc.token,
+    );
+    let path = format!("/v1/clients/{}/access-log", world.client);
+    for who in [&world.coordinator, &world.auditor] {
+        let r = s.get(&path, &who.token);
+        assert_eq!(r.status, 200, "{}", r.text);
+        let events = items(&r);
+        assert!(events
+            .iter()
+            .all(|e| e["client_id"] == world.client.as_str()));
+        assert!(events
+            .iter()
+            .any(|e| e["actor_id"] == world.soc.id.as_str() && e["action"] == "record.read"));
+    }
+    for who in [&world.af, &world.admin] {
+        assert_eq!(s.get(&path, &who.token).status, 404);
+    }
+    assert_eq!(
+        s.get(
+            &format!("/v1/clients/{}/access-log", uuid::Uuid::new_v4()),
+            &world.coordinator.token
+        )
+        .status,
+        404
+    );
+}
+
+#[test]
+fn reads_fail_closed_when_the_audit_store_fails() {
+    let world = World::new();
+    let s = &world.server;
+    let record = world.note(&world.af, "Hemlig anteckning om hälsa");
+    let mut db = s.raw_db();
+    db.batch_execute(
+        "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit store down'); END;",
+    )
+    .unwrap();
+    for path in [
+        format!("/v1/records/{record}"),
+        format!("/v1/clients/{}/records", world.client),
+        format!("/v1/clients/{}", world.client),
+    ] {
+        let r = s.get(&path, &world.af.token);
+        assert_eq!(
+            (r.status, r.problem().as_str()),
+            (503, "audit-unavailable"),
+            "{path}"
+        );
+        assert!(
+            !r.text.contains("Hemlig") && !r.text.contains("Ali"),
+            "{}",
+            r.text
+        );
+    }
+    // Denials are not answered without their entry either.
+    assert_eq!(
+        s.get(&format!("/v1/records/{record}"), &world.psyk.token)
+            .status,
+        503
+    );
+    let r = s.post(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.af.token,
+        json!({"kind": "note", "body": {"text": "y"}}),
+    );
+    assert_eq!(r.status, 503);
+    db.batch_execute("DROP TRIGGER audit_down;").unwrap();
+    let r = s.get(&format!("/v1/records/{record}"), &world.af.token);
+    assert_eq!(r.status, 200);
+    // The refused write left nothing behind.
+    assert_eq!(
+        items(&s.get(
+            &format!("/v1/clients/{}/records", world.client),
+            &world.af.token
+        ))
+        .len(),
+        1
+    );
+}

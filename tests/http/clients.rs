@@ -1,0 +1,132 @@
+use ingang_tests::{World, CLIENT_NAME, CLIENT_PN};
+use serde_json::json;
+
+#[test]
+fn registration_and_duplicates() {
+    let world = World::new();
+    let s = &world.server;
+    // The same person in another form of the number is the same person.
+    let r = s.post(
+        "/v1/clients",
+        &world.coordinator.token,
+        json!({"personal_number": "199001011239", "name": "Ali S"}),
+    );
+    assert_eq!((r.status, r.problem().as_str()), (409, "conflict"));
+    // A samordningsnummer (day + 60).
+    let r = s.post(
+        "/v1/clients",
+        &world.coordinator.token,
+        json!({"personal_number": "19850372-2343", "name": "Lina Nilsson"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    // A system account may register too; an officer may not.
+    let r = s.post(
+        "/v1/clients",
+        &world.af_system.token,
+        json!({"personal_number": "19121212-1212", "name": "Tolvan"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = s.post(
+        "/v1/clients",
+        &world.af.token,
+        json!({"personal_number": "20000229-1235", "name": "X"}),
+    );
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("role-not-permitted"))
+    );
+}
+
+#[test]
+fn personal_numbers_are_validated_without_echo() {
+    let world = World::new();
+    for (pn, needle) in [
+        ("1990-01-01", "form"),
+        ("19901301-1235", "date"),
+        ("19900101-1238", "check digit"),
+        ("19850392-2341", "date"),
+    ] {
+        let r = world.server.post(
+            "/v1/clients",
+            &world.coordinator.token,
+            json!({"personal_number": pn, "name": "N"}),
+        );
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some("personal_number")),
+            "{pn}: {}",
+            r.text
+        );
+        assert!(
+            r.body["detail"].as_str().unwrap().contains(needle),
+            "{pn}: {}",
+            r.text
+        );
+        let digits: String = pn.chars().filter(char::is_ascii_digit).collect();
+        assert!(
+            !r.text.contains(&digits[..8]),
+            "the number was echoed: {}",
+            r.text
+        );
+    }
+}
+
+#[test]
+fn search_reveals_a_client_only_to_those_who_may_see_it() {
+    let world = World::new();
+    let s = &world.server;
+    let search =
+        |token: &str, pn: &str| s.post("/v1/clients/search", token, json!({"personal_number": pn}));
+    for who in [&world.coordinator, &world.af, &world.psyk, &world.af_system] {
+        let r = search(&who.token, "900101-1239");
+        assert_eq!(
+            (r.status, r.body["id"].as_str()),
+            (200, Some(world.client.as_str())),
+            "{:?}: {}",
+            who.roles,
+            r.text
+        );
+    }
+    let unknown = search(&world.coordinator.token, "19121212-1212");
+    assert_eq!(unknown.status, 404);
+    for who in [&world.unassigned, &world.fk, &world.auditor, &world.admin] {
+        let r = search(&who.token, CLIENT_PN);
+        assert_eq!(r.status, 404, "{:?}", who.roles);
+        assert_eq!(
+            r.text, unknown.text,
+            "a hidden client must look exactly like a missing one"
+        );
+    }
+}
+
+#[test]
+fn identity_reads_follow_the_access_rule() {
+    let world = World::new();
+    let s = &world.server;
+    let path = format!("/v1/clients/{}", world.client);
+    let r = s.get(&path, &world.af.token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["personal_number"].as_str(), r.body["name"].as_str()),
+        (Some(CLIENT_PN), Some(CLIENT_NAME))
+    );
+    let r = s.get(&path, &world.psyk.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("no-active-consent"))
+    );
+    let missing = s.get(
+        &format!("/v1/clients/{}", uuid::Uuid::new_v4()),
+        &world.unassigned.token,
+    );
+    assert_eq!(missing.status, 404);
+    for who in [
+        &world.unassigned,
+        &world.coordinator,
+        &world.auditor,
+        &world.admin,
+    ] {
+        let r = s.get(&path, &who.token);
+        assert_eq!((r.status, &r.text), (404, &missing.text), "{:?}", who.roles);
+    }
+}

@@ -1,0 +1,131 @@
+use ingang_tests::{consent_body, World};
+use serde_json::json;
+
+#[test]
+fn coordinator_records_and_lists_consents() {
+    let world = World::new();
+    let s = &world.server;
+    let r = s.get(
+        &format!("/v1/clients/{}/consents", world.client),
+        &world.coordinator.token,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], world.consent.as_str());
+    assert_eq!(items[0]["purpose"], "Samordnad rehabilitering");
+    assert_eq!(items[0]["scope"]["from_agencies"], json!(["af", "soc"]));
+    assert_eq!(items[0]["evidence"]["method"], "paper");
+    assert!(items[0]["withdrawn_at"].is_null());
+    // Officers, auditors and admins cannot see or record consents.
+    for who in [&world.af, &world.auditor, &world.admin] {
+        assert_eq!(
+            s.get(
+                &format!("/v1/clients/{}/consents", world.client),
+                &who.token
+            )
+            .status,
+            404
+        );
+    }
+}
+
+#[test]
+fn consent_input_is_validated() {
+    let world = World::new();
+    let s = &world.server;
+    let path = format!("/v1/clients/{}/consents", world.client);
+    let mut reversed = consent_body(&[&world.af.id], &[], &[], &[]);
+    reversed["valid_until"] = json!("2020-01-01T00:00:00Z");
+    let mut bad_sha = consent_body(&[&world.af.id], &[], &[], &[]);
+    bad_sha["evidence"]["document_sha256"] = json!("xyz");
+    let mut bad_method = consent_body(&[&world.af.id], &[], &[], &[]);
+    bad_method["evidence"]["method"] = json!("telepathy");
+    let mut future_signature = consent_body(&[&world.af.id], &[], &[], &[]);
+    future_signature["signed_at"] = json!("2099-01-01T00:00:00Z");
+    let mut bad_time = consent_body(&[&world.af.id], &[], &[], &[]);
+    bad_time["valid_from"] = json!("yesterday");
+    let unknown_officer = uuid::Uuid::new_v4().to_string();
+    for (body, field) in [
+        (reversed, "valid_until"),
+        (bad_sha, "evidence.document_sha256"),
+        (bad_method, "evidence.method"),
+        (future_signature, "signed_at"),
+        (consent_body(&[], &[], &[], &[]), "recipients"),
+        (
+            consent_body(&[&world.af.id], &[], &[], &["diary"]),
+            "scope.kinds",
+        ),
+        (
+            consent_body(&[&world.af.id], &["NOPE"], &[], &[]),
+            "recipients.agencies",
+        ),
+        (consent_body(&[&world.af.id], &["zz"], &[], &[]), "agencies"),
+        (
+            consent_body(&[&unknown_officer], &[], &[], &[]),
+            "recipients.officers",
+        ),
+        (bad_time, "body"),
+    ] {
+        let r = s.post(&path, &world.coordinator.token, body.clone());
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some(field)),
+            "{}",
+            r.text
+        );
+    }
+    // Nothing half-written: still exactly the one consent.
+    let r = s.get(&path, &world.coordinator.token);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn withdrawal_is_final_and_immediate() {
+    let world = World::new();
+    let s = &world.server;
+    let read = format!("/v1/clients/{}/records", world.client);
+    assert_eq!(s.get(&read, &world.af.token).status, 200);
+    let withdraw = format!("/v1/consents/{}/withdraw", world.consent);
+    let r = s.post(&withdraw, &world.af.token, json!({"reason": "x"}));
+    assert_eq!(r.status, 404, "only coordinators withdraw");
+    let r = s.post(&withdraw, &world.coordinator.token, json!({"reason": ""}));
+    assert_eq!((r.status, r.body["field"].as_str()), (400, Some("reason")));
+    let r = s.post(
+        &withdraw,
+        &world.coordinator.token,
+        json!({"reason": "Klienten återkallade muntligen"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["withdrawn_at"].is_string());
+    assert_eq!(
+        r.body["withdrawal_reason"],
+        "Klienten återkallade muntligen"
+    );
+    // The very next request is refused.
+    let r = s.get(&read, &world.af.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("consent-withdrawn"))
+    );
+    let r = s.post(
+        &withdraw,
+        &world.coordinator.token,
+        json!({"reason": "again"}),
+    );
+    assert_eq!(r.status, 409);
+    let r = s.post(
+        &format!("/v1/consents/{}/withdraw", uuid::Uuid::new_v4()),
+        &world.coordinator.token,
+        json!({"reason": "x"}),
+    );
+    assert_eq!(r.status, 404);
+    // A new consent is a new row; the withdrawn one stays withdrawn.
+    let r = s.post(
+        &format!("/v1/clients/{}/consents", world.client),
+        &world.coordinator.token,
+        consent_body(&[&world.af.id], &[], &[], &[]),
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(s.get(&read, &world.af.token).status, 200);
+}

@@ -1,0 +1,90 @@
+use ingang_tests::{TestServer, World};
+use serde_json::json;
+
+#[test]
+fn oversized_bodies_are_refused_with_413() {
+    let world = World::on(TestServer::start_with(|c| c.max_body_bytes = 4096));
+    let s = &world.server;
+    let text = "x".repeat(10_000);
+    let r = s.post(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.af.token,
+        json!({"kind": "note", "body": {"text": text}}),
+    );
+    assert_eq!(
+        (r.status, r.problem().as_str()),
+        (413, "payload-too-large"),
+        "{}",
+        r.text
+    );
+    assert!(r.content_type.starts_with("application/problem+json"));
+}
+
+#[test]
+fn malformed_requests_get_clear_problems() {
+    let world = World::new();
+    let s = &world.server;
+    let token = &world.coordinator.token;
+    for path in [
+        "/v1/clients/123",
+        "/v1/records/abc",
+        "/v1/clients/zz/records",
+        "/v1/officers/1",
+    ] {
+        let r = s.get(path, token);
+        assert_eq!(
+            (r.status, r.problem().as_str()),
+            (400, "malformed-id"),
+            "{path}"
+        );
+    }
+    let r = s.post_raw("/v1/clients", token, "application/json", b"{not json");
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.content_type.starts_with("application/problem+json"));
+    let r = s.post_raw("/v1/clients", token, "text/plain", b"hello");
+    assert_eq!(
+        (r.status, r.problem().as_str()),
+        (415, "unsupported-media-type")
+    );
+    let r = s.post(
+        "/v1/clients",
+        token,
+        json!({"personal_number": "19121212-1212", "name": "T", "shoe_size": 44}),
+    );
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (400, Some("shoe_size")),
+        "{}",
+        r.text
+    );
+    // A wrong type in a field never echoes the value.
+    let r = s.post(
+        "/v1/clients",
+        token,
+        json!({"personal_number": ["19121212-1212"], "name": "T"}),
+    );
+    assert_eq!(r.status, 400);
+    assert!(!r.text.contains("19121212"), "{}", r.text);
+    let r = s.post(
+        &format!("/v1/clients/{}/assignments", world.client),
+        token,
+        json!({"officer_id": "19121212-1212"}),
+    );
+    assert_eq!(r.status, 400);
+    assert!(!r.text.contains("19121212"), "{}", r.text);
+    let r = s.get(
+        &format!("/v1/clients/{}/records?limit=abc", world.client),
+        &world.af.token,
+    );
+    assert_eq!(r.status, 400);
+    let r = s.get(
+        &format!("/v1/clients/{}/records?limit=500", world.client),
+        &world.af.token,
+    );
+    assert_eq!((r.status, r.body["field"].as_str()), (400, Some("limit")));
+    // Every one of these is problem+json with a stable type.
+    assert!(r.body["type"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:ingang:problem:"));
+}

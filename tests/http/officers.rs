@@ -1,0 +1,88 @@
+use ingang_tests::{TestServer, World};
+use serde_json::json;
+
+#[test]
+fn admin_creates_reads_and_deactivates_officers() {
+    let world = World::new();
+    let s = &world.server;
+    let r = s.get(&format!("/v1/officers/{}", world.af.id), &world.admin.token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (
+            r.body["name"].as_str(),
+            r.body["agency"].as_str(),
+            r.body["active"].as_bool()
+        ),
+        (Some("Eva Ek"), Some("af"), Some(true))
+    );
+
+    // Before: the officer reads. After deactivation: the token stops working at once.
+    let path = format!("/v1/clients/{}/records", world.client);
+    assert_eq!(s.get(&path, &world.af.token).status, 200);
+    let r = s.post(
+        &format!("/v1/officers/{}/deactivate", world.af.id),
+        &world.admin.token,
+        json!({}),
+    );
+    assert_eq!(
+        (r.status, r.body["active"].as_bool()),
+        (200, Some(false)),
+        "{}",
+        r.text
+    );
+    assert_eq!(s.get(&path, &world.af.token).status, 401);
+}
+
+#[test]
+fn officer_input_is_validated() {
+    let server = TestServer::start();
+    let admin = server.admin();
+    for (body, field) in [
+        (
+            json!({"name": "A", "agency": "nope", "roles": ["officer"]}),
+            "agency",
+        ),
+        (
+            json!({"name": "A", "agency": "alm", "roles": ["wizard"]}),
+            "roles",
+        ),
+        (json!({"name": "A", "agency": "alm", "roles": []}), "roles"),
+        (
+            json!({"name": "", "agency": "alm", "roles": ["officer"]}),
+            "name",
+        ),
+    ] {
+        let r = server.post("/v1/officers", &admin.token, body.clone());
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some(field)),
+            "{body}: {}",
+            r.text
+        );
+    }
+    let r = server.get("/v1/officers/not-a-uuid", &admin.token);
+    assert_eq!((r.status, r.problem().as_str()), (400, "malformed-id"));
+    let r = server.get(
+        &format!("/v1/officers/{}", uuid::Uuid::new_v4()),
+        &admin.token,
+    );
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn only_admins_manage_officers() {
+    let world = World::new();
+    let r = world.server.post(
+        "/v1/officers",
+        &world.coordinator.token,
+        json!({"name": "A", "agency": "af", "roles": ["admin"]}),
+    );
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("role-not-permitted"))
+    );
+    let r = world
+        .server
+        .get(&format!("/v1/officers/{}", world.af.id), &world.af.token);
+    assert_eq!(r.status, 403);
+}

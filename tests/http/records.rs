@@ -1,0 +1,287 @@
+use ingang_tests::{consent_body, World};
+use serde_json::json;
+
+#[test]
+fn write_read_and_version_records() {
+    let world = World::new();
+    let s = &world.server;
+    let plan = json!({"kind": "action_plan", "body": {"goals": ["Arbete"], "overall_responsibility": "af",
+        "activities": [{"type": "internship", "extent_percent": 100, "from": "2026-02-01", "to": "2026-04-30"}]}});
+    let r = s.post(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.af.token,
+        plan,
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (
+            r.etag.as_deref(),
+            r.body["source_agency"].as_str(),
+            r.body["version"].as_i64()
+        ),
+        (Some("\"1\""), Some("af"), Some(1))
+    );
+    let record = r.id();
+    let path = format!("/v1/records/{record}");
+
+    // Both named officers read it (the consent covers af and soc as sources).
+    for who in [&world.af, &world.soc] {
+        let r = s.get(&path, &who.token);
+        assert_eq!(
+            (r.status, r.etag.as_deref()),
+            (200, Some("\"1\"")),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.body["body"]["activities"][0]["type"], "internship");
+    }
+    // New versions need If-Match and come only from the authoring agency.
+    let v2 = json!({"body": {"goals": ["Arbete", "Körkort"], "overall_responsibility": "af", "activities": []}});
+    let r = s.put(&path, &world.af.token, v2.clone(), None);
+    assert_eq!((r.status, r.problem().as_str()), (428, "if-match-required"));
+    let r = s.put(&path, &world.af.token, v2.clone(), Some("\"7\""));
+    assert_eq!((r.status, r.problem().as_str()), (412, "version-mismatch"));
+    let r = s.put(&path, &world.soc.token, v2.clone(), Some("\"1\""));
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("not-authoring-agency"))
+    );
+    let r = s.put(
+        &path,
+        &world.af.token,
+        json!({"body": {"goals": []}}),
+        Some("\"1\""),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = s.put(&path, &world.af.token, v2.clone(), Some("\"1\""));
+    assert_eq!(
+        (r.status, r.etag.as_deref(), r.body["version"].as_i64()),
+        (200, Some("\"2\""), Some(2)),
+        "{}",
+        r.text
+    );
+    let r = s.put(&path, &world.af.token, v2, Some("\"1\""));
+    assert_eq!(r.status, 412, "a second writer of version 1 loses");
+    let r = s.get(&path, &world.soc.token);
+    assert_eq!(r.body["body"]["goals"], json!(["Arbete", "Körkort"]));
+
+    // Old versions are kept.
+    use diesel::prelude::*;
+    let mut db = s.raw_db();
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count: Count = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM record_versions WHERE record_id = '{record}'"
+    ))
+    .get_result(&mut db)
+    .unwrap();
+    assert_eq!(count.n, 2);
+}
+
+#[test]
+fn denied_callers_get_nothing() {
+    let world = World::new();
+    let s = &world.server;
+    let record = world.note(&world.af, "Praktikplats hos ICA från februari");
+    let path = format!("/v1/records/{record}");
+    let r = s.get(&path, &world.psyk.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("no-active-consent"))
+    );
+    assert!(!r.text.contains("Praktikplats"));
+    let missing = s.get(
+        &format!("/v1/records/{}", uuid::Uuid::new_v4()),
+        &world.unassigned.token,
+    );
+    for who in [
+        &world.unassigned,
+        &world.coordinator,
+        &world.auditor,
+        &world.admin,
+        &world.af_system,
+    ] {
+        let r = s.get(&path, &who.token);
+        assert_eq!((r.status, &r.text), (404, &missing.text), "{:?}", who.roles);
+    }
+    // Psychiatry is assigned but not named: it may not write either.
+    let r = s.post(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.psyk.token,
+        json!({"kind": "note", "body": {"text": "x"}}),
+    );
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("no-active-consent"))
+    );
+}
+
+#[test]
+fn lists_show_only_what_the_consent_covers_newest_first() {
+    let world = World::new();
+    let s = &world.server;
+    let n1 = world.note(&world.af, "first");
+    let n2 = world.note(&world.soc, "second");
+    let n3 = world.note(&world.af, "third");
+    let path = format!("/v1/clients/{}/records", world.client);
+    let r = s.get(&path, &world.af.token);
+    let ids: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [n3.as_str(), n2.as_str(), n1.as_str()]);
+    assert!(r.body["next_cursor"].is_null());
+
+    // Pagination with a cursor.
+    let page1 = s.get(&format!("{path}?limit=2"), &world.af.token);
+    assert_eq!(page1.body["items"].as_array().unwrap().len(), 2);
+    let cursor = page1.body["next_cursor"].as_str().unwrap();
+    let page2 = s.get(&format!("{path}?limit=2&cursor={cursor}"), &world.af.token);
+    let ids: Vec<&str> = page2.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [n1.as_str()]);
+    assert!(page2.body["next_cursor"].is_null());
+    assert_eq!(
+        s.get(&format!("{path}?cursor=garbage"), &world.af.token)
+            .body["field"],
+        "cursor"
+    );
+
+    // Försäkringskassan's officer: consent for af notes only.
+    let r = s.post(
+        &format!("/v1/clients/{}/assignments", world.client),
+        &world.coordinator.token,
+        json!({"officer_id": world.fk.id}),
+    );
+    assert_eq!(r.status, 201);
+    let r = s.post(
+        &format!("/v1/clients/{}/consents", world.client),
+        &world.coordinator.token,
+        consent_body(&[&world.fk.id], &[], &["af"], &["note"]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let plan = s.post(&path, &world.af.token, json!({"kind": "action_plan", "body": {"goals": ["g"], "overall_responsibility": "af", "activities": []}}));
+    let r = s.get(&path, &world.fk.token);
+    let ids: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [n3.as_str(), n1.as_str()],
+        "only af notes; no count of the hidden ones"
+    );
+    assert_eq!(r.text.matches("\"id\"").count(), 2);
+    let r = s.get(&format!("/v1/records/{}", plan.id()), &world.fk.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("outside-consent-scope"))
+    );
+    let r = s.get(&format!("/v1/records/{n2}"), &world.fk.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("outside-consent-scope"))
+    );
+    // A page of one visible record still finds the next visible one.
+    let r = s.get(&format!("{path}?limit=1"), &world.fk.token);
+    assert_eq!(r.body["items"][0]["id"], n3.as_str());
+    let cursor = r.body["next_cursor"].as_str().unwrap();
+    let r = s.get(&format!("{path}?limit=1&cursor={cursor}"), &world.fk.token);
+    assert_eq!(r.body["items"][0]["id"], n1.as_str());
+}
+
+#[test]
+fn system_accounts_act_for_their_own_officers() {
+    let world = World::new();
+    let s = &world.server;
+    let path = format!("/v1/clients/{}/records", world.client);
+    let body = json!({"kind": "note", "body": {"text": "från AF:s system"}});
+    let obo = |officer: &str| vec![("Ingang-On-Behalf-Of", officer.to_owned())];
+    let send = |officer: Option<&str>| {
+        let headers = officer.map(obo).unwrap_or_default();
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        s.request(
+            "POST",
+            &path,
+            Some(&world.af_system.token),
+            Some(&body),
+            &headers,
+        )
+    };
+    let r = send(Some(&world.af.id));
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (
+            r.body["author_id"].as_str(),
+            r.body["source_agency"].as_str()
+        ),
+        (Some(world.af.id.as_str()), Some("af"))
+    );
+    let r = send(Some(&world.soc.id));
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("role-not-permitted")),
+        "another agency's officer"
+    );
+    let r = send(None);
+    assert_eq!(r.status, 404, "a system account is not an officer");
+    let r = send(Some("not-a-uuid"));
+    assert_eq!(r.status, 400);
+    // An officer cannot act for another officer.
+    let r = s.request(
+        "GET",
+        &path,
+        Some(&world.unassigned.token),
+        None,
+        &[("Ingang-On-Behalf-Of", &world.af.id)],
+    );
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("role-not-permitted"))
+    );
+}
+
+#[test]
+fn record_input_is_validated_and_nothing_is_half_written() {
+    let world = World::new();
+    let s = &world.server;
+    let path = format!("/v1/clients/{}/records", world.client);
+    for (body, field) in [
+        (json!({"kind": "diary", "body": {"text": "x"}}), "kind"),
+        (json!({"kind": "note", "body": {"text": ""}}), "body.text"),
+        (json!({"kind": "note", "body": {"txt": "x"}}), "body"),
+        (json!({"kind": "note", "body": "x"}), "body"),
+        (json!({"kind": "note"}), "body"),
+        (
+            json!({"kind": "action_plan", "body": {"goals": ["g"], "overall_responsibility": "af",
+            "activities": [{"type": "sick_leave", "extent_percent": 0, "from": "2026-01-01", "to": "2026-01-02"}]}}),
+            "body.activities[0].extent_percent",
+        ),
+        (
+            json!({"kind": "action_plan", "body": {"goals": ["g"], "overall_responsibility": "af",
+            "activities": [{"type": "sailing", "extent_percent": 10, "from": "2026-01-01", "to": "2026-01-02"}]}}),
+            "body",
+        ),
+    ] {
+        let r = s.post(&path, &world.af.token, body.clone());
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some(field)),
+            "{body}: {}",
+            r.text
+        );
+    }
+    let r = s.get(&path, &world.af.token);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 0);
+}
