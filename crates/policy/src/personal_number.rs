@@ -98,11 +98,7 @@ fn split_separator(input: &str) -> Result<(String, Option<char>), PersonalNumber
         Some(at) => {
             let separator = input[at..].chars().next();
             let (head, tail) = (&input[..at], &input[at + 1..]);
-            let allowed = match (head.len(), separator) {
-                (6, _) => true,
-                (8, Some('-')) => true,
-                _ => false,
-            };
+            let allowed = matches!((head.len(), separator), (6, _) | (8, Some('-')));
             if !allowed || tail.len() != 4 {
                 return Err(PersonalNumberError::Format);
             }

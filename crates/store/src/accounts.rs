@@ -71,11 +71,9 @@ pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> StoreResult<T> {
     text.parse().map_err(|_| StoreError::Corrupt("id".into()))
 }
 
-const OFFICER_NAME: fn(&str) -> Place<'_> = |row| Place {
-    table: "officers",
-    field: "name",
-    row,
-};
+fn officer_name_place(row: &str) -> Place<'_> {
+    Place { table: "officers", field: "name", row }
+}
 
 type OfficerRow = (String, String, Vec<u8>, String, bool, i64, Option<i64>);
 
@@ -140,7 +138,7 @@ impl Store {
         let id = OfficerId::new_random();
         let id_text = id.to_string();
         let (key, wrapped) = self.keys().new_data_key(&id_text)?;
-        let name_ct = key.seal_str(OFFICER_NAME(&id_text), &new.name)?;
+        let name_ct = key.seal_str(officer_name_place(&id_text), &new.name)?;
         let now = Utc::now();
         let mut conn = self.conn()?;
         conn.transaction(|c| {
@@ -211,7 +209,7 @@ impl Store {
             ))
             .first(&mut *conn)?;
         let key = self.data_key(&mut conn, &row.0)?;
-        let name = key.open_string(OFFICER_NAME(&row.0), &row.2)?;
+        let name = key.open_string(officer_name_place(&row.0), &row.2)?;
         Ok(Officer {
             account: Account {
                 id,

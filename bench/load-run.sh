@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Load run: audited single-record reads over HTTPS with keep-alive, beside
+# /healthz on the same server in the same run (the floor).
+#
+#   bash bench/load-run.sh            # 20 s per target, 32 connections
+#   DURATION=60s CONNECTIONS=64 bash bench/load-run.sh
+#
+# Needs wrk (Debian: apt-get install wrk). Builds the release binary, starts
+# `ingang serve --demo` on a free loopback port over a fresh data directory,
+# and stops it afterwards. Only loopback traffic.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-20s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18443}
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+cargo build --release -q -p ingang-api
+BIN=target/release/ingang
+DATA=$(mktemp -d)
+trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+
+RUST_LOG=warn "$BIN" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/serve.out" 2>"$DATA/serve.err" &
+SERVER=$!
+for _ in $(seq 1 100); do
+  [ -f "$DATA/demo.json" ] && curl -sf --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/healthz" >/dev/null && break
+  sleep 0.1
+done
+
+read -r OFFICER RECORD < <(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+officer = next(p["id"] for p in d["people"] if p["label"] == "af-officer")
+print(officer, d["record"])' "$DATA/demo.json")
+TOKEN=$("$BIN" token --data-dir "$DATA" --sub "$OFFICER" --agency af --role officer --ttl 1h 2>/dev/null)
+URL="https://localhost:$PORT/v1/records/$RECORD"
+curl -sf --cacert "$DATA/certs/ca.pem" -H "Authorization: Bearer $TOKEN" "$URL" >/dev/null
+
+run() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@"; }
+summary() {
+  awk -v name="$1" '
+    /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=$2}
+    /^ +99%/ {p99=$2}
+    /requests in/ {n=$1}
+    /Non-2xx/ {bad=$NF}
+    END {printf "| %s | %s | %s | %s | %s | %s |\n", name, rps, p50, p99, n, (bad==""?0:bad)}'
+}
+
+echo "# wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+HEALTH=$(run "https://localhost:$PORT/healthz")
+READS=$(run -H "Authorization: Bearer $TOKEN" "$URL")
+AUDITED=$(python3 - "$DATA/ingang.sqlite3" <<'PY'
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit_events where action='record.read'").fetchone()[0])
+PY
+)
+echo "| target | requests/s | p50 | p99 | requests | non-2xx |"
+echo "|---|---|---|---|---|---|"
+echo "$HEALTH" | summary "GET /healthz (floor)"
+echo "$READS" | summary "GET /v1/records/{id} (audited read)"
+echo "audit entries for record reads after the run: $AUDITED"
