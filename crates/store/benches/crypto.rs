@@ -14,9 +14,15 @@ fn keyring() -> Keyring {
 
 fn bench_crypto(c: &mut Criterion) {
     let ring = keyring();
-    let (key, wrapped) = ring.new_data_key("5f0c8a1e-0000-4000-8000-000000000001").unwrap();
+    let (key, wrapped) = ring
+        .new_data_key("5f0c8a1e-0000-4000-8000-000000000001")
+        .unwrap();
     let body = vec![b'x'; 1024];
-    let place = Place { table: "record_versions", field: "body", row: "5f0c8a1e-0000-4000-8000-000000000002/1" };
+    let place = Place {
+        table: "record_versions",
+        field: "body",
+        row: "5f0c8a1e-0000-4000-8000-000000000002/1",
+    };
 
     let mut group = c.benchmark_group("crypto");
     group.throughput(Throughput::Bytes(body.len() as u64));
@@ -28,7 +34,13 @@ fn bench_crypto(c: &mut Criterion) {
     });
     group.finish();
     c.bench_function("crypto/unwrap data key", |b| {
-        b.iter(|| ring.unwrap(black_box("5f0c8a1e-0000-4000-8000-000000000001"), black_box(&wrapped)).unwrap())
+        b.iter(|| {
+            ring.unwrap(
+                black_box("5f0c8a1e-0000-4000-8000-000000000001"),
+                black_box(&wrapped),
+            )
+            .unwrap()
+        })
     });
 }
 

@@ -72,7 +72,11 @@ pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> StoreResult<T> {
 }
 
 fn officer_name_place(row: &str) -> Place<'_> {
-    Place { table: "officers", field: "name", row }
+    Place {
+        table: "officers",
+        field: "name",
+        row,
+    }
 }
 
 type OfficerRow = (String, String, Vec<u8>, String, bool, i64, Option<i64>);
