@@ -85,6 +85,9 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, crate::StoreErro
     Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(5))
+        // A checkout would otherwise cost a `SELECT 1`; diesel marks a
+        // connection broken when a query on it fails, and r2d2 drops it.
+        .test_on_check_out(false)
         .connection_customizer(Box::new(ConnectionSettings))
         .build(manager)
         .map_err(|e| crate::StoreError::Unavailable(e.to_string()))
