@@ -54,4 +54,4 @@ echo "Sara after withdrawal:";        get "$SARA" "/v1/records/$RECORD" | json '
 # 6. The auditor sees who read what, under which consent.
 echo "Audit log for the client:"
 get "$AUDITOR" "/v1/audit/events?client_id=$CLIENT" |
-  json '"\n".join(f"{e[\"seq\"]:>3} {e[\"action\"]:<12} {e[\"decision\"]:<5} {e[\"reason\"] or \"\":<22} actor={e[\"actor_id\"][:8]}" for e in d["items"])'
+  json '"\n".join("%3d %-12s %-5s %-22s actor=%s" % (e["seq"], e["action"], e["decision"], e["reason"] or "", e["actor_id"][:8]) for e in d["items"])'

@@ -1,0 +1,186 @@
+//! The `ingang` binary's commands, run as a user would run them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ingang(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ingang"));
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("RUST_LOG", "warn");
+    for var in [
+        "INGANG_ENV",
+        "INGANG_CONFIG",
+        "INGANG_KEYS_DIR",
+        "INGANG_TLS",
+        "INGANG_DATA_DIR",
+    ] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    command.output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn bootstrap_once_then_token_then_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let out = ingang(
+        data,
+        &[
+            "bootstrap",
+            "--agency",
+            "alm",
+            "--agency-name",
+            "Arbetsmarknadsenheten",
+            "--admin-name",
+            "Anna Admin",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let admin = stdout(&out);
+    assert!(
+        uuid::Uuid::parse_str(&admin).is_ok(),
+        "prints the admin id: {admin}"
+    );
+    assert!(
+        stderr(&out).contains("DEVELOPMENT"),
+        "development keys are announced loudly"
+    );
+
+    let again = ingang(
+        data,
+        &[
+            "bootstrap",
+            "--agency",
+            "alm",
+            "--agency-name",
+            "x",
+            "--admin-name",
+            "Eve",
+        ],
+        &[],
+    );
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("admin account already exists"),
+        "{}",
+        stderr(&again)
+    );
+
+    let out = ingang(
+        data,
+        &[
+            "token", "--sub", &admin, "--agency", "alm", "--role", "admin", "--ttl", "10m",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out);
+    let config = ingang_api::config::Config {
+        data_dir: data.to_owned(),
+        keys_dir: data.join("keys"),
+        ..Default::default()
+    };
+    let keys = ingang_api::server::token_keys(&config).unwrap();
+    let claims = keys.verify(&token).unwrap();
+    assert_eq!(
+        (
+            claims.sub.as_str(),
+            claims.agency.as_str(),
+            claims.aud.as_str()
+        ),
+        (admin.as_str(), "alm", "ingang")
+    );
+    assert!(claims.exp - claims.iat <= 600);
+    let bad = ingang(
+        data,
+        &[
+            "token", "--sub", &admin, "--agency", "alm", "--role", "admin", "--ttl", "forever",
+        ],
+        &[],
+    );
+    assert!(!bad.status.success());
+
+    // Rotation: a new current master key, every data key re-wrapped, data still readable.
+    let before = std::fs::read_to_string(data.join("keys/current")).unwrap();
+    let out = ingang(data, &["keys", "rotate"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("re-wrapped 1 data keys"),
+        "{}",
+        stdout(&out)
+    );
+    let after = std::fs::read_to_string(data.join("keys/current")).unwrap();
+    assert_ne!(before, after);
+    let state = ingang_api::server::open_state(config).unwrap();
+    let officer = state.store.officer(admin.parse().unwrap()).unwrap();
+    assert_eq!(officer.name, "Anna Admin");
+    // The old master key is no longer needed: remove it and read again.
+    std::fs::remove_file(data.join(format!("keys/master-{}.key", before.trim()))).unwrap();
+    drop(state);
+    let config = ingang_api::config::Config {
+        data_dir: data.to_owned(),
+        keys_dir: data.join("keys"),
+        ..Default::default()
+    };
+    let state = ingang_api::server::open_state(config).unwrap();
+    assert_eq!(
+        state.store.officer(admin.parse().unwrap()).unwrap().name,
+        "Anna Admin"
+    );
+}
+
+#[test]
+fn production_mode_refuses_development_defaults_and_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ingang(dir.path(), &["serve"], &[("INGANG_ENV", "production")]);
+    assert!(!out.status.success());
+    let message = stderr(&out);
+    for needle in ["INGANG_TLS_CERT", "trusted_issuers", "master key"] {
+        assert!(message.contains(needle), "names {needle}: {message}");
+    }
+    assert!(
+        !dir.path().join("keys").exists(),
+        "no development keys are created in production"
+    );
+
+    let out = ingang(
+        dir.path(),
+        &[
+            "token",
+            "--sub",
+            &uuid::Uuid::new_v4().to_string(),
+            "--agency",
+            "alm",
+            "--role",
+            "admin",
+        ],
+        &[("INGANG_ENV", "production")],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("production"), "{}", stderr(&out));
+}
+
+#[test]
+fn openapi_command_prints_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ingang(dir.path(), &["openapi"], &[]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        ingang_api::openapi::document_json()
+    );
+}
