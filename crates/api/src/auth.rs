@@ -12,9 +12,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
+use std::sync::Mutex;
 
 /// Issuer name of tokens minted with the development key.
 pub const DEV_ISSUER: &str = "ingang-dev";
@@ -45,7 +44,17 @@ pub enum KeyError {
 pub struct TokenKeys {
     verifying: HashMap<String, DecodingKey>,
     dev_signing: Option<EncodingKey>,
+    /// Claims of tokens whose signature was already verified, by SHA-256 of
+    /// the token. Verification is deterministic, so a hit gives what a new
+    /// verification would; expiry is checked again on every hit. Accounts
+    /// are never cached: they are loaded on every request.
+    verified: Mutex<HashMap<[u8; 32], Claims>>,
 }
+
+/// Most verified tokens remembered; the cache is emptied when full.
+const VERIFIED_CACHE_MAX: usize = 10_000;
+/// Clock leeway for `exp`, in seconds.
+const LEEWAY_SECS: i64 = 30;
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -66,6 +75,7 @@ impl TokenKeys {
         Self {
             verifying: HashMap::new(),
             dev_signing: None,
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -143,6 +153,37 @@ impl TokenKeys {
 
     /// Checks signature, issuer, audience and expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let digest: [u8; 32] = match ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
+            .as_ref()
+            .try_into()
+        {
+            Ok(d) => d,
+            Err(_) => return self.verify_signature(token),
+        };
+        let now = chrono::Utc::now().timestamp();
+        if let Some(claims) = self.cache().get(&digest) {
+            if claims.exp + LEEWAY_SECS >= now {
+                return Ok(claims.clone());
+            }
+            return Err(ApiError::Unauthenticated("token expired"));
+        }
+        let claims = self.verify_signature(token)?;
+        let mut cache = self.cache();
+        if cache.len() >= VERIFIED_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(digest, claims.clone());
+        Ok(claims)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Claims>> {
+        // A poisoned cache holds only verified claims; keep using it.
+        self.verified
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<Claims, ApiError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ApiError::Unauthenticated("malformed token"))?;
         if header.alg != Algorithm::EdDSA {
@@ -159,7 +200,7 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[unverified.as_str()]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECS as u64;
         jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
@@ -198,6 +239,17 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// A verified token and the request's context: what the extractor can
+/// know without the database. [`Credentials::resolve`] turns it into a
+/// [`Caller`] inside the handler's one blocking step.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    claims: Claims,
+    on_behalf_of: Option<OfficerId>,
+    request_id: String,
+    source_addr: Option<String>,
+}
+
 /// An authenticated caller: the account (roles narrowed to the token's),
 /// the officer a system account acts for, and request context for the audit.
 #[derive(Debug, Clone)]
@@ -215,12 +267,91 @@ impl Caller {
     }
 }
 
-impl FromRequest for Caller {
+impl Credentials {
+    /// Checks the token's subject against the stored account: it must exist,
+    /// be active, belong to the token's agency and hold every role claimed.
+    /// Blocking: runs on the worker pool with the rest of the request.
+    pub fn resolve(self, store: &ingang_store::Store) -> Result<Caller, ApiError> {
+        let Credentials {
+            claims,
+            on_behalf_of,
+            request_id,
+            source_addr,
+        } = self;
+        let sub: OfficerId = claims
+            .sub
+            .parse()
+            .map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
+        let account = store.account(sub)?.ok_or(ApiError::Unauthenticated(
+            "token subject is not a known account",
+        ))?;
+        if !account.active {
+            return Err(ApiError::Unauthenticated("account is deactivated"));
+        }
+        if account.agency.as_str() != claims.agency {
+            return Err(ApiError::Unauthenticated(
+                "token agency does not match the account",
+            ));
+        }
+        let mut roles = Vec::with_capacity(claims.roles.len());
+        for role in &claims.roles {
+            let role: Role = role
+                .parse()
+                .map_err(|_| ApiError::Unauthenticated("token names an unknown role"))?;
+            if !account.roles.contains(&role) {
+                return Err(ApiError::Unauthenticated(
+                    "token claims a role the account does not hold",
+                ));
+            }
+            roles.push(role);
+        }
+        let actor = Actor {
+            id: account.id,
+            agency: account.agency,
+            roles,
+            active: account.active,
+        };
+        let on_behalf_of = match on_behalf_of {
+            None => None,
+            // Naming an officer that does not exist is refused like any
+            // other attempt to act for someone one may not act for.
+            Some(id) => match store.account(id)? {
+                Some(o) => Some(Actor {
+                    id: o.id,
+                    agency: o.agency,
+                    roles: o.roles,
+                    active: o.active,
+                }),
+                None => {
+                    return Err(ApiError::Denied(
+                        ingang_policy::DenyReason::RoleNotPermitted,
+                    ))
+                }
+            },
+        };
+        Ok(Caller {
+            actor,
+            on_behalf_of,
+            request_id,
+            source_addr,
+        })
+    }
+}
+
+impl FromRequest for Credentials {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        std::future::ready(Self::extract(req))
+    }
+}
+
+impl Credentials {
+    fn extract(req: &HttpRequest) -> Result<Self, ApiError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
         let token = req
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
@@ -229,95 +360,100 @@ impl FromRequest for Caller {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
             })
-            .map(|t| t.trim().to_owned());
-        let on_behalf_of = req
-            .headers()
-            .get(ON_BEHALF_OF_HEADER)
-            .map(|v| v.to_str().unwrap_or("").to_owned());
-        let request_id = req
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        let source_addr = req.peer_addr().map(|a| a.ip().to_string());
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let token = token.ok_or(ApiError::Unauthenticated(
+            .map(str::trim)
+            .ok_or(ApiError::Unauthenticated(
                 "send Authorization: Bearer <token>",
             ))?;
-            let claims = state.tokens.verify(&token)?;
-            let sub: OfficerId = claims
-                .sub
-                .parse()
-                .map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
-            let on_behalf_of: Option<OfficerId> = match on_behalf_of {
-                None => None,
-                Some(text) => Some(text.parse().map_err(|_| {
-                    ApiError::invalid(
-                        ON_BEHALF_OF_HEADER,
-                        "must be the UUID of an officer of your agency",
-                    )
-                })?),
-            };
-            let store = state.store.clone();
-            let (account, represented) = web::block(move || -> Result<_, ApiError> {
-                let account = store.account(sub)?;
-                let represented = on_behalf_of.map(|id| store.account(id)).transpose()?;
-                Ok((account, represented))
-            })
-            .await??;
-            let account = account.ok_or(ApiError::Unauthenticated(
-                "token subject is not a known account",
-            ))?;
-            if !account.active {
-                return Err(ApiError::Unauthenticated("account is deactivated"));
-            }
-            if account.agency.as_str() != claims.agency {
-                return Err(ApiError::Unauthenticated(
-                    "token agency does not match the account",
-                ));
-            }
-            let mut roles = Vec::with_capacity(claims.roles.len());
-            for role in &claims.roles {
-                let role: Role = role
-                    .parse()
-                    .map_err(|_| ApiError::Unauthenticated("token names an unknown role"))?;
-                if !account.roles.contains(&role) {
-                    return Err(ApiError::Unauthenticated(
-                        "token claims a role the account does not hold",
-                    ));
-                }
-                roles.push(role);
-            }
-            let actor = Actor {
-                id: account.id,
-                agency: account.agency,
-                roles,
-                active: account.active,
-            };
-            let on_behalf_of = match (on_behalf_of, represented) {
-                (None, _) => None,
-                (Some(_), Some(Some(officer))) => Some(Actor {
-                    id: officer.id,
-                    agency: officer.agency,
-                    roles: officer.roles,
-                    active: officer.active,
-                }),
-                // Naming an officer that does not exist is refused like any
-                // other attempt to act for someone one may not act for.
-                (Some(_), _) => {
-                    return Err(ApiError::Denied(
-                        ingang_policy::DenyReason::RoleNotPermitted,
-                    ))
-                }
-            };
-            Ok(Caller {
-                actor,
-                on_behalf_of,
-                request_id,
-                source_addr,
-            })
+        let claims = state.tokens.verify(token)?;
+        let on_behalf_of = match req.headers().get(ON_BEHALF_OF_HEADER) {
+            None => None,
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| {
+                        ApiError::invalid(
+                            ON_BEHALF_OF_HEADER,
+                            "must be the UUID of an officer of your agency",
+                        )
+                    })?,
+            ),
+        };
+        Ok(Credentials {
+            claims,
+            on_behalf_of,
+            request_id: req
+                .extensions()
+                .get::<RequestId>()
+                .map(|r| r.0.clone())
+                .unwrap_or_default(),
+            source_addr: req.peer_addr().map(|a| a.ip().to_string()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> (TokenKeys, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut keys = TokenKeys::empty();
+        keys.enable_development_key(&dir.path().join("dev.pk8"))
+            .unwrap();
+        (keys, dir)
+    }
+
+    #[test]
+    fn verified_tokens_are_cached_but_still_expire() {
+        let (keys, _dir) = keys();
+        let agency = AgencyCode::parse("af").unwrap();
+        let token = keys
+            .mint(
+                OfficerId::new_random(),
+                &agency,
+                &[Role::Officer],
+                chrono::Duration::hours(1),
+            )
+            .unwrap();
+        let first = keys.verify(&token).unwrap();
+        assert_eq!(keys.cache().len(), 1);
+        assert_eq!(keys.verify(&token).unwrap().sub, first.sub);
+        // Make the cached entry expired: the hit must be refused.
+        for claims in keys.cache().values_mut() {
+            claims.exp = chrono::Utc::now().timestamp() - LEEWAY_SECS - 1;
+        }
+        assert!(matches!(
+            keys.verify(&token),
+            Err(ApiError::Unauthenticated("token expired"))
+        ));
+    }
+
+    #[test]
+    fn only_eddsa_tokens_from_trusted_issuers() {
+        let (keys, _dir) = keys();
+        let (other, _other_dir) = self::keys();
+        let agency = AgencyCode::parse("af").unwrap();
+        let foreign = other
+            .mint(
+                OfficerId::new_random(),
+                &agency,
+                &[Role::Officer],
+                chrono::Duration::hours(1),
+            )
+            .unwrap();
+        assert!(keys.verify(&foreign).is_err(), "signed by another key");
+        let hs256 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"iss": DEV_ISSUER, "sub": "x", "aud": AUDIENCE, "exp": 9_999_999_999i64}),
+            &EncodingKey::from_secret(b"guess"),
+        )
+        .unwrap();
+        assert!(matches!(
+            keys.verify(&hs256),
+            Err(ApiError::Unauthenticated("token must be signed with EdDSA"))
+        ));
+        assert!(keys.verify("a.b.c").is_err());
     }
 }

@@ -1,8 +1,8 @@
 //! Agencies (admin).
 
-use super::{blocking, required_text};
+use super::{as_caller, required_text};
 use crate::access::authorize;
-use crate::auth::Caller;
+use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
@@ -49,14 +49,14 @@ impl From<ingang_store::Agency> for AgencyResponse {
 #[post("/v1/agencies")]
 pub async fn create_agency(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     body: web::Json<CreateAgency>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let code =
         AgencyCode::parse(&body.code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
     let name = required_text("name", &body.name, 200)?;
-    let agency = blocking(move || {
+    let agency = as_caller(state, credentials, move |state, caller| {
         authorize(
             &state.store,
             &caller,
@@ -77,9 +77,9 @@ pub async fn create_agency(
 #[get("/v1/agencies")]
 pub async fn list_agencies(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
-    let agencies = blocking(move || {
+    let agencies = as_caller(state, credentials, move |state, caller| {
         authorize(
             &state.store,
             &caller,

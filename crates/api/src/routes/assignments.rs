@@ -1,9 +1,9 @@
 //! Assignments: an officer takes a client as their own (coordinator, or a
 //! system account for its own agency's officers).
 
-use super::blocking;
+use super::as_caller;
 use crate::access::{authorize, authorize_on_client};
-use crate::auth::Caller;
+use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{post, web, HttpResponse};
@@ -50,13 +50,13 @@ impl From<Assignment> for AssignmentResponse {
 #[post("/v1/clients/{id}/assignments")]
 pub async fn create_assignment(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<ClientId>,
     body: web::Json<CreateAssignment>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let officer = OfficerId(body.officer_id);
-    let assignment = blocking(move || {
+    let assignment = as_caller(state, credentials, move |state, caller| {
         let store = &state.store;
         // The officer's agency decides whether a system account may do this;
         // an unknown officer is decided as one of the caller's own agency.
@@ -83,11 +83,11 @@ pub async fn create_assignment(
 #[post("/v1/assignments/{id}/end")]
 pub async fn end_assignment(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<AssignmentId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let assignment = blocking(move || {
+    let assignment = as_caller(state, credentials, move |state, caller| {
         let store = &state.store;
         match store.assignment(id) {
             Ok(a) => {

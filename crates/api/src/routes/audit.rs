@@ -1,9 +1,9 @@
 //! The audit log query (auditor) and the client's access-log extract
 //! (auditor, coordinator). Both are themselves audited.
 
-use super::{blocking, decode_cursor, encode_cursor, page_limit, PageQuery};
+use super::{as_caller, decode_cursor, encode_cursor, page_limit, PageQuery};
 use crate::access::{authorize, authorize_on_client};
-use crate::auth::Caller;
+use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
@@ -114,7 +114,7 @@ fn page(events: Vec<AuditEvent>, limit: i64) -> AuditPage {
 #[get("/v1/audit/events")]
 pub async fn audit_events(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
@@ -147,7 +147,7 @@ pub async fn audit_events(
         after_seq: after_seq(q.cursor.as_deref())?,
     };
     let client = q.client_id.map(ClientId);
-    let events = blocking(move || {
+    let events = as_caller(state, credentials, move |state, caller| {
         authorize(
             &state.store,
             &caller,
@@ -168,7 +168,7 @@ pub async fn audit_events(
 #[get("/v1/clients/{id}/access-log")]
 pub async fn access_log(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<ClientId>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -180,7 +180,7 @@ pub async fn access_log(
         after_seq: after_seq(q.cursor.as_deref())?,
         ..AuditFilter::default()
     };
-    let events = blocking(move || {
+    let events = as_caller(state, credentials, move |state, caller| {
         authorize_on_client(&state.store, &caller, Action::ReadAccessLog, client, None)?;
         Ok(state.store.audit_events(&filter, limit)?)
     })

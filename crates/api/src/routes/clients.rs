@@ -1,9 +1,9 @@
 //! Clients: register (coordinator, system), search by personal number, and
 //! identity reads under the access rule.
 
-use super::{blocking, required_text};
+use super::{as_caller, required_text};
 use crate::access::{authorize, authorize_on_client};
-use crate::auth::Caller;
+use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
@@ -66,13 +66,13 @@ pub fn parse_personal_number(value: &str) -> Result<PersonalNumber, ApiError> {
 #[post("/v1/clients")]
 pub async fn register_client(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     body: web::Json<RegisterClient>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let number = parse_personal_number(&body.personal_number)?;
     let name = required_text("name", &body.name, 200)?;
-    let id = blocking(move || {
+    let id = as_caller(state, credentials, move |state, caller| {
         authorize(
             &state.store,
             &caller,
@@ -96,11 +96,11 @@ pub async fn register_client(
 #[post("/v1/clients/search")]
 pub async fn search_client(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     body: web::Json<SearchClient>,
 ) -> Result<HttpResponse, ApiError> {
     let number = parse_personal_number(&body.personal_number)?;
-    let id = blocking(move || {
+    let id = as_caller(state, credentials, move |state, caller| {
         let store = &state.store;
         let found = store.find_client(&number)?;
         let facts = found.map(|id| store.load_facts(id)).transpose()?.flatten();
@@ -124,11 +124,11 @@ pub async fn search_client(
 #[get("/v1/clients/{id}")]
 pub async fn get_client(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let identity = blocking(move || {
+    let identity = as_caller(state, credentials, move |state, caller| {
         authorize_on_client(&state.store, &caller, Action::ReadClient, id, None)?;
         Ok(state.store.client_identity(id)?)
     })

@@ -1,9 +1,9 @@
 //! Consents (coordinator): record a signed consent, list, withdraw.
 //! Consents are never edited; a withdrawal is final and takes effect at once.
 
-use super::{blocking, required_text};
+use super::{as_caller, required_text};
 use crate::access::authorize_on_client;
-use crate::auth::Caller;
+use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
@@ -197,13 +197,13 @@ fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiEr
 #[post("/v1/clients/{id}/consents")]
 pub async fn create_consent(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<ClientId>,
     body: web::Json<CreateConsent>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let terms = validate(body.into_inner(), Utc::now())?;
-    let consent = blocking(move || {
+    let consent = as_caller(state, credentials, move |state, caller| {
         authorize_on_client(&state.store, &caller, Action::ManageConsents, client, None)?;
         for agency in terms.recipient_agencies.iter().chain(&terms.from_agencies) {
             if !state.store.agency_exists(agency)? {
@@ -227,11 +227,11 @@ pub async fn create_consent(
 #[get("/v1/clients/{id}/consents")]
 pub async fn list_consents(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
-    let consents = blocking(move || {
+    let consents = as_caller(state, credentials, move |state, caller| {
         authorize_on_client(&state.store, &caller, Action::ManageConsents, client, None)?;
         Ok(state.store.consents(client)?)
     })
@@ -248,13 +248,13 @@ pub async fn list_consents(
 #[post("/v1/consents/{id}/withdraw")]
 pub async fn withdraw_consent(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<ConsentId>,
     body: web::Json<WithdrawConsent>,
 ) -> Result<HttpResponse, ApiError> {
     let consent_id = id.into_inner();
     let reason = required_text("reason", &body.reason, 1000)?;
-    let consent = blocking(move || {
+    let consent = as_caller(state, credentials, move |state, caller| {
         let store = &state.store;
         let client = match store.consent(consent_id) {
             Ok(consent) => Some(consent.client_id),

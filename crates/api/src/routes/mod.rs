@@ -10,7 +10,10 @@ pub mod health;
 pub mod officers;
 pub mod records;
 
+use crate::auth::{Caller, Credentials};
 use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::web;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -40,6 +43,24 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(records::update_record)
         .service(audit::audit_events)
         .service(audit::access_log);
+}
+
+/// Authenticates the caller against the store and runs `work` as them, in
+/// one step on the worker pool: the usual shape of a handler.
+pub async fn as_caller<T, F>(
+    state: web::Data<AppState>,
+    credentials: Credentials,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&AppState, Caller) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    blocking(move || {
+        let caller = credentials.resolve(&state.store)?;
+        work(&state, caller)
+    })
+    .await
 }
 
 /// Runs blocking store work on the worker pool.

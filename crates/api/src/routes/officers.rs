@@ -1,8 +1,8 @@
 //! Named officers and system accounts (admin).
 
-use super::{blocking, required_text};
+use super::{as_caller, required_text};
 use crate::access::authorize;
-use crate::auth::Caller;
+use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
@@ -79,7 +79,7 @@ pub fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
 #[post("/v1/officers")]
 pub async fn create_officer(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     body: web::Json<CreateOfficer>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -87,7 +87,7 @@ pub async fn create_officer(
     let agency =
         AgencyCode::parse(&body.agency).map_err(|e| ApiError::invalid("agency", e.to_string()))?;
     let roles = parse_roles(&body.roles)?;
-    let officer = blocking(move || {
+    let officer = as_caller(state, credentials, move |state, caller| {
         authorize(
             &state.store,
             &caller,
@@ -112,11 +112,11 @@ pub async fn create_officer(
 #[get("/v1/officers/{id}")]
 pub async fn get_officer(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<OfficerId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let officer = blocking(move || {
+    let officer = as_caller(state, credentials, move |state, caller| {
         authorize(
             &state.store,
             &caller,
@@ -137,11 +137,11 @@ pub async fn get_officer(
 #[post("/v1/officers/{id}/deactivate")]
 pub async fn deactivate_officer(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<OfficerId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let officer = blocking(move || {
+    let officer = as_caller(state, credentials, move |state, caller| {
         authorize(
             &state.store,
             &caller,

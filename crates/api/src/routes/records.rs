@@ -1,9 +1,9 @@
 //! Records: create, list, read, and new versions with ETag / If-Match.
 //! Every read is decided per record and audited before the body leaves.
 
-use super::{blocking, decode_cursor, encode_cursor, page_limit, PageQuery};
+use super::{as_caller, decode_cursor, encode_cursor, page_limit, PageQuery};
 use crate::access::{audit_event, authorize, authorize_on_client, decide, record_audit};
-use crate::auth::Caller;
+use crate::auth::{Caller, Credentials};
 use crate::bodies;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -87,7 +87,7 @@ fn parse_kind(kind: &str) -> Result<RecordKind, ApiError> {
 #[post("/v1/clients/{id}/records")]
 pub async fn create_record(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<ClientId>,
     body: web::Json<CreateRecord>,
 ) -> Result<HttpResponse, ApiError> {
@@ -95,7 +95,7 @@ pub async fn create_record(
     let CreateRecord { kind, body } = body.into_inner();
     let kind = parse_kind(&kind)?;
     bodies::validate(kind, &body)?;
-    let created = blocking(move || {
+    let created = as_caller(state, credentials, move |state, caller| {
         let store = &state.store;
         authorize_on_client(
             store,
@@ -124,7 +124,7 @@ pub async fn create_record(
 #[get("/v1/clients/{id}/records")]
 pub async fn list_records(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<ClientId>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -132,7 +132,7 @@ pub async fn list_records(
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
     let mut after = q.cursor.as_deref().map(parse_record_cursor).transpose()?;
-    let page = blocking(move || {
+    let page = as_caller(state, credentials, move |state, caller| {
         let store = &state.store;
         let facts = store.load_facts(client)?;
         let gate = decide(&caller, &Action::ListRecords, facts.as_ref());
@@ -246,16 +246,16 @@ fn load_meta(
 #[get("/v1/records/{id}")]
 pub async fn get_record(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     id: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let record = blocking(move || {
+    let record = as_caller(state, credentials, move |state, caller| {
         let probe = Action::ReadRecord {
             source: caller.actor.agency.clone(),
             kind: RecordKind::Note,
         };
-        let meta = load_meta(&state, &caller, id, probe)?;
+        let meta = load_meta(state, &caller, id, probe)?;
         let action = Action::ReadRecord {
             source: meta.source_agency.clone(),
             kind: meta.kind,
@@ -300,7 +300,7 @@ fn if_match_version(req: &HttpRequest) -> Result<i32, ApiError> {
 #[put("/v1/records/{id}")]
 pub async fn update_record(
     state: web::Data<AppState>,
-    caller: Caller,
+    credentials: Credentials,
     req: HttpRequest,
     id: web::Path<RecordId>,
     body: web::Json<UpdateRecord>,
@@ -308,12 +308,12 @@ pub async fn update_record(
     let id = id.into_inner();
     let expected = if_match_version(&req)?;
     let body = body.into_inner().body;
-    let record = blocking(move || {
+    let record = as_caller(state, credentials, move |state, caller| {
         let probe = Action::WriteRecord {
             kind: RecordKind::Note,
             existing_source: Some(caller.actor.agency.clone()),
         };
-        let meta = load_meta(&state, &caller, id, probe)?;
+        let meta = load_meta(state, &caller, id, probe)?;
         let action = Action::WriteRecord {
             kind: meta.kind,
             existing_source: Some(meta.source_agency.clone()),
