@@ -22,7 +22,7 @@ pub enum ActivityType {
     Other,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Activity {
     #[serde(rename = "type")]
@@ -37,7 +37,7 @@ pub struct Activity {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionPlan {
     pub goals: Vec<String>,
@@ -48,7 +48,7 @@ pub struct ActionPlan {
 
 /// Assessment, follow-up, meeting note, closure and note share one shape:
 /// a text, with an optional date and list of agencies involved.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextEntry {
     pub text: String,
@@ -57,6 +57,8 @@ pub struct TextEntry {
     #[serde(default)]
     pub agencies: Vec<String>,
 }
+
+crate::redacted_debug!(Activity, ActionPlan, TextEntry);
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
     T::deserialize(body).map_err(|e| ApiError::invalid("body", sanitize_json_error(&e.to_string())))
@@ -142,6 +144,16 @@ mod tests {
         let body = json!({"goals": ["Arbete"], "overall_responsibility": "af",
             "activities": [{"type": "internship", "extent_percent": 100, "from": "2026-02-01", "to": "2026-04-30"}]});
         validate(RecordKind::ActionPlan, &body).unwrap();
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_body() {
+        let entry: Result<TextEntry, _> = parse(&json!({"text": "Diagnos F32.1"}));
+        let shown = format!("{entry:?}");
+        assert!(
+            shown.contains("TextEntry(<redacted>)") && !shown.contains("F32"),
+            "{shown}"
+        );
     }
 
     #[test]

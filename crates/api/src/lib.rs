@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod openapi;
+mod redact;
 pub mod routes;
 pub mod server;
 pub mod state;

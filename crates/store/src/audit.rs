@@ -43,8 +43,10 @@ pub struct AuditEvent {
     pub event: NewAuditEvent,
 }
 
+/// `treat_none_as_default_value = false` writes NULL for `None`, so the SQL
+/// is the same for every entry and SQLite's prepared statement is reused.
 #[derive(Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct AuditRow<'a> {
     at: i64,
     actor_id: &'a str,

@@ -22,23 +22,11 @@ pub struct RegisterClient {
     pub name: String,
 }
 
-impl std::fmt::Debug for RegisterClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RegisterClient(<redacted>)")
-    }
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchClient {
     #[schema(example = "19900101-1239")]
     pub personal_number: String,
-}
-
-impl std::fmt::Debug for SearchClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SearchClient(<redacted>)")
-    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -141,3 +129,5 @@ pub async fn get_client(
         created_at: identity.created_at,
     }))
 }
+
+crate::redacted_debug!(RegisterClient, SearchClient, ClientResponse);

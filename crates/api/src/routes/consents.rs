@@ -44,7 +44,7 @@ pub struct Evidence {
     pub document_sha256: String,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateConsent {
     pub recipients: Recipients,
@@ -56,13 +56,13 @@ pub struct CreateConsent {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawConsent {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ConsentResponse {
     pub id: Uuid,
     pub client_id: Uuid,
@@ -80,7 +80,7 @@ pub struct ConsentResponse {
     pub withdrawal_reason: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ConsentList {
     pub items: Vec<ConsentResponse>,
     pub next_cursor: Option<String>,
@@ -275,3 +275,5 @@ pub async fn withdraw_consent(
     .await?;
     Ok(HttpResponse::Ok().json(ConsentResponse::from(consent)))
 }
+
+crate::redacted_debug!(CreateConsent, WithdrawConsent, ConsentResponse, ConsentList);

@@ -12,7 +12,7 @@ use ingang_store::NewOfficer;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOfficer {
     #[schema(example = "Eva Ek")]
@@ -24,7 +24,7 @@ pub struct CreateOfficer {
     pub roles: Vec<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OfficerResponse {
     pub id: Uuid,
     pub name: String,
@@ -155,3 +155,5 @@ pub async fn deactivate_officer(
     .await?;
     Ok(HttpResponse::Ok().json(OfficerResponse::from(officer)))
 }
+
+crate::redacted_debug!(CreateOfficer, OfficerResponse);

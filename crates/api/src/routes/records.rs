@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRecord {
     /// `action_plan`, `assessment`, `follow_up`, `meeting_note`, `closure` or `note`.
@@ -27,14 +27,14 @@ pub struct CreateRecord {
     pub body: Value,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRecord {
     #[schema(value_type = Object)]
     pub body: Value,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RecordResponse {
     pub id: Uuid,
     pub client_id: Uuid,
@@ -48,7 +48,7 @@ pub struct RecordResponse {
     pub body: Value,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RecordPageResponse {
     pub items: Vec<RecordResponse>,
     pub next_cursor: Option<String>,
@@ -330,3 +330,10 @@ pub async fn update_record(
         .insert_header((header::ETAG, etag(record.version)))
         .json(record))
 }
+
+crate::redacted_debug!(
+    CreateRecord,
+    UpdateRecord,
+    RecordResponse,
+    RecordPageResponse
+);
