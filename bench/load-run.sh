@@ -22,7 +22,7 @@ BIN=target/release/ingang
 DATA=$(mktemp -d)
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
-RUST_LOG=warn "$BIN" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/serve.out" 2>"$DATA/serve.err" &
+RUST_LOG=warn,ingang=info "$BIN" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/serve.out" 2>"$DATA/serve.err" &
 SERVER=$!
 for _ in $(seq 1 100); do
   [ -f "$DATA/demo.json" ] && curl -sf --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/healthz" >/dev/null && break
@@ -62,3 +62,5 @@ echo "|---|---|---|---|---|---|"
 echo "$HEALTH" | summary "GET /healthz (floor)"
 echo "$READS" | summary "GET /v1/records/{id} (audited read)"
 echo "audit entries for record reads after the run: $AUDITED"
+kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null || true
+grep -o 'audit log: .*' "$DATA/serve.err" || true

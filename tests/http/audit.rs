@@ -206,3 +206,43 @@ fn reads_fail_closed_when_the_audit_store_fails() {
         1
     );
 }
+
+/// Concurrent reads share commits (group commit) yet each is audited
+/// exactly once, with its own request id.
+#[test]
+fn concurrent_reads_are_each_audited_exactly_once() {
+    let world = World::new();
+    let s = &world.server;
+    let record = world.note(&world.af, "concurrent");
+    let path = format!("/v1/records/{record}");
+    let (threads, reads) = (8, 15);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..reads {
+                    assert_eq!(s.get(&path, &world.af.token).status, 200);
+                }
+            });
+        }
+    });
+    let q = format!(
+        "/v1/audit/events?actor_id={}&action=record.read&limit=200",
+        world.af.id
+    );
+    let events = items(&s.get(&q, &world.auditor.token));
+    assert_eq!(events.len(), threads * reads);
+    let mut request_ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["request_id"].as_str().unwrap())
+        .collect();
+    request_ids.sort_unstable();
+    request_ids.dedup();
+    assert_eq!(request_ids.len(), threads * reads, "one entry per request");
+    let stats = s.state.store.audit().stats();
+    let entries = stats.entries.load(std::sync::atomic::Ordering::Relaxed);
+    let batches = stats.batches.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        entries >= (threads * reads) as u64 && batches <= entries,
+        "{entries} entries in {batches} commits"
+    );
+}

@@ -199,6 +199,15 @@ fn serve(config: Config, with_demo: bool) -> Result<(), String> {
                 demo::instructions(&demo, &running.state.tokens, &base_url, &ca)
             );
         }
-        running.wait().await.map_err(|e| e.to_string())
+        let state = running.state.clone();
+        let result = running.wait().await.map_err(|e| e.to_string());
+        let stats = state.store.audit().stats();
+        log::info!(
+            "stopped; audit log: {} entries in {} commits, {} failed commits",
+            stats.entries.load(std::sync::atomic::Ordering::Relaxed),
+            stats.batches.load(std::sync::atomic::Ordering::Relaxed),
+            stats.failures.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        result
     })
 }

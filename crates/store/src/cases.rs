@@ -177,26 +177,6 @@ pub struct RecordPage {
 
 type RecordRow = (String, String, String, String, String, i64, i64, i32);
 
-const RECORD_COLUMNS: (
-    records::id,
-    records::client_id,
-    records::kind,
-    records::source_agency,
-    records::author_id,
-    records::created_at,
-    records::updated_at,
-    records::version,
-) = (
-    records::id,
-    records::client_id,
-    records::kind,
-    records::source_agency,
-    records::author_id,
-    records::created_at,
-    records::updated_at,
-    records::version,
-);
-
 fn record_meta(row: RecordRow) -> StoreResult<RecordMeta> {
     let (id, client_id, kind, source, author, created_at, updated_at, version) = row;
     Ok(RecordMeta {
@@ -572,7 +552,7 @@ impl Store {
         let mut conn = self.conn()?;
         let row: RecordRow = records::table
             .find(id.to_string())
-            .select(RECORD_COLUMNS)
+            .select(records::all_columns)
             .first(&mut *conn)?;
         record_meta(row)
     }
@@ -588,7 +568,7 @@ impl Store {
         let mut conn = self.conn()?;
         let mut query = records::table
             .filter(records::client_id.eq(client.to_string()))
-            .select(RECORD_COLUMNS)
+            .select(records::all_columns)
             .into_boxed();
         if let Some((at, id)) = after {
             let at = to_micros(at);
