@@ -4,6 +4,7 @@
 #
 #   bash bench/load-run.sh            # 20 s per target, 32 connections
 #   DURATION=60s CONNECTIONS=64 bash bench/load-run.sh
+#   BIN=/tmp/ingang-old bash bench/load-run.sh   # measure another build
 #
 # Needs wrk (Debian: apt-get install wrk). Builds the release binary, starts
 # `ingang serve --demo` on a free loopback port over a fresh data directory,
@@ -17,8 +18,11 @@ THREADS=${THREADS:-2}
 PORT=${PORT:-18443}
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release -q -p ingang-api
-BIN=target/release/ingang
+# BIN may name another build to compare (A/B); by default build this tree.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release -q -p ingang-api
+  BIN=target/release/ingang
+fi
 DATA=$(mktemp -d)
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
@@ -39,28 +43,32 @@ URL="https://localhost:$PORT/v1/records/$RECORD"
 curl -sf --cacert "$DATA/certs/ca.pem" -H "Authorization: Bearer $TOKEN" "$URL" >/dev/null
 
 run() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@"; }
+# The server's CPU time (user + system, in clock ticks) from /proc: a
+# steadier figure than requests/s on a machine wrk shares.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+TICK=$(getconf CLK_TCK)
 summary() {
-  awk -v name="$1" '
+  awk -v name="$1" -v ticks="$2" -v tick="$TICK" '
     /Requests\/sec/ {rps=$2}
     /^ +50%/ {p50=$2}
     /^ +99%/ {p99=$2}
     /requests in/ {n=$1}
     /Non-2xx/ {bad=$NF}
-    END {printf "| %s | %s | %s | %s | %s | %s |\n", name, rps, p50, p99, n, (bad==""?0:bad)}'
+    END {printf "| %s | %s | %s | %s | %s | %s | %.0f |\n", name, rps, p50, p99, n, (bad==""?0:bad), ticks * 1e6 / tick / n}'
 }
 
 echo "# wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-HEALTH=$(run "https://localhost:$PORT/healthz")
-READS=$(run -H "Authorization: Bearer $TOKEN" "$URL")
+T0=$(cpu_ticks); HEALTH=$(run "https://localhost:$PORT/healthz"); T1=$(cpu_ticks)
+READS=$(run -H "Authorization: Bearer $TOKEN" "$URL"); T2=$(cpu_ticks)
 AUDITED=$(python3 - "$DATA/ingang.sqlite3" <<'PY'
 import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit_events where action='record.read'").fetchone()[0])
 PY
 )
-echo "| target | requests/s | p50 | p99 | requests | non-2xx |"
-echo "|---|---|---|---|---|---|"
-echo "$HEALTH" | summary "GET /healthz (floor)"
-echo "$READS" | summary "GET /v1/records/{id} (audited read)"
+echo "| target | requests/s | p50 | p99 | requests | non-2xx | server CPU µs/request |"
+echo "|---|---|---|---|---|---|---|"
+echo "$HEALTH" | summary "GET /healthz (floor)" $((T1 - T0))
+echo "$READS" | summary "GET /v1/records/{id} (audited read)" $((T2 - T1))
 echo "audit entries for record reads after the run: $AUDITED"
 kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null || true
 grep -o 'audit log: .*' "$DATA/serve.err" || true
