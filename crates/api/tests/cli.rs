@@ -184,3 +184,68 @@ fn openapi_command_prints_the_document() {
         ingang_api::openapi::document_json()
     );
 }
+
+#[test]
+fn serve_demo_loads_data_and_prints_tokens() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ingang"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .env_remove("INGANG_ENV")
+        .env_remove("INGANG_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.contains("/v1/audit/events");
+        printed.push_str(&line);
+        printed.push('\n');
+        if done {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for label in [
+        "ADMIN",
+        "COORDINATOR",
+        "AUDITOR",
+        "AF_OFFICER",
+        "SOC_OFFICER",
+        "PSYK_OFFICER",
+        "AF_SYSTEM",
+    ] {
+        assert!(
+            printed.contains(&format!("export {label}=ey")),
+            "a token for {label}:\n{printed}"
+        );
+    }
+    assert!(printed.contains("curl --cacert"), "{printed}");
+
+    let config = ingang_api::config::Config {
+        data_dir: dir.path().to_owned(),
+        keys_dir: dir.path().join("keys"),
+        ..Default::default()
+    };
+    let state = ingang_api::server::open_state(config).unwrap();
+    let demo = ingang_api::demo::load(&state.store, dir.path()).unwrap();
+    assert_eq!(demo.people.len(), 7);
+    let codes: Vec<String> = state
+        .store
+        .list_agencies()
+        .unwrap()
+        .iter()
+        .map(|a| a.code.to_string())
+        .collect();
+    assert_eq!(codes, ["af", "alm", "fk", "psyk", "soc"]);
+    let today = chrono::Utc::now().date_naive();
+    let ali = ingang_policy::PersonalNumber::parse("19900101-1239", today).unwrap();
+    assert_eq!(state.store.find_client(&ali).unwrap(), Some(demo.client));
+    assert_eq!(state.store.consents(demo.client).unwrap().len(), 1);
+}
