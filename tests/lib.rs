@@ -20,6 +20,7 @@ pub struct Resp {
     pub text: String,
     pub etag: Option<String>,
     pub content_type: String,
+    pub cache_control: Option<String>,
 }
 
 impl Resp {
@@ -177,6 +178,7 @@ impl TestServer {
         let status = response.status();
         let etag = response.header("etag").map(str::to_owned);
         let content_type = response.header("content-type").unwrap_or("").to_owned();
+        let cache_control = response.header("cache-control").map(str::to_owned);
         let text = response.into_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
@@ -185,6 +187,7 @@ impl TestServer {
             text,
             etag,
             content_type,
+            cache_control,
         }
     }
 
@@ -216,6 +219,7 @@ impl TestServer {
         };
         let status = response.status();
         let content_type = response.header("content-type").unwrap_or("").to_owned();
+        let cache_control = response.header("cache-control").map(str::to_owned);
         let text = response.into_string().unwrap_or_default();
         Resp {
             status,
@@ -223,6 +227,7 @@ impl TestServer {
             text,
             etag: None,
             content_type,
+            cache_control,
         }
     }
 }

@@ -33,6 +33,11 @@ fn write_read_and_version_records() {
             "{}",
             r.text
         );
+        assert_eq!(
+            r.cache_control.as_deref(),
+            Some("no-store"),
+            "case data must not be cached"
+        );
         assert_eq!(r.body["body"]["activities"][0]["type"], "internship");
     }
     // New versions need If-Match and come only from the authoring agency.

@@ -130,6 +130,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     let workers = state.config.workers;
     let shutdown_timeout = state.config.shutdown_timeout_secs;
     let max_body = state.config.max_body_bytes;
+    let https = tls.is_some();
     let data = web::Data::new(state);
     let app_data = data.clone();
     let factory = move || {
@@ -148,9 +149,17 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             }))
             .configure(routes::configure)
             .split_for_parts();
+        // Responses carry personal data: no cache may keep them.
+        let mut headers = middleware::DefaultHeaders::new()
+            .add(("Cache-Control", "no-store"))
+            .add(("X-Content-Type-Options", "nosniff"));
+        if https {
+            headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
+        }
         app.default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NotFound)
         }))
+        .wrap(headers)
         .wrap(middleware::Logger::new(
             "%a \"%r\" %s %b %Dms request_id=%{x-request-id}o",
         ))

@@ -230,7 +230,9 @@ impl Store {
     /// Deactivates an officer at once; tokens already issued stop working.
     pub fn deactivate_officer(&self, id: OfficerId) -> StoreResult<Officer> {
         let mut conn = self.conn()?;
-        let changed = diesel::update(
+        // Already inactive changes nothing (idempotent); a missing id is
+        // `NotFound` from the read below.
+        diesel::update(
             officers::table
                 .find(id.to_string())
                 .filter(officers::active.eq(true)),
@@ -241,14 +243,10 @@ impl Store {
         ))
         .execute(&mut *conn)?;
         drop(conn);
-        if changed == 0 {
-            // Either missing (NotFound from `officer`) or already inactive: idempotent.
-            return self.officer(id);
-        }
         self.officer(id)
     }
 
-    /// True once any active admin account exists (bootstrap refuses then).
+    /// True once any admin account exists, active or not (bootstrap refuses then).
     pub fn admin_exists(&self) -> StoreResult<bool> {
         let mut conn = self.conn()?;
         let roles: Vec<String> = officers::table.select(officers::roles).load(&mut *conn)?;
