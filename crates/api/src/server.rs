@@ -34,6 +34,7 @@ pub enum StartError {
 pub fn open_state(config: Config) -> Result<AppState, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e.to_string()))?;
+    restrict_to_owner(&config.data_dir)?;
     let (keys, source) = Keyring::open_dir(&config.keys_dir, !config.is_production())
         .map_err(|e| StartError::Keys(e.to_string()))?;
     if source == KeySource::CreatedDevelopmentKeys {
@@ -57,6 +58,18 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         config,
         openapi_json: openapi::document_json(),
     })
+}
+
+/// The data directory holds the database, development keys and
+/// certificates: only the service's own user may enter it.
+fn restrict_to_owner(dir: &std::path::Path) -> Result<(), StartError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| StartError::DataDir(dir.display().to_string(), e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Trusted issuers from the configuration, plus the development key outside production.

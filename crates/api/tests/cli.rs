@@ -59,6 +59,15 @@ fn bootstrap_once_then_token_then_rotate() {
         stderr(&out).contains("DEVELOPMENT"),
         "development keys are announced loudly"
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o700,
+            "the data directory is the service user's alone"
+        );
+    }
 
     let again = ingang(
         data,
