@@ -251,16 +251,20 @@ impl Store {
     }
 
     pub fn consent(&self, id: ConsentId) -> StoreResult<Consent> {
-        let client: String = {
-            let mut conn = self.conn()?;
-            consents::table
-                .find(id.to_string())
-                .select(consents::client_id)
-                .first(&mut *conn)?
-        };
-        self.load_consents(parse_id(&client)?, Some(id))?
+        let client = self.consent_client(id)?;
+        self.load_consents(client, Some(id))?
             .pop()
             .ok_or(StoreError::NotFound)
+    }
+
+    /// The client a consent belongs to, without decrypting anything.
+    pub fn consent_client(&self, id: ConsentId) -> StoreResult<ClientId> {
+        let mut conn = self.conn()?;
+        let client: String = consents::table
+            .find(id.to_string())
+            .select(consents::client_id)
+            .first(&mut *conn)?;
+        parse_id(&client)
     }
 
     fn load_consents(
@@ -353,10 +357,10 @@ impl Store {
         reason: &str,
         by: OfficerId,
     ) -> StoreResult<Consent> {
-        let consent = self.consent(id)?;
+        let client = self.consent_client(id)?;
         let id_text = id.to_string();
         let mut conn = self.conn()?;
-        let key = self.data_key(&mut conn, &consent.client_id.to_string())?;
+        let key = self.data_key(&mut conn, &client.to_string())?;
         let reason_ct = key.seal_str(consent_place("withdrawal_reason", &id_text), reason)?;
         let inserted = diesel::insert_into(consent_withdrawals::table)
             .values((

@@ -256,8 +256,8 @@ pub async fn withdraw_consent(
     let reason = required_text("reason", &body.reason, 1000)?;
     let consent = as_caller(state, credentials, move |state, caller| {
         let store = &state.store;
-        let client = match store.consent(consent_id) {
-            Ok(consent) => Some(consent.client_id),
+        let client = match store.consent_client(consent_id) {
+            Ok(client) => Some(client),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
         };
