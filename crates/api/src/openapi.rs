@@ -49,15 +49,61 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every authenticated operation may also answer 401 (bad or no token) and
+/// 503 (database or audit log unavailable: fail closed). Declared once here
+/// rather than on every handler.
+struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if operation.security.is_none() {
+                    continue;
+                }
+                let responses = &mut operation.responses.responses;
+                responses.entry("401".into()).or_insert_with(|| {
+                    problem("No, bad or expired token, or an unknown or inactive account").into()
+                });
+                responses.entry("503".into()).or_insert_with(|| {
+                    problem("The database or the audit log is unavailable; nothing was returned")
+                        .into()
+                });
+            }
+        }
+    }
+}
+
 /// The document as a value.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut base = ApiDoc::openapi();
     base.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(base)
         .configure(routes::configure)
         .split_for_parts();
+    // The routes' operations exist only now, so this modifier runs last.
+    CommonProblems.modify(&mut api);
     api
 }
 

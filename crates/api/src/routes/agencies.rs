@@ -45,7 +45,7 @@ impl From<ingang_store::Agency> for AgencyResponse {
 
 /// Register an agency.
 #[utoipa::path(tag = "agencies", security(("bearer" = [])), request_body = CreateAgency,
-    responses((status = 201, body = AgencyResponse), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = AgencyResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/agencies")]
 pub async fn create_agency(
     state: web::Data<AppState>,
@@ -73,7 +73,7 @@ pub async fn create_agency(
 
 /// List agencies.
 #[utoipa::path(tag = "agencies", security(("bearer" = [])),
-    responses((status = 200, body = AgencyList), (status = 403, body = Problem)))]
+    responses((status = 200, body = AgencyList), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/agencies")]
 pub async fn list_agencies(
     state: web::Data<AppState>,

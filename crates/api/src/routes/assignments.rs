@@ -46,7 +46,7 @@ impl From<Assignment> for AssignmentResponse {
 
 /// Assign an officer to a client.
 #[utoipa::path(tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateAssignment,
-    responses((status = 201, body = AssignmentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 201, body = AssignmentResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients/{id}/assignments")]
 pub async fn create_assignment(
     state: web::Data<AppState>,
@@ -79,7 +79,7 @@ pub async fn create_assignment(
 
 /// End an assignment at once.
 #[utoipa::path(tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "assignment id")),
-    responses((status = 200, body = AssignmentResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = AssignmentResponse), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/assignments/{id}/end")]
 pub async fn end_assignment(
     state: web::Data<AppState>,

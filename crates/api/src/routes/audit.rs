@@ -110,7 +110,7 @@ fn page(events: Vec<AuditEvent>, limit: i64) -> AuditPage {
 
 /// Query the audit log, oldest first.
 #[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = AuditPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/audit/events")]
 pub async fn audit_events(
     state: web::Data<AppState>,
@@ -164,7 +164,7 @@ pub async fn audit_events(
 
 /// The client's extract: every access to their data, oldest first.
 #[utoipa::path(tag = "audit", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), PageQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = AuditPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/clients/{id}/access-log")]
 pub async fn access_log(
     state: web::Data<AppState>,

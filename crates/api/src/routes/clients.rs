@@ -50,7 +50,7 @@ pub fn parse_personal_number(value: &str) -> Result<PersonalNumber, ApiError> {
 
 /// Register a client. 409 if the personal number is already registered.
 #[utoipa::path(tag = "clients", security(("bearer" = [])), request_body = RegisterClient,
-    responses((status = 201, body = ClientRef), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = ClientRef), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients")]
 pub async fn register_client(
     state: web::Data<AppState>,
@@ -80,7 +80,7 @@ pub async fn register_client(
 /// Find a client by personal number. 404 unless the caller may see that
 /// client: coordinators any, officers their own, systems their agency's.
 #[utoipa::path(tag = "clients", security(("bearer" = [])), request_body = SearchClient,
-    responses((status = 200, body = ClientRef), (status = 400, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 200, body = ClientRef), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients/search")]
 pub async fn search_client(
     state: web::Data<AppState>,
@@ -108,7 +108,7 @@ pub async fn search_client(
 
 /// A client's identity fields, under the access rule (audited).
 #[utoipa::path(tag = "clients", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")),
-    responses((status = 200, body = ClientResponse), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 200, body = ClientResponse), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/clients/{id}")]
 pub async fn get_client(
     state: web::Data<AppState>,

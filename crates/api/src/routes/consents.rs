@@ -193,7 +193,7 @@ fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiEr
 
 /// Record a signed consent.
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateConsent,
-    responses((status = 201, body = ConsentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 201, body = ConsentResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients/{id}/consents")]
 pub async fn create_consent(
     state: web::Data<AppState>,
@@ -223,7 +223,7 @@ pub async fn create_consent(
 
 /// The client's consents, oldest first.
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")),
-    responses((status = 200, body = ConsentList), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 200, body = ConsentList), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/clients/{id}/consents")]
 pub async fn list_consents(
     state: web::Data<AppState>,
@@ -244,7 +244,7 @@ pub async fn list_consents(
 
 /// Withdraw a consent: final, effective on the very next request.
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "consent id")), request_body = WithdrawConsent,
-    responses((status = 200, body = ConsentResponse), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = ConsentResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/consents/{id}/withdraw")]
 pub async fn withdraw_consent(
     state: web::Data<AppState>,

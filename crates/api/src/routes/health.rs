@@ -26,7 +26,7 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers and the keys are loaded.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Problem)))]
+#[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Problem, content_type = "application/problem+json")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let keys_loaded = !state.store.keys().current_master_id().is_empty();

@@ -75,7 +75,7 @@ pub fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
 
 /// Create a named officer or system account.
 #[utoipa::path(tag = "officers", security(("bearer" = [])), request_body = CreateOfficer,
-    responses((status = 201, body = OfficerResponse), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 201, body = OfficerResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/officers")]
 pub async fn create_officer(
     state: web::Data<AppState>,
@@ -108,7 +108,7 @@ pub async fn create_officer(
 
 /// Read an officer.
 #[utoipa::path(tag = "officers", security(("bearer" = [])), params(("id" = Uuid, Path, description = "officer id")),
-    responses((status = 200, body = OfficerResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = OfficerResponse), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/officers/{id}")]
 pub async fn get_officer(
     state: web::Data<AppState>,
@@ -133,7 +133,7 @@ pub async fn get_officer(
 
 /// Deactivate an officer at once: their tokens stop working on the next request.
 #[utoipa::path(tag = "officers", security(("bearer" = [])), params(("id" = Uuid, Path, description = "officer id")),
-    responses((status = 200, body = OfficerResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = OfficerResponse), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/officers/{id}/deactivate")]
 pub async fn deactivate_officer(
     state: web::Data<AppState>,

@@ -83,7 +83,7 @@ fn parse_kind(kind: &str) -> Result<RecordKind, ApiError> {
 
 /// Write an entry for the client, as the caller's (or represented officer's) agency.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateRecord,
-    responses((status = 201, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 201, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients/{id}/records")]
 pub async fn create_record(
     state: web::Data<AppState>,
@@ -120,7 +120,7 @@ pub async fn create_record(
 /// The records the caller may see, newest first. Records outside the
 /// caller's consent are left out without trace; each one returned is audited.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), PageQuery),
-    responses((status = 200, body = RecordPageResponse), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 200, body = RecordPageResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/clients/{id}/records")]
 pub async fn list_records(
     state: web::Data<AppState>,
@@ -242,7 +242,7 @@ fn load_meta(
 
 /// One record, with its version as `ETag`.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id")),
-    responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/records/{id}")]
 pub async fn get_record(
     state: web::Data<AppState>,
@@ -296,7 +296,7 @@ fn if_match_version(req: &HttpRequest) -> Result<i32, ApiError> {
 
 /// A new version of a record, by the authoring agency. Old versions are kept.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id"), ("If-Match" = String, Header, description = "the ETag you read")), request_body = UpdateRecord,
-    responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem)))]
+    responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 #[put("/v1/records/{id}")]
 pub async fn update_record(
     state: web::Data<AppState>,
