@@ -49,9 +49,10 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every authenticated operation may also answer 401 (bad or no token) and
-/// 503 (database or audit log unavailable: fail closed). Declared once here
-/// rather than on every handler.
+/// Answers any authenticated operation may give, declared once here rather
+/// than on every handler: 401 (no, bad or expired token), 403 (acting for an
+/// officer one may not act for), 503 (database or audit log unavailable:
+/// fail closed); with a body also 400, 413 and 415; with parameters 400.
 struct CommonProblems;
 
 impl Modify for CommonProblems {
@@ -80,14 +81,36 @@ impl Modify for CommonProblems {
                 if operation.security.is_none() {
                     continue;
                 }
-                let responses = &mut operation.responses.responses;
-                responses.entry("401".into()).or_insert_with(|| {
-                    problem("No, bad or expired token, or an unknown or inactive account").into()
-                });
-                responses.entry("503".into()).or_insert_with(|| {
-                    problem("The database or the audit log is unavailable; nothing was returned")
-                        .into()
-                });
+                let has_body = operation.request_body.is_some();
+                let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let mut common = vec![
+                    (
+                        "401",
+                        "No, bad or expired token, or an unknown or inactive account",
+                    ),
+                    ("403", "Refused, with a machine-readable reason"),
+                    (
+                        "503",
+                        "The database or the audit log is unavailable; nothing was returned",
+                    ),
+                ];
+                if has_body || has_parameters {
+                    common.push((
+                        "400",
+                        "A malformed id, parameter, header or body; names the field",
+                    ));
+                }
+                if has_body {
+                    common.push(("413", "The body is larger than the configured limit"));
+                    common.push(("415", "The body is not application/json"));
+                }
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.into())
+                        .or_insert_with(|| problem(description).into());
+                }
             }
         }
     }
