@@ -30,6 +30,23 @@ fn assignments_start_and_end() {
         "no-active-consent"
     );
     let end = format!("/v1/assignments/{assignment}/end");
+    // Nobody but a coordinator (or the officer's own agency's system) ends it;
+    // a refused caller learns nothing and the assignment stays in force.
+    for who in [&world.af, &world.unassigned, &world.auditor, &world.admin] {
+        let r = s.post(&end, &who.token, json!({}));
+        assert_eq!(
+            (r.status, r.problem().as_str()),
+            (404, "not-found"),
+            "{:?}",
+            who.roles
+        );
+        assert!(r.body["ended_at"].is_null() && !r.text.contains(&world.client));
+    }
+    assert_eq!(
+        s.get(&read, &world.unassigned.token).body["reason"],
+        "no-active-consent",
+        "still assigned"
+    );
     let r = s.post(&end, &world.coordinator.token, json!({}));
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.body["ended_at"].is_string());

@@ -100,6 +100,8 @@ fn filters_and_cursor_pagination() {
         ("limit=0", "limit"),
         ("agency=NOPE", "agency"),
         ("cursor=zzz", "cursor"),
+        ("from=yesterday", "query"),
+        ("to=2026-13-01T00:00:00Z", "query"),
     ] {
         let r = s.get(&format!("/v1/audit/events?{query}"), &world.auditor.token);
         assert_eq!(

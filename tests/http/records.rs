@@ -69,6 +69,31 @@ fn write_read_and_version_records() {
     assert_eq!(r.status, 412, "a second writer of version 1 loses");
     let r = s.get(&path, &world.soc.token);
     assert_eq!(r.body["body"]["goals"], json!(["Arbete", "Körkort"]));
+    // Lists show the current version too.
+    let r = s.get(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.soc.token,
+    );
+    assert_eq!(r.body["items"][0]["version"], 2);
+    assert_eq!(
+        r.body["items"][0]["body"]["goals"],
+        json!(["Arbete", "Körkort"])
+    );
+    // A malformed If-Match is named, never guessed at.
+    for bad in ["2", "W/\"2\"", "*", "\"two\""] {
+        let r = s.put(
+            &path,
+            &world.af.token,
+            json!({"body": {"goals": ["x"], "overall_responsibility": "af", "activities": []}}),
+            Some(bad),
+        );
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some("If-Match")),
+            "{bad}: {}",
+            r.text
+        );
+    }
 
     // Old versions are kept.
     use diesel::prelude::*;

@@ -113,10 +113,15 @@ pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
         },
         coordinator,
     )?;
+    let account = |id: OfficerId| {
+        store
+            .account(id)?
+            .ok_or_else(|| DemoError::Other("demo account missing".into()))
+    };
     for officer in [eva, sara, per] {
-        store.create_assignment(client, officer, coordinator)?;
+        store.create_assignment(client, &account(officer)?, coordinator)?;
     }
-    store.create_assignment(second_client, eva, coordinator)?;
+    store.create_assignment(second_client, &account(eva)?, coordinator)?;
     let plan = store.create_record(
         client,
         RecordKind::ActionPlan,

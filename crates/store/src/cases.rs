@@ -6,6 +6,7 @@ use crate::schema::{
     assignments, consent_withdrawals, consents, officers, record_versions, records,
 };
 use crate::time::{from_micros, to_micros};
+use crate::Account;
 use crate::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -397,12 +398,10 @@ impl Store {
     pub fn create_assignment(
         &self,
         client: ClientId,
-        officer: OfficerId,
+        account: &Account,
         by: OfficerId,
     ) -> StoreResult<Assignment> {
-        let account = self
-            .account(officer)?
-            .ok_or(StoreError::UnknownReference("officer_id"))?;
+        let officer = account.id;
         if !account.active || !account.roles.contains(&Role::Officer) {
             return Err(StoreError::UnknownReference("officer_id"));
         }
@@ -433,7 +432,7 @@ impl Store {
             id,
             client_id: client,
             officer_id: officer,
-            officer_agency: account.agency,
+            officer_agency: account.agency.clone(),
             created_by: by,
             starts_at: now,
             ended_at: None,
@@ -606,18 +605,32 @@ impl Store {
         if metas.is_empty() {
             return Ok(vec![]);
         }
+        if metas.iter().any(|meta| meta.client_id != client) {
+            return Err(StoreError::Corrupt("record of another client".into()));
+        }
         let mut conn = self.conn()?;
         let key = self.data_key(&mut conn, &client.to_string())?;
+        // One query for the page: the wanted (record, version) pairs are a
+        // subset of these rows, picked out below.
+        let rows: Vec<(String, i32, Vec<u8>)> = record_versions::table
+            .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id.to_string())))
+            .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version)))
+            .select((
+                record_versions::record_id,
+                record_versions::version,
+                record_versions::body_ct,
+            ))
+            .load(&mut *conn)?;
+        let mut sealed: std::collections::HashMap<(String, i32), Vec<u8>> = rows
+            .into_iter()
+            .map(|(id, version, body)| ((id, version), body))
+            .collect();
         metas
             .iter()
             .map(|meta| {
-                if meta.client_id != client {
-                    return Err(StoreError::Corrupt("record of another client".into()));
-                }
-                let sealed: Vec<u8> = record_versions::table
-                    .find((meta.id.to_string(), meta.version))
-                    .select(record_versions::body_ct)
-                    .first(&mut *conn)?;
+                let body = sealed
+                    .remove(&(meta.id.to_string(), meta.version))
+                    .ok_or_else(|| StoreError::Corrupt("record version without a body".into()))?;
                 let row = body_row_id(meta.id, meta.version);
                 let plain = key.open(
                     Place {
@@ -625,7 +638,7 @@ impl Store {
                         field: "body",
                         row: &row,
                     },
-                    &sealed,
+                    &body,
                 )?;
                 serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
             })

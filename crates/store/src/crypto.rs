@@ -273,6 +273,25 @@ impl Keyring {
         Ok(id)
     }
 
+    /// Wraps and unwraps a throwaway data key under the current master key
+    /// and seals and opens a value with it: the keys are loaded and work.
+    pub fn self_test(&self) -> Result<(), CryptoError> {
+        let subject = "ingang-self-test";
+        let (key, wrapped) = self.new_data_key(subject)?;
+        let place = Place {
+            table: "self_test",
+            field: "probe",
+            row: "0",
+        };
+        let sealed = key.seal(place, b"probe")?;
+        let reopened = self.unwrap(subject, &wrapped)?.open(place, &sealed)?;
+        if reopened == b"probe" {
+            Ok(())
+        } else {
+            Err(CryptoError::Malformed)
+        }
+    }
+
     pub fn current_master_id(&self) -> &str {
         &self.current
     }
@@ -462,6 +481,11 @@ pub(crate) mod tests {
         other.insert("x".to_owned(), SecretKey([1u8; KEY_LEN]));
         let ring2 = Keyring::new("x", other, &SecretKey([2u8; KEY_LEN])).unwrap();
         assert_ne!(ring.blind_index(&a), ring2.blind_index(&a));
+    }
+
+    #[test]
+    fn self_test_passes_with_working_keys() {
+        test_keyring().self_test().unwrap();
     }
 
     #[test]

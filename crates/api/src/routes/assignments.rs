@@ -60,9 +60,10 @@ pub async fn create_assignment(
         let store = &state.store;
         // The officer's agency decides whether a system account may do this;
         // an unknown officer is decided as one of the caller's own agency.
-        let officer_agency = store
-            .account(officer)?
-            .map(|a| a.agency)
+        let account = store.account(officer)?;
+        let officer_agency = account
+            .as_ref()
+            .map(|a| a.agency.clone())
             .unwrap_or_else(|| caller.actor.agency.clone());
         authorize_on_client(
             store,
@@ -71,7 +72,9 @@ pub async fn create_assignment(
             client,
             None,
         )?;
-        Ok(store.create_assignment(client, officer, caller.actor.id)?)
+        let account =
+            account.ok_or_else(|| ApiError::invalid("officer_id", "no such officer_id"))?;
+        Ok(store.create_assignment(client, &account, caller.actor.id)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(AssignmentResponse::from(assignment)))

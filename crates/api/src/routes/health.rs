@@ -25,15 +25,18 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers and the keys are loaded.
+/// Readiness: the database answers and the master key wraps and unwraps a data key.
 #[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Problem, content_type = "application/problem+json")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let keys_loaded = !state.store.keys().current_master_id().is_empty();
-    blocking(move || Ok(state.store.ping()?)).await?;
-    if !keys_loaded {
-        return Err(ApiError::Unavailable);
-    }
+    blocking(move || {
+        state.store.ping()?;
+        state.store.keys().self_test().map_err(|e| {
+            log::error!("key self-test failed: {e}");
+            ApiError::Unavailable
+        })
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         database: "ok",
