@@ -7,7 +7,8 @@
 //! after its own entry is durable. If the commit fails, every waiter gets
 //! the error and its request fails closed.
 
-use crate::db::DbConnection;
+use crate::db::{self, DatabaseUrl, DbConnection};
+use diesel::r2d2::R2D2Connection;
 use crate::schema::audit_events;
 use crate::time::{from_micros, to_micros};
 use crate::{StoreError, StoreResult};
@@ -142,12 +143,30 @@ struct Job {
     reply: Sender<Result<(), String>>,
 }
 
-/// Counters for operations (exported as metrics later).
+/// Upper bounds of the batch-size histogram buckets (entries per commit).
+pub const BATCH_BUCKETS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/// Counters for operations, exported on `/metrics`.
 #[derive(Debug, Default)]
 pub struct AuditStats {
+    /// Entries stored.
     pub entries: AtomicU64,
+    /// Commits (batches) stored.
     pub batches: AtomicU64,
+    /// Commits that failed (their requests failed closed).
     pub failures: AtomicU64,
+    /// Batches per size bucket (not cumulative; the last slot is "more").
+    pub batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
+}
+
+impl AuditStats {
+    fn record_batch(&self, size: usize) {
+        let slot = BATCH_BUCKETS
+            .iter()
+            .position(|&upper| size as u64 <= upper)
+            .unwrap_or(BATCH_BUCKETS.len());
+        self.batch_sizes[slot].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Handle to the audit writer. Cheap to clone.
@@ -158,14 +177,23 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Starts the writer thread on its own connection.
-    pub fn start(conn: DbConnection, batch_max: usize) -> StoreResult<Self> {
+    /// Starts the writer thread. It keeps its own connection to `url`
+    /// (outside the pool) and makes a new one whenever the old one broke, so
+    /// appends recover by themselves once the database is back.
+    pub fn start(url: DatabaseUrl, batch_max: usize) -> StoreResult<Self> {
+        let first = db::connect(&url)?;
         let (jobs, queue) = unbounded::<Job>();
         let stats = Arc::new(AuditStats::default());
         let writer_stats = Arc::clone(&stats);
         std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || writer_loop(conn, &queue, batch_max.max(1), &writer_stats))
+            .spawn(move || {
+                let mut writer = Writer {
+                    url,
+                    conn: Some(first),
+                };
+                writer.run(&queue, batch_max.max(1), &writer_stats);
+            })
             .map_err(|e| StoreError::AuditUnavailable(e.to_string()))?;
         Ok(Self { jobs, stats })
     }
@@ -191,27 +219,63 @@ impl AuditLog {
     }
 }
 
-fn writer_loop(
-    mut conn: DbConnection,
-    queue: &Receiver<Job>,
-    batch_max: usize,
-    stats: &AuditStats,
-) {
-    while let Ok(first) = queue.recv() {
-        let mut count = first.events.len();
-        let mut jobs = vec![first];
-        while count < batch_max {
-            match queue.try_recv() {
-                Ok(job) => {
-                    count += job.events.len();
-                    jobs.push(job);
+struct Writer {
+    url: DatabaseUrl,
+    conn: Option<DbConnection>,
+}
+
+impl Writer {
+    fn run(&mut self, queue: &Receiver<Job>, batch_max: usize, stats: &AuditStats) {
+        while let Ok(first) = queue.recv() {
+            let mut count = first.events.len();
+            let mut jobs = vec![first];
+            while count < batch_max {
+                match queue.try_recv() {
+                    Ok(job) => {
+                        count += job.events.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
+            }
+            let result = self.store(jobs.iter().flat_map(|j| &j.events));
+            match &result {
+                Ok(()) => {
+                    stats.entries.fetch_add(count as u64, Ordering::Relaxed);
+                    stats.batches.fetch_add(1, Ordering::Relaxed);
+                    stats.record_batch(count);
+                }
+                Err(error) => {
+                    stats.failures.fetch_add(1, Ordering::Relaxed);
+                    log::error!("audit append of {count} entries failed: {error}");
+                }
+            }
+            for job in jobs {
+                // A waiter that gave up is no loss: its request already failed.
+                let _ = job.reply.send(result.clone());
             }
         }
+    }
+
+    /// Stores one batch in one transaction. On PostgreSQL the transaction
+    /// first takes an advisory lock, so appends of several processes are
+    /// serialised and `seq` order is commit order (a reader paging by `seq`
+    /// never skips an entry that commits late).
+    fn store<'a>(&mut self, events: impl Iterator<Item = &'a NewAuditEvent>) -> Result<(), String> {
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self.conn.insert(db::connect(&self.url).map_err(|e| e.to_string())?),
+        };
         let result = conn
             .transaction(|c| {
-                for event in jobs.iter().flat_map(|j| &j.events) {
+                if let DbConnection::Pg(pg) = c {
+                    diesel::sql_query(format!(
+                        "SELECT pg_advisory_xact_lock({})",
+                        db::AUDIT_APPEND_LOCK
+                    ))
+                    .execute(pg)?;
+                }
+                for event in events {
                     diesel::insert_into(audit_events::table)
                         .values(AuditRow::from(event))
                         .execute(c)?;
@@ -219,20 +283,11 @@ fn writer_loop(
                 diesel::QueryResult::Ok(())
             })
             .map_err(|e| e.to_string());
-        match &result {
-            Ok(()) => {
-                stats.entries.fetch_add(count as u64, Ordering::Relaxed);
-                stats.batches.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(error) => {
-                stats.failures.fetch_add(1, Ordering::Relaxed);
-                log::error!("audit append of {count} entries failed: {error}");
-            }
+        if result.is_err() && conn.is_broken() {
+            // Reconnect on the next batch rather than fail for ever.
+            self.conn = None;
         }
-        for job in jobs {
-            // A waiter that gave up is no loss: its request already failed.
-            let _ = job.reply.send(result.clone());
-        }
+        result
     }
 }
 

@@ -1,71 +1,145 @@
 //! Connections, the pool and embedded migrations.
 //!
 //! `DbConnection` is a diesel `MultiConnection`: queries are written once
-//! against it. SQLite is the embedded default; PostgreSQL joins as a second
-//! variant with its own migrations folder.
+//! against it and run on SQLite (the embedded default) or PostgreSQL. Only
+//! connection settings, migrations and the audit append lock differ.
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::time::Duration;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations =
+    embed_migrations!("../../migrations/postgres");
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Sqlite(SqliteConnection),
+    Pg(PgConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager<DbConnection>>;
-pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
 
-/// Where the data lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the data lives. `Debug` hides the PostgreSQL URL: it may carry a
+/// password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// A SQLite database file.
     Sqlite(String),
+    /// A `postgres://` or `postgresql://` URL (libpq syntax).
+    Postgres(String),
 }
 
-impl DatabaseUrl {
-    fn as_str(&self) -> &str {
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DatabaseUrl::Sqlite(path) => path,
+            DatabaseUrl::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            DatabaseUrl::Postgres(_) => f.write_str("Postgres(<redacted>)"),
         }
     }
 }
 
-/// Per-connection settings. WAL lets readers run beside the one writer;
+impl DatabaseUrl {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; `sqlite://path` or
+    /// anything else is the path of a SQLite file.
+    pub fn parse(text: &str) -> Self {
+        let text = text.trim();
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            DatabaseUrl::Postgres(text.to_owned())
+        } else {
+            let path = text.strip_prefix("sqlite://").unwrap_or(text);
+            DatabaseUrl::Sqlite(path.to_owned())
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The URL with any password replaced, safe for logs.
+    pub fn display_safe(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+            DatabaseUrl::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<unparsable url>".into();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{user_info}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    // A password can also sit in the query (`?password=`).
+    let tail = if tail.contains("password=") {
+        match tail.split_once('?') {
+            Some((path, _)) => format!("{path}?***"),
+            None => tail.to_owned(),
+        }
+    } else {
+        tail.to_owned()
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+/// SQLite: WAL lets readers run beside the one writer (set in `migrate`);
 /// `synchronous = FULL` makes every commit durable (the audit log relies on
 /// it); the busy timeout makes writers queue instead of failing.
-#[derive(Debug, Clone, Copy)]
-struct ConnectionSettings;
-
 const SQLITE_SETTINGS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                                PRAGMA synchronous = FULL;";
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        apply_settings(conn).map_err(diesel::r2d2::Error::QueryError)
-    }
-}
+/// PostgreSQL: commits are durable by default (`synchronous_commit = on`);
+/// a stuck statement or an abandoned transaction must not hold locks for
+/// ever.
+const POSTGRES_SETTINGS: &str = "SET statement_timeout = '30s'; \
+                                 SET idle_in_transaction_session_timeout = '60s'; \
+                                 SET synchronous_commit = on;";
+
+/// Advisory lock keys (any fixed numbers, unique within this schema).
+pub(crate) const MIGRATION_LOCK: i64 = 0x696e_6761_6e67_0001;
+pub(crate) const AUDIT_APPEND_LOCK: i64 = 0x696e_6761_6e67_0002;
 
 fn apply_settings(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(c) => c.batch_execute(SQLITE_SETTINGS),
+        DbConnection::Pg(c) => c.batch_execute(POSTGRES_SETTINGS),
     }
 }
 
-/// Opens one connection with the service's settings (the audit writer and
-/// the CLI use their own connection, outside the pool).
+/// Opens one connection of the backend the URL names, with the service's
+/// settings (the audit writer and the CLI use their own, outside the pool).
+/// The backend is chosen from the URL, never by trying one after another.
 pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, crate::StoreError> {
-    let mut conn = DbConnection::establish(url.as_str())?;
+    let mut conn = match url {
+        DatabaseUrl::Sqlite(path) => DbConnection::Sqlite(SqliteConnection::establish(path)?),
+        DatabaseUrl::Postgres(url) => DbConnection::Pg(PgConnection::establish(url)?),
+    };
     apply_settings(&mut conn)?;
     Ok(conn)
 }
 
-/// Runs pending migrations; returns how many ran.
+/// Runs pending migrations; returns how many ran. Several processes may
+/// start at once on PostgreSQL: an advisory lock lets one migrate while the
+/// others wait and then find nothing left to do.
 pub fn migrate(url: &DatabaseUrl) -> Result<usize, crate::StoreError> {
     let mut conn = connect(url)?;
     let applied = match &mut conn {
@@ -76,19 +150,92 @@ pub fn migrate(url: &DatabaseUrl) -> Result<usize, crate::StoreError> {
                 .map_err(|e| crate::StoreError::Migration(e.to_string()))?
                 .len()
         }
+        DbConnection::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(c)?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|done| done.len())
+                .map_err(|e| crate::StoreError::Migration(e.to_string()));
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                .execute(c)?;
+            result?
+        }
     };
     Ok(applied)
 }
 
+/// The r2d2 manager: connects with [`connect`] and drops a connection that
+/// diesel found broken (PostgreSQL restarted, socket closed), so the pool
+/// heals by itself once the database is back.
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = crate::StoreError;
+
+    fn connect(&self) -> Result<DbConnection, crate::StoreError> {
+        connect(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), crate::StoreError> {
+        conn.ping().map_err(crate::StoreError::from)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
 pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, crate::StoreError> {
-    let manager = ConnectionManager::<DbConnection>::new(url.as_str());
-    Pool::builder()
+    Ok(Pool::builder()
         .max_size(max_size)
+        // Connections are made when first needed: a service that starts
+        // while the database is briefly away still starts (readyz says so).
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(5))
-        // A checkout would otherwise cost a `SELECT 1`; diesel marks a
-        // connection broken when a query on it fails, and r2d2 drops it.
+        // A checkout would otherwise cost a round trip; a connection whose
+        // query failed at the transport level is marked broken by diesel and
+        // dropped on return (`has_broken`).
         .test_on_check_out(false)
-        .connection_customizer(Box::new(ConnectionSettings))
-        .build(manager)
-        .map_err(|e| crate::StoreError::Unavailable(e.to_string()))
+        .build_unchecked(Manager { url: url.clone() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").backend(),
+            "postgres"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").backend(),
+            "postgres"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/ingang/db.sqlite3"),
+            DatabaseUrl::Sqlite("/var/lib/ingang/db.sqlite3".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("data/ingang.sqlite3"),
+            DatabaseUrl::Sqlite("data/ingang.sqlite3".into())
+        );
+    }
+
+    #[test]
+    fn passwords_never_reach_debug_or_logs() {
+        let url = DatabaseUrl::parse("postgres://ingang:s3cret@db.example:5432/ingang?sslmode=verify-full");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(
+            url.display_safe(),
+            "postgres://ingang:***@db.example:5432/ingang?sslmode=verify-full"
+        );
+        let url = DatabaseUrl::parse("postgres://db.example/ingang?user=a&password=s3cret");
+        assert!(!url.display_safe().contains("s3cret"));
+    }
 }

@@ -93,6 +93,15 @@ pub struct Store {
     pool: DbPool,
     keys: Arc<Keyring>,
     audit: AuditLog,
+    backend: &'static str,
+}
+
+/// Connections of the pool: at most `max`, `open` now, of which `idle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub max: u32,
+    pub open: u32,
+    pub idle: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -117,11 +126,12 @@ impl Store {
     pub fn open(config: &StoreConfig, keys: Keyring) -> StoreResult<Self> {
         db::migrate(&config.url)?;
         let pool = db::pool(&config.url, config.pool_size)?;
-        let audit = AuditLog::start(db::connect(&config.url)?, config.audit_batch_max)?;
+        let audit = AuditLog::start(config.url.clone(), config.audit_batch_max)?;
         Ok(Self {
             pool,
             keys: Arc::new(keys),
             audit,
+            backend: config.url.backend(),
         })
     }
 
@@ -135,6 +145,20 @@ impl Store {
 
     fn conn(&self) -> StoreResult<db::PooledConn> {
         Ok(self.pool.get()?)
+    }
+
+    /// Pool usage for metrics.
+    pub fn pool_status(&self) -> PoolStatus {
+        let state = self.pool.state();
+        PoolStatus {
+            max: self.pool.max_size(),
+            open: state.connections,
+            idle: state.idle_connections,
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.backend
     }
 
     /// Readiness: a connection answers a trivial query.

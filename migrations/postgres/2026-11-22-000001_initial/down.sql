@@ -1,0 +1,11 @@
+DROP TABLE audit_events;
+DROP TABLE record_versions;
+DROP TABLE records;
+DROP TABLE assignments;
+DROP TABLE consent_withdrawals;
+DROP TABLE consents;
+DROP TABLE clients;
+DROP TABLE data_keys;
+DROP TABLE officers;
+DROP TABLE agencies;
+DROP FUNCTION audit_events_append_only();
