@@ -1,12 +1,14 @@
 //! Test harness: starts a real `ingang` server (HTTPS, development CA) on a
-//! free loopback port over a temporary SQLite database, and talks to it
-//! through HTTP like any client would.
+//! free loopback port over a fresh database — a temporary SQLite file or a
+//! new PostgreSQL database (see `ingang-testdb`) — and talks to it through
+//! HTTP like any client would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ingang_api::config::Config;
 use ingang_api::server;
 use ingang_api::state::AppState;
 use ingang_store::DbConnection;
+pub use ingang_testdb::{Backend, TestDatabase};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
@@ -48,16 +50,21 @@ pub struct TestServer {
     agent: Option<ureq::Agent>,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Dropped after the server (field order), so the server never outlives it.
+    pub database: TestDatabase,
     _dir: tempfile::TempDir,
 }
 
 impl TestServer {
-    pub fn start() -> Self {
-        Self::start_with(|_| {})
+    /// A server on a fresh database of `backend`; `None` when that is
+    /// PostgreSQL and none is installed (the skip was announced loudly).
+    pub fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, |_| {})
     }
 
     /// Starts a server; `adjust` may change the configuration first.
-    pub fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+    pub fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+        let database = TestDatabase::create(backend)?;
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let mut config = Config {
@@ -67,6 +74,7 @@ impl TestServer {
             workers: 2,
             pool_size: 8,
             shutdown_timeout_secs: 1,
+            database_url: Some(database.url.clone()),
             ..Config::default()
         };
         adjust(&mut config);
@@ -91,29 +99,140 @@ impl TestServer {
             .expect("server started");
         let ca_pem = std::fs::read(data_dir.join("certs").join("ca.pem")).unwrap();
         let agent = agent_trusting(&ca_pem);
-        Self {
+        Some(Self {
             base: format!("https://localhost:{}", addr.port()),
             state,
             data_dir,
             agent: Some(agent),
             handle,
             thread: Some(thread),
+            database,
             _dir: dir,
-        }
+        })
     }
 
     fn agent(&self) -> &ureq::Agent {
         self.agent.as_ref().expect("agent lives until drop")
     }
 
-    pub fn db_path(&self) -> PathBuf {
-        self.data_dir.join("ingang.sqlite3")
+    pub fn backend(&self) -> Backend {
+        match self.database.url {
+            ingang_store::DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            ingang_store::DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// A raw connection to the server's database, for failure injection.
     pub fn raw_db(&self) -> DbConnection {
-        use diesel::Connection;
-        DbConnection::establish(&self.db_path().display().to_string()).unwrap()
+        self.database.connect()
+    }
+
+    /// Makes every audit append fail (a trigger refuses inserts), as when
+    /// the audit store is full or broken; [`Self::repair_audit_store`] undoes it.
+    pub fn break_audit_store(&self) {
+        use diesel::connection::SimpleConnection;
+        let sql = match self.backend() {
+            Backend::Sqlite => {
+                "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events \
+                                BEGIN SELECT RAISE(ABORT, 'audit store down'); END;"
+            }
+            Backend::Postgres => {
+                "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS \
+                                  $$ BEGIN RAISE EXCEPTION 'audit store down'; END; $$; \
+                                  CREATE TRIGGER audit_down BEFORE INSERT ON audit_events \
+                                  FOR EACH ROW EXECUTE FUNCTION audit_down();"
+            }
+        };
+        self.raw_db().batch_execute(sql).unwrap();
+    }
+
+    pub fn repair_audit_store(&self) {
+        use diesel::connection::SimpleConnection;
+        let sql = match self.backend() {
+            Backend::Sqlite => "DROP TRIGGER audit_down;",
+            Backend::Postgres => {
+                "DROP TRIGGER audit_down ON audit_events; DROP FUNCTION audit_down();"
+            }
+        };
+        self.raw_db().batch_execute(sql).unwrap();
+    }
+
+    /// What the database keeps, as text to search for plain personal data:
+    /// SQLite's database file, WAL and journal; on PostgreSQL every row of
+    /// every table (bytea as hex), and — when the cluster is this process's
+    /// own — the database's files and the WAL after a checkpoint. Bytes are
+    /// read lossily as UTF-8, which keeps every valid UTF-8 run intact.
+    pub fn stored_data(&self) -> Vec<(String, String)> {
+        let read = |path: &std::path::Path| {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            (
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        };
+        match &self.database.url {
+            ingang_store::DatabaseUrl::Sqlite(file) => {
+                let file = std::path::Path::new(file);
+                let dir = file.parent().unwrap();
+                let prefix = file.file_name().unwrap().to_string_lossy().to_string();
+                std::fs::read_dir(dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| {
+                        p.file_name()
+                            .unwrap()
+                            .to_string_lossy()
+                            .starts_with(&prefix)
+                    })
+                    .map(|p| read(&p))
+                    .collect()
+            }
+            ingang_store::DatabaseUrl::Postgres(_) => {
+                use diesel::prelude::*;
+                #[derive(QueryableByName)]
+                struct Line {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    line: String,
+                }
+                let mut conn = self.raw_db();
+                let tables: Vec<Line> = diesel::sql_query(
+                    "SELECT table_name::text AS line FROM information_schema.tables \
+                     WHERE table_schema = 'public'",
+                )
+                .load(&mut conn)
+                .unwrap();
+                let mut out = vec![];
+                for table in tables {
+                    let rows: Vec<Line> = diesel::sql_query(format!(
+                        "SELECT row_to_json(t)::text AS line FROM \"{}\" t",
+                        table.line
+                    ))
+                    .load(&mut conn)
+                    .unwrap();
+                    let text: Vec<String> = rows.into_iter().map(|r| r.line).collect();
+                    out.push((format!("rows of {}", table.line), text.join("\n")));
+                }
+                let cluster = ingang_testdb::postgres_or_skip().and_then(|s| s.cluster.as_ref());
+                if let Some(cluster) = cluster {
+                    diesel::sql_query("CHECKPOINT").execute(&mut conn).unwrap();
+                    let oid: Vec<Line> = diesel::sql_query(
+                        "SELECT oid::text AS line FROM pg_database WHERE datname = current_database()",
+                    )
+                    .load(&mut conn)
+                    .unwrap();
+                    let data = cluster.data_dir();
+                    for dir in [data.join("base").join(&oid[0].line), data.join("pg_wal")] {
+                        for entry in std::fs::read_dir(dir).unwrap() {
+                            let path = entry.unwrap().path();
+                            if path.is_file() {
+                                out.push(read(&path));
+                            }
+                        }
+                    }
+                }
+                out
+            }
+        }
     }
 
     pub fn token(&self, who: &Who) -> String {
@@ -293,8 +412,9 @@ pub const CLIENT_PN: &str = "19900101-1239";
 pub const CLIENT_NAME: &str = "Ali Svensson";
 
 impl World {
-    pub fn new() -> Self {
-        Self::on(TestServer::start())
+    /// The world on a fresh server; `None` when the backend is missing.
+    pub fn new(backend: Backend) -> Option<Self> {
+        Some(Self::on(TestServer::start(backend)?))
     }
 
     pub fn on(server: TestServer) -> Self {
@@ -394,12 +514,6 @@ impl World {
         );
         assert_eq!(r.status, 201, "{}", r.text);
         r.id()
-    }
-}
-
-impl Default for World {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

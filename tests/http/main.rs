@@ -1,8 +1,12 @@
-//! Black-box tests through HTTPS against a real server and a temporary
-//! SQLite database per test. One file per resource, plus the scenario from
-//! the source documents, the role × consent matrix, encryption at rest and
-//! error handling.
+//! Black-box tests through HTTPS against a real server and a fresh database
+//! per test. One file per resource, plus the scenario from the source
+//! documents, the role × consent matrix, encryption at rest and error
+//! handling. This binary runs them on SQLite; `http_postgres` runs the very
+//! same files on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// The database every test of this binary runs on.
+pub const BACKEND: ingang_tests::Backend = ingang_tests::Backend::Sqlite;
 
 mod agencies;
 mod assignments;

@@ -63,7 +63,12 @@ pub fn audit_event(
 
 /// Stores audit entries durably; 503 if that fails.
 pub fn record_audit(store: &Store, events: Vec<NewAuditEvent>) -> Result<(), ApiError> {
-    store.audit().append(events).map_err(ApiError::from)
+    let denials: Vec<String> = events.iter().filter_map(|e| e.reason.clone()).collect();
+    store.audit().append(events).map_err(ApiError::from)?;
+    for reason in &denials {
+        crate::metrics::observe_denial(reason);
+    }
+    Ok(())
 }
 
 /// Decides, audits, and maps a denial to its error. Blocking.

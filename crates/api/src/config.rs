@@ -2,6 +2,7 @@
 //! environment variables, then command-line flags (later wins).
 //! Secrets are never taken from the command line.
 
+use ingang_store::DatabaseUrl;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -19,7 +20,12 @@ pub enum TlsMode {
     Development,
     /// Operator-provided PEM certificate chain and private key.
     Files { cert: PathBuf, key: PathBuf },
-    /// Plain HTTP, for TLS terminated by a load balancer. Must be asked for.
+    /// Plain HTTP because TLS is terminated by a load balancer in front
+    /// (`INGANG_TLS=load-balancer`). Allowed in production; responses still
+    /// carry HSTS for the clients of the load balancer.
+    LoadBalancer,
+    /// Plain HTTP for local experiments (`INGANG_TLS=off`). Refused in
+    /// production.
     Off,
 }
 
@@ -47,6 +53,8 @@ pub struct Config {
     /// Directory of master keys; default `<data>/keys`.
     pub keys_dir: PathBuf,
     pub trusted_issuers: Vec<TrustedIssuer>,
+    /// `None`: the embedded SQLite file `<data>/ingang.sqlite3`.
+    pub database_url: Option<DatabaseUrl>,
 }
 
 /// The TOML file's shape. Every key is optional.
@@ -67,6 +75,9 @@ struct FileConfig {
     keys_dir: Option<PathBuf>,
     #[serde(default)]
     trusted_issuers: Vec<TrustedIssuer>,
+    database_url: Option<String>,
+    database_url_file: Option<PathBuf>,
+    database_password_file: Option<PathBuf>,
 }
 
 /// Command-line overrides of `ingang serve`.
@@ -75,6 +86,8 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    /// `serve --database-url`: refused if it carries a password.
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +117,7 @@ impl Default for Config {
             audit_batch_max: 512,
             shutdown_timeout_secs: 30,
             trusted_issuers: vec![],
+            database_url: None,
         }
     }
 }
@@ -124,6 +138,8 @@ impl Config {
         let mut keys_dir_set = false;
         let mut tls_word: Option<String> = None;
         let (mut tls_cert, mut tls_key) = (None, None);
+        let (mut database_url, mut database_url_file, mut database_password_file) =
+            (None, None, None);
 
         let file_path = overrides
             .config_file
@@ -158,6 +174,9 @@ impl Config {
                 .shutdown_timeout_secs
                 .unwrap_or(config.shutdown_timeout_secs);
             config.trusted_issuers = file.trusted_issuers;
+            database_url = file.database_url;
+            database_url_file = file.database_url_file;
+            database_password_file = file.database_password_file;
         }
 
         if let Some(v) = env("INGANG_ENV") {
@@ -197,6 +216,52 @@ impl Config {
             config.workers = setting("INGANG_WORKERS", &v)?;
         }
 
+        database_url = env("INGANG_DATABASE_URL").or(database_url);
+        database_url_file = env("INGANG_DATABASE_URL_FILE")
+            .map(PathBuf::from)
+            .or(database_url_file);
+        database_password_file = env("INGANG_DATABASE_PASSWORD_FILE")
+            .map(PathBuf::from)
+            .or(database_password_file);
+        if let Some(v) = &overrides.database_url {
+            if url_has_password(v) {
+                return Err(ConfigError::Setting {
+                    name: "--database-url",
+                    problem: "must not carry a password (the command line is visible to every user of the machine); use INGANG_DATABASE_URL, INGANG_DATABASE_URL_FILE or INGANG_DATABASE_PASSWORD_FILE".into(),
+                });
+            }
+            database_url = Some(v.clone());
+        }
+        if let Some(path) = database_url_file {
+            let text = read_secret("INGANG_DATABASE_URL_FILE", &path)?;
+            database_url = Some(text);
+        }
+        config.database_url = match (database_url, database_password_file) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(ConfigError::Setting {
+                    name: "INGANG_DATABASE_PASSWORD_FILE",
+                    problem: "needs INGANG_DATABASE_URL (a postgres:// URL without the password)"
+                        .into(),
+                })
+            }
+            (Some(url), None) => Some(DatabaseUrl::parse(&url)),
+            (Some(url), Some(path)) => {
+                let password = read_secret("INGANG_DATABASE_PASSWORD_FILE", &path)?;
+                match DatabaseUrl::parse(&url) {
+                    DatabaseUrl::Postgres(url) => {
+                        Some(DatabaseUrl::Postgres(with_password(&url, &password)))
+                    }
+                    DatabaseUrl::Sqlite(_) => {
+                        return Err(ConfigError::Setting {
+                            name: "INGANG_DATABASE_PASSWORD_FILE",
+                            problem: "applies to a postgres:// database URL only".into(),
+                        })
+                    }
+                }
+            }
+        };
+
         if let Some(v) = &overrides.listen {
             config.listen = v.clone();
         }
@@ -208,12 +273,13 @@ impl Config {
         }
         config.tls = match (tls_word.as_deref(), tls_cert, tls_key) {
             (Some("off"), _, _) => TlsMode::Off,
+            (Some("load-balancer"), _, _) => TlsMode::LoadBalancer,
             (_, Some(cert), Some(key)) => TlsMode::Files { cert, key },
             (None | Some("development"), None, None) => TlsMode::Development,
             (Some(other), None, None) if other != "on" => return Err(ConfigError::Setting {
                 name: "INGANG_TLS",
                 problem:
-                    "must be 'off', 'development', or unset with INGANG_TLS_CERT and INGANG_TLS_KEY"
+                    "must be 'off', 'load-balancer', 'development', or unset with INGANG_TLS_CERT and INGANG_TLS_KEY"
                         .into(),
             }),
             _ => {
@@ -237,8 +303,17 @@ impl Config {
         self.environment == Environment::Production
     }
 
-    pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join("ingang.sqlite3")
+    /// The configured database, or the embedded SQLite file in the data
+    /// directory.
+    pub fn database(&self) -> DatabaseUrl {
+        self.database_url.clone().unwrap_or_else(|| {
+            DatabaseUrl::Sqlite(self.data_dir.join("ingang.sqlite3").display().to_string())
+        })
+    }
+
+    /// Whether requests arrive over plain HTTP (TLS off or at a load balancer).
+    pub fn plain_http(&self) -> bool {
+        matches!(self.tls, TlsMode::Off | TlsMode::LoadBalancer)
     }
 
     pub fn certs_dir(&self) -> PathBuf {
@@ -255,8 +330,13 @@ impl Config {
             return Ok(());
         }
         let mut missing = vec![];
-        if self.tls == TlsMode::Development {
-            missing.push("TLS: set INGANG_TLS_CERT and INGANG_TLS_KEY (or INGANG_TLS=off behind a TLS-terminating load balancer); the development certificate is refused");
+        match self.tls {
+            TlsMode::Development => missing.push("TLS: set INGANG_TLS_CERT and INGANG_TLS_KEY (or INGANG_TLS=load-balancer when a load balancer terminates TLS); the development certificate is refused"),
+            TlsMode::Off => missing.push("TLS: INGANG_TLS=off is refused; set INGANG_TLS_CERT and INGANG_TLS_KEY, or INGANG_TLS=load-balancer when a load balancer terminates TLS"),
+            TlsMode::Files { .. } | TlsMode::LoadBalancer => {}
+        }
+        if !matches!(self.database_url, Some(DatabaseUrl::Postgres(_))) {
+            missing.push("database: set INGANG_DATABASE_URL (or INGANG_DATABASE_URL_FILE) to a postgres:// URL; SQLite is refused");
         }
         if self.trusted_issuers.is_empty() {
             missing.push("trusted token issuers: add [[trusted_issuers]] to the configuration file; the development signing key is refused");
@@ -275,5 +355,76 @@ impl Config {
                     .join("\n"),
             ))
         }
+    }
+}
+
+/// Reads a secret from a file (a mounted Secret, a systemd credential).
+/// Surrounding whitespace, such as a final newline, is not part of it.
+fn read_secret(name: &'static str, path: &std::path::Path) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Setting {
+        name,
+        problem: format!("cannot read {}: {e}", path.display()),
+    })?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ConfigError::Setting {
+            name,
+            problem: format!("{} is empty", path.display()),
+        });
+    }
+    Ok(text.to_owned())
+}
+
+/// Whether a `postgres://user:password@…` URL (or `?password=`) carries a
+/// password.
+fn url_has_password(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let in_user_info = authority
+        .rsplit_once('@')
+        .is_some_and(|(user_info, _)| user_info.contains(':'));
+    in_user_info || url.contains("password=")
+}
+
+/// Adds `password` to a libpq URL as a percent-encoded query parameter.
+fn with_password(url: &str, password: &str) -> String {
+    let encoded: String = password
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}password={encoded}")
+}
+
+#[cfg(test)]
+mod database_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_found_where_libpq_takes_them() {
+        assert!(url_has_password("postgres://u:p@h/db"));
+        assert!(url_has_password("postgres://h/db?user=u&password=p"));
+        assert!(!url_has_password("postgres://u@h:5432/db"));
+        assert!(!url_has_password("data/ingang.sqlite3"));
+    }
+
+    #[test]
+    fn a_password_file_is_added_percent_encoded() {
+        assert_eq!(
+            with_password("postgres://ingang@db/ingang", "p@ss w/rd"),
+            "postgres://ingang@db/ingang?password=p%40ss%20w%2Frd"
+        );
+        assert_eq!(
+            with_password("postgres://ingang@db/ingang?sslmode=verify-full", "x"),
+            "postgres://ingang@db/ingang?sslmode=verify-full&password=x"
+        );
     }
 }

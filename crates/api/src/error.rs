@@ -168,9 +168,6 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
-            log::error!("internal error: {cause}");
-        }
         let status = self.status_code();
         let (slug, title) = self.slug_and_title();
         let reason = match self {

@@ -10,6 +10,8 @@ pub mod bodies;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod logging;
+pub mod metrics;
 pub mod openapi;
 mod redact;
 pub mod routes;

@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use clap::{Parser, Subcommand};
-use ingang_api::config::{Config, Overrides, TlsMode};
+use ingang_api::config::{Config, Overrides};
 use ingang_api::{demo, openapi, server, tls};
 use ingang_policy::{AgencyCode, OfficerId, Role};
 use std::path::PathBuf;
@@ -35,6 +35,11 @@ enum Command {
         /// Load demo agencies, officers, clients and consents; print tokens.
         #[arg(long)]
         demo: bool,
+        /// Database: a postgres:// URL or a SQLite file (also
+        /// INGANG_DATABASE_URL; default <data>/ingang.sqlite3). A URL with a
+        /// password is refused here: pass secrets by environment or file.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -92,7 +97,7 @@ fn parse_ttl(text: &str) -> Option<Duration> {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    ingang_api::logging::init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,14 +109,19 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let listen = match &cli.command {
-        Command::Serve { listen, .. } => listen.clone(),
-        _ => None,
+    let (listen, database_url) = match &cli.command {
+        Command::Serve {
+            listen,
+            database_url,
+            ..
+        } => (listen.clone(), database_url.clone()),
+        _ => (None, None),
     };
     let overrides = Overrides {
         config_file: cli.config.clone(),
         listen,
         data_dir: cli.data_dir.clone(),
+        database_url,
     };
     if let Command::Openapi = cli.command {
         print!("{}", openapi::document_json());
@@ -177,11 +187,7 @@ fn serve(config: Config, with_demo: bool) -> Result<(), String> {
     }
     actix_web::rt::System::new().block_on(async move {
         let data_dir = config.data_dir.clone();
-        let scheme = if config.tls == TlsMode::Off {
-            "http"
-        } else {
-            "https"
-        };
+        let scheme = if config.plain_http() { "http" } else { "https" };
         let ca = tls::DevCertificates::in_dir(&config.certs_dir()).ca_cert;
         let state = server::open_state(config).map_err(|e| e.to_string())?;
         let running = server::start(state).map_err(|e| e.to_string())?;

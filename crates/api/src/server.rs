@@ -4,13 +4,13 @@ use crate::auth::{RequestId, TokenKeys};
 use crate::config::Config;
 use crate::error::{sanitize_json_error, ApiError};
 use crate::state::AppState;
-use crate::{openapi, routes, tls};
+use crate::{metrics, openapi, routes, tls};
 use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{
     error::JsonPayloadError, middleware, web, App, HttpMessage, HttpResponse, HttpServer,
 };
-use ingang_store::{DatabaseUrl, KeySource, Keyring, Store, StoreConfig};
+use ingang_store::{KeySource, Keyring, Store, StoreConfig};
 use std::net::SocketAddr;
 use utoipa_actix_web::AppExt;
 
@@ -43,9 +43,15 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
             config.keys_dir.display()
         );
     }
+    let database = config.database();
+    log::info!(
+        "database: {} ({})",
+        database.display_safe(),
+        database.backend()
+    );
     let store = Store::open(
         &StoreConfig {
-            url: DatabaseUrl::Sqlite(config.database_path().display().to_string()),
+            url: database,
             pool_size: config.pool_size,
             audit_batch_max: config.audit_batch_max,
         },
@@ -143,7 +149,8 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     let workers = state.config.workers;
     let shutdown_timeout = state.config.shutdown_timeout_secs;
     let max_body = state.config.max_body_bytes;
-    let https = tls.is_some();
+    // Behind a TLS-terminating load balancer the clients still speak HTTPS.
+    let https = tls.is_some() || state.config.tls == crate::config::TlsMode::LoadBalancer;
     let data = web::Data::new(state);
     let app_data = data.clone();
     let factory = move || {
@@ -173,15 +180,40 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             Err::<HttpResponse, _>(ApiError::NotFound)
         }))
         .wrap(headers)
-        .wrap(middleware::Logger::new(
-            "%a \"%r\" %s %b %Dms request_id=%{x-request-id}o",
-        ))
         .wrap_fn(|req, srv| {
+            // Outermost: every request gets an id, a metrics sample and one
+            // access log line (route pattern, never the path: paths carry ids
+            // and queries could carry anything).
             let id = uuid::Uuid::new_v4().to_string();
             req.extensions_mut().insert(RequestId(id.clone()));
+            let started = std::time::Instant::now();
+            let method = req.method().as_str().to_owned();
             let response = srv.call(req);
             async move {
                 let mut response = response.await?;
+                let elapsed = started.elapsed();
+                let route = response
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".into());
+                let status = response.status().as_u16();
+                metrics::observe_request(&route, &method, status, elapsed);
+                if let Some(ApiError::Internal(cause)) = response
+                    .response()
+                    .error()
+                    .and_then(|e| e.as_error::<ApiError>())
+                {
+                    log::error!(target: "ingang::error", request_id = id.as_str(); "internal error: {cause}");
+                }
+                log::info!(
+                    target: "ingang::access",
+                    request_id = id.as_str(),
+                    method = method.as_str(),
+                    route = route.as_str(),
+                    status = status,
+                    micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+                    "request"
+                );
                 if let Ok(value) = HeaderValue::from_str(&id) {
                     response
                         .headers_mut()

@@ -110,7 +110,16 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
 /// The rustls configuration for `config`, or `None` for plain HTTP.
 pub fn server_config(config: &Config) -> Result<Option<rustls::ServerConfig>, TlsError> {
     let (cert_path, key_path) = match &config.tls {
-        TlsMode::Off => return Ok(None),
+        TlsMode::Off => {
+            log::warn!("TLS is off (INGANG_TLS=off): plain HTTP, for local experiments only");
+            return Ok(None);
+        }
+        TlsMode::LoadBalancer => {
+            log::info!(
+                "plain HTTP: TLS is terminated by the load balancer (INGANG_TLS=load-balancer)"
+            );
+            return Ok(None);
+        }
         TlsMode::Files { cert, key } => (cert.clone(), key.clone()),
         TlsMode::Development => {
             let dir = config.certs_dir();

@@ -8,13 +8,13 @@
 //! the error and its request fails closed.
 
 use crate::db::{self, DatabaseUrl, DbConnection};
-use diesel::r2d2::R2D2Connection;
 use crate::schema::audit_events;
 use crate::time::{from_micros, to_micros};
 use crate::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -264,7 +264,9 @@ impl Writer {
     fn store<'a>(&mut self, events: impl Iterator<Item = &'a NewAuditEvent>) -> Result<(), String> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => self.conn.insert(db::connect(&self.url).map_err(|e| e.to_string())?),
+            None => self
+                .conn
+                .insert(db::connect(&self.url).map_err(|e| e.to_string())?),
         };
         let result = conn
             .transaction(|c| {

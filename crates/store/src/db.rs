@@ -13,8 +13,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::time::Duration;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
-pub const POSTGRES_MIGRATIONS: EmbeddedMigrations =
-    embed_migrations!("../../migrations/postgres");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -156,8 +155,7 @@ pub fn migrate(url: &DatabaseUrl) -> Result<usize, crate::StoreError> {
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|done| done.len())
                 .map_err(|e| crate::StoreError::Migration(e.to_string()));
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
-                .execute(c)?;
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(c)?;
             result?
         }
     };
@@ -229,7 +227,9 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_debug_or_logs() {
-        let url = DatabaseUrl::parse("postgres://ingang:s3cret@db.example:5432/ingang?sslmode=verify-full");
+        let url = DatabaseUrl::parse(
+            "postgres://ingang:s3cret@db.example:5432/ingang?sslmode=verify-full",
+        );
         assert!(!format!("{url:?}").contains("s3cret"));
         assert_eq!(
             url.display_safe(),

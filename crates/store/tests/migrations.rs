@@ -173,11 +173,17 @@ fn postgres_shape(conn: &mut DbConnection) -> Shape {
             "bigint" => "bigint",
             "integer" => "integer",
             "boolean" => "bool",
-            other => panic!("unmapped PostgreSQL type {other} of {}.{}", c.table_name, c.column_name),
+            other => panic!(
+                "unmapped PostgreSQL type {other} of {}.{}",
+                c.table_name, c.column_name
+            ),
         };
-        shape
-            .columns
-            .insert((c.table_name, c.column_name, ty.into(), c.is_nullable == "NO"));
+        shape.columns.insert((
+            c.table_name,
+            c.column_name,
+            ty.into(),
+            c.is_nullable == "NO",
+        ));
     }
     let indexes: Vec<PgIndex> = diesel::sql_query(
         "SELECT i.relname::text AS name, t.relname::text AS table_name, \
@@ -260,7 +266,10 @@ fn the_audit_log_refuses_updates_and_deletes_on_both_backends() {
             "DELETE FROM audit_events",
         ] {
             let error = diesel::sql_query(sql).execute(&mut conn).unwrap_err();
-            assert!(error.to_string().contains("append-only"), "{backend:?}: {error}");
+            assert!(
+                error.to_string().contains("append-only"),
+                "{backend:?}: {error}"
+            );
         }
     }
 }

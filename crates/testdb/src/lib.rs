@@ -255,7 +255,15 @@ impl Cluster {
         cluster.run(
             "initdb",
             &[
-                "-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale",
+                "-D",
+                &data,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-locale",
                 "--no-sync",
             ],
         )?;
@@ -277,7 +285,9 @@ impl Cluster {
         let data = self.data.display().to_string();
         self.run(
             "pg_ctl",
-            &["-D", &data, "-o", &options, "-l", &log, "-w", "-t", "60", "start"],
+            &[
+                "-D", &data, "-o", &options, "-l", &log, "-w", "-t", "60", "start",
+            ],
         )
     }
 
@@ -285,6 +295,11 @@ impl Cluster {
     pub fn stop(&self) -> Result<(), String> {
         let data = self.data.display().to_string();
         self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"])
+    }
+
+    /// The cluster's data directory (`base/<oid>/`, `pg_wal/`).
+    pub fn data_dir(&self) -> &Path {
+        &self.data
     }
 
     pub fn port(&self) -> u16 {

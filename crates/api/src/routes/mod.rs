@@ -23,6 +23,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(health::metrics)
         .service(health::openapi_json)
         .service(agencies::create_agency)
         .service(agencies::list_agencies)

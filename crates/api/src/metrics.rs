@@ -1,0 +1,243 @@
+//! Prometheus metrics in the text exposition format (version 0.0.4).
+//!
+//! Request counts and latencies, and policy denials, are counted in one
+//! process-wide registry (as Prometheus client libraries do); pool usage
+//! and the audit writer's counters are read from the store when scraped.
+//! Labels are route patterns (`/v1/records/{id}`), methods, status codes
+//! and denial reason codes: never ids or personal data.
+
+use ingang_store::audit::BATCH_BUCKETS;
+use ingang_store::Store;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the request latency buckets.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+#[derive(Default)]
+struct Latency {
+    /// Per bucket, not cumulative; the last slot is "above every bound".
+    buckets: [u64; LATENCY_BUCKETS.len() + 1],
+    sum_seconds: f64,
+    count: u64,
+}
+
+#[derive(Default)]
+struct Registry {
+    /// (route, method, status) → requests
+    requests: BTreeMap<(String, String, u16), u64>,
+    /// (route, method) → latency histogram
+    latency: BTreeMap<(String, String), Latency>,
+    /// denial reason code → audited denials
+    denials: BTreeMap<String, u64>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    requests: BTreeMap::new(),
+    latency: BTreeMap::new(),
+    denials: BTreeMap::new(),
+});
+
+fn registry() -> std::sync::MutexGuard<'static, Registry> {
+    // Counters stay usable even if a panic interrupted an update.
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Counts one answered request.
+pub fn observe_request(route: &str, method: &str, status: u16, elapsed: Duration) {
+    let seconds = elapsed.as_secs_f64();
+    let slot = LATENCY_BUCKETS
+        .iter()
+        .position(|&upper| seconds <= upper)
+        .unwrap_or(LATENCY_BUCKETS.len());
+    let mut registry = registry();
+    *registry
+        .requests
+        .entry((route.to_owned(), method.to_owned(), status))
+        .or_default() += 1;
+    let latency = registry
+        .latency
+        .entry((route.to_owned(), method.to_owned()))
+        .or_default();
+    latency.buckets[slot] += 1;
+    latency.sum_seconds += seconds;
+    latency.count += 1;
+}
+
+/// Counts one audited policy denial.
+pub fn observe_denial(reason: &str) {
+    let mut registry = registry();
+    match registry.denials.get_mut(reason) {
+        Some(count) => *count += 1,
+        None => {
+            registry.denials.insert(reason.to_owned(), 1);
+        }
+    }
+}
+
+/// Escapes a label value (backslash, quote, newline).
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// The whole exposition: the process registry plus this store's pool and
+/// audit writer.
+pub fn render(store: &Store) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    let _ = writeln!(
+        out,
+        "# HELP ingang_build_info Version and database backend.\n# TYPE ingang_build_info gauge\n\
+         ingang_build_info{{version=\"{}\",backend=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION"),
+        store.backend()
+    );
+    {
+        let registry = registry();
+        header(
+            &mut out,
+            "ingang_http_requests_total",
+            "counter",
+            "HTTP requests answered, by route pattern, method and status.",
+        );
+        for ((route, method, status), count) in &registry.requests {
+            let _ = writeln!(
+                out,
+                "ingang_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {count}",
+                label(route),
+                label(method)
+            );
+        }
+        header(
+            &mut out,
+            "ingang_http_request_duration_seconds",
+            "histogram",
+            "Time from request to response, by route pattern and method.",
+        );
+        for ((route, method), latency) in &registry.latency {
+            let labels = format!("route=\"{}\",method=\"{}\"", label(route), label(method));
+            let mut cumulative = 0;
+            for (upper, count) in LATENCY_BUCKETS.iter().zip(latency.buckets) {
+                cumulative += count;
+                let _ = writeln!(
+                    out,
+                    "ingang_http_request_duration_seconds_bucket{{{labels},le=\"{upper}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "ingang_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n\
+                 ingang_http_request_duration_seconds_sum{{{labels}}} {}\n\
+                 ingang_http_request_duration_seconds_count{{{labels}}} {}",
+                latency.count, latency.sum_seconds, latency.count
+            );
+        }
+        header(
+            &mut out,
+            "ingang_policy_denials_total",
+            "counter",
+            "Audited access decisions that said no, by reason.",
+        );
+        for (reason, count) in &registry.denials {
+            let _ = writeln!(
+                out,
+                "ingang_policy_denials_total{{reason=\"{}\"}} {count}",
+                label(reason)
+            );
+        }
+    }
+
+    let stats = store.audit().stats();
+    let entries = stats.entries.load(Ordering::Relaxed);
+    let batches = stats.batches.load(Ordering::Relaxed);
+    header(
+        &mut out,
+        "ingang_audit_appends_total",
+        "counter",
+        "Audit entries stored durably.",
+    );
+    let _ = writeln!(out, "ingang_audit_appends_total {entries}");
+    header(
+        &mut out,
+        "ingang_audit_append_failures_total",
+        "counter",
+        "Audit commits that failed (their requests failed closed).",
+    );
+    let _ = writeln!(
+        out,
+        "ingang_audit_append_failures_total {}",
+        stats.failures.load(Ordering::Relaxed)
+    );
+    header(
+        &mut out,
+        "ingang_audit_batch_size",
+        "histogram",
+        "Entries per audit commit (group commit).",
+    );
+    let mut cumulative = 0;
+    for (upper, count) in BATCH_BUCKETS.iter().zip(&stats.batch_sizes) {
+        cumulative += count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "ingang_audit_batch_size_bucket{{le=\"{upper}\"}} {cumulative}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "ingang_audit_batch_size_bucket{{le=\"+Inf\"}} {batches}\n\
+         ingang_audit_batch_size_sum {entries}\ningang_audit_batch_size_count {batches}"
+    );
+
+    let pool = store.pool_status();
+    header(
+        &mut out,
+        "ingang_db_pool_connections",
+        "gauge",
+        "Database connections of this process's pool, by state.",
+    );
+    let _ = writeln!(
+        out,
+        "ingang_db_pool_connections{{state=\"in_use\"}} {}\n\
+         ingang_db_pool_connections{{state=\"idle\"}} {}",
+        pool.open.saturating_sub(pool.idle),
+        pool.idle
+    );
+    header(
+        &mut out,
+        "ingang_db_pool_max_connections",
+        "gauge",
+        "Most connections the pool may open.",
+    );
+    let _ = writeln!(out, "ingang_db_pool_max_connections {}", pool.max);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn latency_lands_in_the_first_bucket_that_holds_it() {
+        observe_request("/test/{id}", "GET", 200, Duration::from_micros(700));
+        let registry = registry();
+        let latency = &registry.latency[&("/test/{id}".to_owned(), "GET".to_owned())];
+        assert_eq!(latency.buckets[1], 1, "0.7 ms is in le=0.001");
+    }
+}
