@@ -295,7 +295,6 @@ impl Config {
                 problem: "sizes must be positive".into(),
             });
         }
-        config.check_production()?;
         Ok(config)
     }
 
@@ -325,7 +324,8 @@ impl Config {
     }
 
     /// Production mode names every development default still in use.
-    fn check_production(&self) -> Result<(), ConfigError> {
+    /// Every command but `keys init` (which makes the keys) runs it.
+    pub fn check_production(&self) -> Result<(), ConfigError> {
         if !self.is_production() {
             return Ok(());
         }

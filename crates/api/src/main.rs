@@ -76,6 +76,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
+    /// Create the master key and the blind-index key in the keys directory
+    /// (INGANG_KEYS_DIR). Refuses if keys exist. Works in production mode:
+    /// this is how an installation gets its keys.
+    Init,
     /// Create a new master key and re-wrap every data key under it. No data
     /// is re-encrypted; the old master key file may be removed afterwards.
     Rotate,
@@ -128,6 +132,14 @@ fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     let config = Config::load(&overrides).map_err(|e| e.to_string())?;
+    if !matches!(
+        cli.command,
+        Command::Keys {
+            command: KeysCommand::Init
+        }
+    ) {
+        config.check_production().map_err(|e| e.to_string())?;
+    }
     match cli.command {
         Command::Openapi => Ok(()),
         Command::Serve {
@@ -166,6 +178,17 @@ fn run(cli: Cli) -> Result<(), String> {
             let id = ingang_api::bootstrap(&state.store, &agency, &agency_name, &admin_name)
                 .map_err(|e| e.to_string())?;
             println!("{id}");
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Init,
+        } => {
+            let id =
+                ingang_store::Keyring::init_dir(&config.keys_dir).map_err(|e| e.to_string())?;
+            println!(
+                "created master key {id} and the blind-index key in {}; back them up apart from the database",
+                config.keys_dir.display()
+            );
             Ok(())
         }
         Command::Keys {

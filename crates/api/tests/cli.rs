@@ -1,6 +1,8 @@
 //! The `ingang` binary's commands, run as a user would run them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -158,7 +160,12 @@ fn production_mode_refuses_development_defaults_and_names_them() {
     let out = ingang(dir.path(), &["serve"], &[("INGANG_ENV", "production")]);
     assert!(!out.status.success());
     let message = stderr(&out);
-    for needle in ["INGANG_TLS_CERT", "trusted_issuers", "master key"] {
+    for needle in [
+        "INGANG_TLS_CERT",
+        "trusted_issuers",
+        "master key",
+        "INGANG_DATABASE_URL",
+    ] {
         assert!(message.contains(needle), "names {needle}: {message}");
     }
     assert!(
@@ -257,4 +264,80 @@ fn serve_demo_loads_data_and_prints_tokens() {
     let ali = ingang_policy::PersonalNumber::parse("19900101-1239", today).unwrap();
     assert_eq!(state.store.find_client(&ali).unwrap(), Some(demo.client));
     assert_eq!(state.store.consents(demo.client).unwrap().len(), 1);
+}
+
+#[test]
+fn production_mode_names_exactly_the_setting_that_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::production_files(dir.path());
+    let config = config.to_str().unwrap();
+    let production = |extra: &[(&str, &str)]| {
+        let mut env = vec![("INGANG_ENV", "production"), ("INGANG_CONFIG", config)];
+        env.extend_from_slice(extra);
+        let out = ingang(dir.path(), &["serve"], &env);
+        assert!(!out.status.success());
+        stderr(&out)
+    };
+    // Keys, issuers and TLS at the load balancer are set: only SQLite is left.
+    let message = production(&[("INGANG_TLS", "load-balancer")]);
+    assert!(message.contains("INGANG_DATABASE_URL"), "{message}");
+    assert!(message.contains("SQLite is refused"), "{message}");
+    for other in ["master key", "trusted", "TLS"] {
+        assert!(!message.contains(other), "{other} is set: {message}");
+    }
+    // A SQLite URL is SQLite all the same.
+    let message = production(&[
+        ("INGANG_TLS", "load-balancer"),
+        ("INGANG_DATABASE_URL", "sqlite:///var/lib/ingang/db.sqlite3"),
+    ]);
+    assert!(message.contains("SQLite is refused"), "{message}");
+    // Plain HTTP without saying a load balancer terminates TLS: refused.
+    let message = production(&[
+        ("INGANG_TLS", "off"),
+        ("INGANG_DATABASE_URL", "postgres://ingang@db.example/ingang"),
+    ]);
+    assert!(message.contains("INGANG_TLS=off is refused"), "{message}");
+    assert!(!message.contains("INGANG_DATABASE_URL"), "{message}");
+}
+
+#[test]
+fn secrets_are_refused_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ingang(
+        dir.path(),
+        &[
+            "serve",
+            "--database-url",
+            "postgres://ingang:s3cret-pw@db.example/ingang",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let message = stderr(&out);
+    assert!(message.contains("--database-url"), "{message}");
+    assert!(
+        message.contains("INGANG_DATABASE_PASSWORD_FILE"),
+        "{message}"
+    );
+    assert!(!message.contains("s3cret-pw"), "{message}");
+}
+
+#[test]
+fn keys_init_makes_keys_once_even_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    let keys_env = keys.to_str().unwrap();
+    let env = [("INGANG_ENV", "production"), ("INGANG_KEYS_DIR", keys_env)];
+    let out = ingang(dir.path(), &["keys", "init"], &env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(keys.join("current").exists() && keys.join("blind-index.key").exists());
+    let before = std::fs::read(keys.join("blind-index.key")).unwrap();
+    let out = ingang(dir.path(), &["keys", "init"], &env);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("refusing to replace"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(keys.join("blind-index.key")).unwrap(), before);
 }

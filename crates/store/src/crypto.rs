@@ -228,17 +228,7 @@ impl Keyring {
             if !create {
                 return Err(key_file_error(&current_file, "missing"));
             }
-            fs::create_dir_all(dir).map_err(|e| key_file_error(dir, &e.to_string()))?;
-            let id = new_master_id()?;
-            write_secret(
-                &dir.join(format!("master-{id}.key")),
-                &SecretKey::generate()?,
-            )?;
-            if !blind_file.exists() {
-                write_secret(&blind_file, &SecretKey::generate()?)?;
-            }
-            fs::write(&current_file, &id)
-                .map_err(|e| key_file_error(&current_file, &e.to_string()))?;
+            Self::init_dir(dir)?;
             source = KeySource::CreatedDevelopmentKeys;
         }
         let current = fs::read_to_string(&current_file)
@@ -258,6 +248,30 @@ impl Keyring {
         }
         let blind = read_secret(&blind_file)?;
         Ok((Self::new(&current, masters, &blind)?, source))
+    }
+
+    /// Creates fresh random keys in `dir` (a master key, made current, and
+    /// the blind-index key), files readable by the owner only. Refuses when
+    /// keys exist: overwriting them would make every stored value unreadable.
+    /// Returns the new master key's id.
+    pub fn init_dir(dir: &Path) -> Result<String, CryptoError> {
+        let current_file = dir.join("current");
+        let blind_file = dir.join("blind-index.key");
+        if current_file.exists() || blind_file.exists() {
+            return Err(key_file_error(
+                dir,
+                "already holds keys; refusing to replace them",
+            ));
+        }
+        fs::create_dir_all(dir).map_err(|e| key_file_error(dir, &e.to_string()))?;
+        let id = new_master_id()?;
+        write_secret(
+            &dir.join(format!("master-{id}.key")),
+            &SecretKey::generate()?,
+        )?;
+        write_secret(&blind_file, &SecretKey::generate()?)?;
+        fs::write(&current_file, &id).map_err(|e| key_file_error(&current_file, &e.to_string()))?;
+        Ok(id)
     }
 
     /// Creates a new master key in `dir` and makes it current. Data keys must

@@ -311,3 +311,35 @@ pub fn bootstrap(site: &Site) -> String {
         "Anna Admin",
     ])
 }
+
+/// What production mode needs besides the database and TLS: keys made by
+/// `ingang keys init` and a configuration file trusting one token issuer.
+/// Returns the configuration file.
+pub fn production_files(root: &Path) -> PathBuf {
+    let keys = root.join("keys");
+    let out = ingang()
+        .args(["keys", "init"])
+        .env("INGANG_ENV", "production")
+        .env("INGANG_KEYS_DIR", &keys)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "keys init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let issuer = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let public_key = root.join("issuer-af.pub.pem");
+    std::fs::write(&public_key, issuer.public_key_pem()).unwrap();
+    let config = root.join("ingang.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "keys_dir = \"{}\"\n\n[[trusted_issuers]]\nissuer = \"https://idp.af.example\"\npublic_key_file = \"{}\"\n",
+            keys.display(),
+            public_key.display()
+        ),
+    )
+    .unwrap();
+    config
+}
