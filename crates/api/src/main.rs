@@ -80,9 +80,16 @@ enum KeysCommand {
     /// (INGANG_KEYS_DIR). Refuses if keys exist. Works in production mode:
     /// this is how an installation gets its keys.
     Init,
-    /// Create a new master key and re-wrap every data key under it. No data
-    /// is re-encrypted; the old master key file may be removed afterwards.
-    Rotate,
+    /// Create a new master key file without making it current (step one of
+    /// a rotation across several processes; see deploy/README.md).
+    Add,
+    /// Make a master key current and re-wrap every data key under it: a new
+    /// one, or the one `--to` names (made earlier by `keys add`). No data is
+    /// re-encrypted. Running it again re-wraps what others wrapped since.
+    Rotate {
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 fn parse_ttl(text: &str) -> Option<Duration> {
@@ -192,10 +199,25 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Keys {
-            command: KeysCommand::Rotate,
+            command: KeysCommand::Add,
         } => {
-            let id = ingang_store::Keyring::add_master_in_dir(&config.keys_dir)
+            let id = ingang_store::Keyring::new_master_in_dir(&config.keys_dir)
                 .map_err(|e| e.to_string())?;
+            println!("{id}");
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate { to },
+        } => {
+            let id = match to {
+                Some(id) => {
+                    ingang_store::Keyring::make_current_in_dir(&config.keys_dir, &id)
+                        .map_err(|e| e.to_string())?;
+                    id
+                }
+                None => ingang_store::Keyring::add_master_in_dir(&config.keys_dir)
+                    .map_err(|e| e.to_string())?,
+            };
             let state = server::open_state(config).map_err(|e| e.to_string())?;
             let count = state.store.rewrap_data_keys().map_err(|e| e.to_string())?;
             println!("master key {id} is now current; re-wrapped {count} data keys");

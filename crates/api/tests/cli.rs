@@ -341,3 +341,48 @@ fn keys_init_makes_keys_once_even_in_production() {
     );
     assert_eq!(std::fs::read(keys.join("blind-index.key")).unwrap(), before);
 }
+
+#[test]
+fn keys_add_then_rotate_to_it_rewraps_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let out = ingang(
+        data,
+        &[
+            "bootstrap",
+            "--agency",
+            "alm",
+            "--agency-name",
+            "Enheten",
+            "--admin-name",
+            "Anna Admin",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = ingang(data, &["keys", "add"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out);
+    let current = std::fs::read_to_string(data.join("keys/current")).unwrap();
+    assert_ne!(current.trim(), id, "add does not make the key current");
+    let out = ingang(data, &["keys", "rotate", "--to", &id], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("re-wrapped 1 data keys"),
+        "{}",
+        stdout(&out)
+    );
+    let out = ingang(data, &["keys", "rotate", "--to", &id], &[]);
+    assert!(
+        stdout(&out).contains("re-wrapped 0 data keys"),
+        "{}",
+        stdout(&out)
+    );
+    let out = ingang(data, &["keys", "rotate", "--to", "nosuchkey"], &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no master key with that id"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -277,14 +277,34 @@ impl Keyring {
     /// Creates a new master key in `dir` and makes it current. Data keys must
     /// then be re-wrapped (see `Store::rotate_master_key`).
     pub fn add_master_in_dir(dir: &Path) -> Result<String, CryptoError> {
+        let id = Self::new_master_in_dir(dir)?;
+        Self::make_current_in_dir(dir, &id)?;
+        Ok(id)
+    }
+
+    /// Creates a new master key file in `dir` without making it current:
+    /// the first step of a rotation across several processes, which must
+    /// all hold the new key before any data key is wrapped under it.
+    pub fn new_master_in_dir(dir: &Path) -> Result<String, CryptoError> {
         let id = new_master_id()?;
         write_secret(
             &dir.join(format!("master-{id}.key")),
             &SecretKey::generate()?,
         )?;
-        let current_file = dir.join("current");
-        fs::write(&current_file, &id).map_err(|e| key_file_error(&current_file, &e.to_string()))?;
         Ok(id)
+    }
+
+    /// Makes the existing master key `id` current in `dir`.
+    pub fn make_current_in_dir(dir: &Path, id: &str) -> Result<(), CryptoError> {
+        let key_file = dir.join(format!("master-{id}.key"));
+        if !key_file.is_file() {
+            return Err(key_file_error(
+                &key_file,
+                "missing: no master key with that id",
+            ));
+        }
+        let current_file = dir.join("current");
+        fs::write(&current_file, id).map_err(|e| key_file_error(&current_file, &e.to_string()))
     }
 
     /// Wraps and unwraps a throwaway data key under the current master key
