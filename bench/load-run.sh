@@ -5,10 +5,14 @@
 #   bash bench/load-run.sh            # 20 s per target, 32 connections
 #   DURATION=60s CONNECTIONS=64 bash bench/load-run.sh
 #   BIN=/tmp/ingang-old bash bench/load-run.sh   # measure another build
+#   BACKEND=postgres bash bench/load-run.sh      # on PostgreSQL
 #
 # Needs wrk (Debian: apt-get install wrk). Builds the release binary, starts
 # `ingang serve --demo` on a free loopback port over a fresh data directory,
-# and stops it afterwards. Only loopback traffic.
+# and stops it afterwards. Only loopback traffic. With BACKEND=postgres it
+# first starts a throwaway PostgreSQL cluster (Debian's postgresql package,
+# default durable settings: fsync and synchronous_commit on) and counts the
+# database server's CPU time in the per-request figure too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +28,32 @@ if [ -z "${BIN:-}" ]; then
   BIN=target/release/ingang
 fi
 DATA=$(mktemp -d)
-trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+BACKEND=${BACKEND:-sqlite}
+PGDIR=""
+cleanup() {
+  kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
+  [ -n "$PGDIR" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$DATA" ${PGDIR:+"$PGDIR"}
+}
+trap cleanup EXIT
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-RUST_LOG=warn,ingang=info "$BIN" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/serve.out" 2>"$DATA/serve.err" &
+SERVE_ARGS=()
+if [ "$BACKEND" = postgres ]; then
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -x "$PGBIN/initdb" ] || { echo "PostgreSQL is missing: apt-get install postgresql" >&2; exit 1; }
+  PGDIR=$(mktemp -d /var/tmp/ingang-bench-pg.XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres "$PGDIR"
+  PGPORT=$((PORT + 1))
+  as_pg "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres -E UTF8 --no-locale >/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgres.log" -w \
+    -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
+  DB_URL="postgres://postgres@127.0.0.1:$PGPORT/ingang"
+  psql -q "postgres://postgres@127.0.0.1:$PGPORT/postgres" -c "CREATE DATABASE ingang"
+  SERVE_ARGS=(--database-url "$DB_URL")
+fi
+
+RUST_LOG=warn,ingang=info "$BIN" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" "${SERVE_ARGS[@]}" >"$DATA/serve.out" 2>"$DATA/serve.err" &
 SERVER=$!
 for _ in $(seq 1 100); do
   [ -f "$DATA/demo.json" ] && curl -sf --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/healthz" >/dev/null && break
@@ -45,7 +72,15 @@ curl -sf --cacert "$DATA/certs/ca.pem" -H "Authorization: Bearer $TOKEN" "$URL" 
 run() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@"; }
 # The server's CPU time (user + system, in clock ticks) from /proc: a
 # steadier figure than requests/s on a machine wrk shares.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+# With PostgreSQL, its processes (postmaster and backends) count too.
+server_pids() {
+  echo "$SERVER"
+  if [ -n "$PGDIR" ]; then
+    local postmaster; postmaster=$(head -1 "$PGDIR/data/postmaster.pid")
+    echo "$postmaster"; pgrep -P "$postmaster" || true
+  fi
+}
+cpu_ticks() { for pid in $(server_pids); do cat "/proc/$pid/stat" 2>/dev/null; done | awk '{t += $14 + $15} END {print t}'; }
 TICK=$(getconf CLK_TCK)
 summary() {
   awk -v name="$1" -v ticks="$2" -v tick="$TICK" '
@@ -57,14 +92,19 @@ summary() {
     END {printf "| %s | %s | %s | %s | %s | %s | %.0f |\n", name, rps, p50, p99, n, (bad==""?0:bad), ticks * 1e6 / tick / n}'
 }
 
-echo "# wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# $BACKEND; wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 T0=$(cpu_ticks); HEALTH=$(run "https://localhost:$PORT/healthz"); T1=$(cpu_ticks)
 READS=$(run -H "Authorization: Bearer $TOKEN" "$URL"); T2=$(cpu_ticks)
-AUDITED=$(python3 - "$DATA/ingang.sqlite3" <<'PY'
+COUNT_SQL="select count(*) from audit_events where action='record.read'"
+if [ "$BACKEND" = postgres ]; then
+  AUDITED=$(psql -tA "$DB_URL" -c "$COUNT_SQL")
+else
+  AUDITED=$(python3 - "$DATA/ingang.sqlite3" "$COUNT_SQL" <<'PY'
 import sqlite3, sys
-print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit_events where action='record.read'").fetchone()[0])
+print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])
 PY
 )
+fi
 echo "| target | requests/s | p50 | p99 | requests | non-2xx | server CPU µs/request |"
 echo "|---|---|---|---|---|---|---|"
 echo "$HEALTH" | summary "GET /healthz (floor)" $((T1 - T0))
