@@ -17,9 +17,7 @@ enum ConsentState {
 }
 
 fn world_in(state: ConsentState) -> Option<(World, String)> {
-    let Some(server) = TestServer::start(crate::BACKEND) else {
-        return None;
-    };
+    let server = TestServer::start(crate::BACKEND)?;
     let world = World::build(server, false);
     let s = &world.server;
     let store = &s.state.store;

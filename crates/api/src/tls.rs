@@ -27,6 +27,10 @@ fn file_error(path: &Path, problem: impl ToString) -> TlsError {
     }
 }
 
+/// The development CA's name; every certificate it issued carries it as
+/// issuer, which is how production mode recognises one.
+pub const DEV_CA_NAME: &str = "ingang development CA (not for production)";
+
 /// Where the development files live.
 pub struct DevCertificates {
     pub ca_cert: PathBuf,
@@ -59,10 +63,7 @@ pub fn ensure_dev_certificates(dir: &Path) -> Result<bool, TlsError> {
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let mut ca_name = DistinguishedName::new();
-    ca_name.push(
-        DnType::CommonName,
-        "ingang development CA (not for production)",
-    );
+    ca_name.push(DnType::CommonName, DEV_CA_NAME);
     ca_params.distinguished_name = ca_name;
     ca_params.not_before = rcgen::date_time_ymd(this_year - 1, 1, 1);
     ca_params.not_after = rcgen::date_time_ymd(this_year + 5, 1, 1);
@@ -145,6 +146,18 @@ pub fn server_config(config: &Config) -> Result<Option<rustls::ServerConfig>, Tl
     if certs.is_empty() {
         return Err(file_error(&cert_path, "no certificate found"));
     }
+    if config.is_production()
+        && certs.iter().any(|cert| {
+            cert.as_ref()
+                .windows(DEV_CA_NAME.len())
+                .any(|w| w == DEV_CA_NAME.as_bytes())
+        })
+    {
+        return Err(file_error(
+            &cert_path,
+            "is a development certificate, refused in production: use one from your CA",
+        ));
+    }
     let key = {
         let pem = std::fs::read(&key_path).map_err(|e| file_error(&key_path, e))?;
         rustls_pemfile::private_key(&mut pem.as_slice())
@@ -159,4 +172,31 @@ pub fn server_config(config: &Config) -> Result<Option<rustls::ServerConfig>, Tl
         .with_single_cert(certs, key)
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
     Ok(Some(server))
+}
+
+#[cfg(test)]
+mod production_tests {
+    use super::*;
+    use crate::config::{Config, Environment};
+
+    #[test]
+    fn production_refuses_a_development_certificate_given_as_files() {
+        let dir = tempfile::tempdir().unwrap();
+        ensure_dev_certificates(dir.path()).unwrap();
+        let files = DevCertificates::in_dir(dir.path());
+        let mut config = Config {
+            tls: TlsMode::Files {
+                cert: files.server_cert,
+                key: files.server_key,
+            },
+            ..Config::default()
+        };
+        assert!(
+            server_config(&config).unwrap().is_some(),
+            "fine in development"
+        );
+        config.environment = Environment::Production;
+        let error = server_config(&config).unwrap_err().to_string();
+        assert!(error.contains("development certificate"), "{error}");
+    }
 }

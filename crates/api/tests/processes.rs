@@ -12,6 +12,9 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use support::{client_with_consent, set_up, ServeProcess};
 
+/// A record written under load: (id, text, request id).
+type Created = (String, String, String);
+
 /// Every audit entry, paged through both processes in turn.
 fn all_audit_events(processes: [&ServeProcess; 2], auditor: &str) -> Vec<Value> {
     let mut events = vec![];
@@ -65,64 +68,63 @@ fn two_processes_on_one_postgresql_lose_nothing_and_audit_everything_once() {
     );
     assert_eq!(first.status, 201);
     let first_id = first.id();
-    let (created, reads): (Vec<Vec<(String, String, String)>>, Vec<Vec<String>>) =
-        std::thread::scope(|scope| {
-            let writers: Vec<_> = (0..WRITERS)
-                .map(|w| {
-                    let (client, eva) = (&client, &people.eva);
-                    scope.spawn(move || {
-                        let agent = support::agent();
-                        (0..NOTES_EACH)
-                            .map(|n| {
-                                let text = format!("note {w}-{n}");
-                                let r = processes[(w + n) % 2]
-                                    .try_call(
-                                        &agent,
-                                        "POST",
-                                        &format!("/v1/clients/{client}/records"),
-                                        eva,
-                                        Some(&json!({"kind": "note", "body": {"text": text}})),
-                                        &[],
-                                    )
-                                    .unwrap();
-                                assert_eq!(r.status, 201, "{:?}", r.body);
-                                (r.id(), text, r.request_id)
-                            })
-                            .collect::<Vec<_>>()
-                    })
+    let (created, reads): (Vec<Vec<Created>>, Vec<Vec<String>>) = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (client, eva) = (&client, &people.eva);
+                scope.spawn(move || {
+                    let agent = support::agent();
+                    (0..NOTES_EACH)
+                        .map(|n| {
+                            let text = format!("note {w}-{n}");
+                            let r = processes[(w + n) % 2]
+                                .try_call(
+                                    &agent,
+                                    "POST",
+                                    &format!("/v1/clients/{client}/records"),
+                                    eva,
+                                    Some(&json!({"kind": "note", "body": {"text": text}})),
+                                    &[],
+                                )
+                                .unwrap();
+                            assert_eq!(r.status, 201, "{:?}", r.body);
+                            (r.id(), text, r.request_id)
+                        })
+                        .collect::<Vec<_>>()
                 })
-                .collect();
-            let readers: Vec<_> = (0..2)
-                .map(|k| {
-                    let (first_id, eva) = (&first_id, &people.eva);
-                    scope.spawn(move || {
-                        let agent = support::agent();
-                        (0..20)
-                            .map(|n| {
-                                let r = processes[(k + n) % 2]
-                                    .try_call(
-                                        &agent,
-                                        "GET",
-                                        &format!("/v1/records/{first_id}"),
-                                        eva,
-                                        None,
-                                        &[],
-                                    )
-                                    .unwrap();
-                                assert_eq!(r.status, 200, "{:?}", r.body);
-                                assert_eq!(r.body["body"]["text"], "first");
-                                r.request_id
-                            })
-                            .collect::<Vec<_>>()
-                    })
+            })
+            .collect();
+        let readers: Vec<_> = (0..2)
+            .map(|k| {
+                let (first_id, eva) = (&first_id, &people.eva);
+                scope.spawn(move || {
+                    let agent = support::agent();
+                    (0..20)
+                        .map(|n| {
+                            let r = processes[(k + n) % 2]
+                                .try_call(
+                                    &agent,
+                                    "GET",
+                                    &format!("/v1/records/{first_id}"),
+                                    eva,
+                                    None,
+                                    &[],
+                                )
+                                .unwrap();
+                            assert_eq!(r.status, 200, "{:?}", r.body);
+                            assert_eq!(r.body["body"]["text"], "first");
+                            r.request_id
+                        })
+                        .collect::<Vec<_>>()
                 })
-                .collect();
-            (
-                writers.into_iter().map(|h| h.join().unwrap()).collect(),
-                readers.into_iter().map(|h| h.join().unwrap()).collect(),
-            )
-        });
-    let created: Vec<(String, String, String)> = created.into_iter().flatten().collect();
+            })
+            .collect();
+        (
+            writers.into_iter().map(|h| h.join().unwrap()).collect(),
+            readers.into_iter().map(|h| h.join().unwrap()).collect(),
+        )
+    });
+    let created: Vec<Created> = created.into_iter().flatten().collect();
     let read_ids: Vec<String> = reads.into_iter().flatten().collect();
 
     // No write lost, none duplicated: the list (paged through both
