@@ -3,10 +3,11 @@
 use crate::accounts::{parse_agency, parse_id};
 use crate::crypto::Place;
 use crate::schema::{
-    assignments, consent_withdrawals, consents, officers, record_versions, records,
+    assignments, clients, consent_withdrawals, consents, data_keys, officers, record_versions,
+    records,
 };
 use crate::time::{from_micros, to_micros};
-use crate::Account;
+use crate::{Account, LoadedFacts};
 use crate::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -551,6 +552,21 @@ impl Store {
         })
     }
 
+    /// A record's metadata and the facts of a decision on its client, on one
+    /// connection: the record and its client's erasure in one query, then
+    /// assignments and consents.
+    pub fn record_with_facts(&self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
+        let mut conn = self.conn()?;
+        let (row, erased_at): (RecordRow, Option<i64>) = records::table
+            .inner_join(clients::table)
+            .filter(records::id.eq(id.to_string()))
+            .select((records::all_columns, clients::erased_at))
+            .first(&mut *conn)?;
+        let meta = record_meta(row)?;
+        let facts = crate::clients::facts_on(&mut conn, meta.client_id, erased_at.is_some())?;
+        Ok((meta, facts))
+    }
+
     pub fn record_meta(&self, id: RecordId) -> StoreResult<RecordMeta> {
         let mut conn = self.conn()?;
         let row: RecordRow = records::table
@@ -609,20 +625,38 @@ impl Store {
             return Err(StoreError::Corrupt("record of another client".into()));
         }
         let mut conn = self.conn()?;
-        let key = self.data_key(&mut conn, &client.to_string())?;
-        // One query for the page: the wanted (record, version) pairs are a
-        // subset of these rows, picked out below.
-        let rows: Vec<(String, i32, Vec<u8>)> = record_versions::table
+        let client_text = client.to_string();
+        // One query for the page and the client's wrapped data key: the
+        // wanted (record, version) pairs are a subset of these rows, picked
+        // out below.
+        let rows: Vec<(String, i32, Vec<u8>, String, Vec<u8>)> = record_versions::table
+            .inner_join(records::table)
+            .inner_join(data_keys::table.on(data_keys::subject_id.eq(records::client_id)))
+            .filter(records::client_id.eq(&client_text))
             .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id.to_string())))
             .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version)))
             .select((
                 record_versions::record_id,
                 record_versions::version,
                 record_versions::body_ct,
+                data_keys::kek_id,
+                data_keys::wrapped,
             ))
             .load(&mut *conn)?;
-        let mut sealed: std::collections::HashMap<(String, i32), Vec<u8>> = rows
+        let key = match rows.first() {
+            Some((_, _, _, kek_id, wrapped)) => self.keys().unwrap(
+                &client_text,
+                &crate::crypto::WrappedKey {
+                    kek_id: kek_id.clone(),
+                    wrapped: wrapped.clone(),
+                },
+            )?,
+            None => return Err(StoreError::Corrupt("record bodies missing".into())),
+        };
+        let rows = rows
             .into_iter()
+            .map(|(id, version, body, _, _)| (id, version, body));
+        let mut sealed: std::collections::HashMap<(String, i32), Vec<u8>> = rows
             .map(|(id, version, body)| ((id, version), body))
             .collect();
         metas

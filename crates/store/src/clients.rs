@@ -137,35 +137,42 @@ impl Store {
         else {
             return Ok(None);
         };
-        let assignment_rows: Vec<(String, String, i64, Option<i64>)> = assignments::table
-            .inner_join(officers::table)
-            .filter(assignments::client_id.eq(&id_text))
-            .select((
-                assignments::officer_id,
-                officers::agency,
-                assignments::starts_at,
-                assignments::ended_at,
-            ))
-            .load(&mut *conn)?;
-        let assignments = assignment_rows
-            .into_iter()
-            .map(|(officer, agency, from, until)| {
-                Ok(AssignmentFact {
-                    officer: parse_id(&officer)?,
-                    officer_agency: parse_agency(&agency)?,
-                    from: from_micros(from),
-                    until: until.map(from_micros),
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let consents = consent_facts(&mut conn, &id_text)?;
-        Ok(Some(LoadedFacts {
-            client: ClientFacts {
-                id,
-                erased: erased_at.is_some(),
-            },
-            assignments,
-            consents,
-        }))
+        facts_on(&mut conn, id, erased_at.is_some()).map(Some)
     }
+}
+
+/// Assignments and consents of a client known to exist (two queries).
+pub(crate) fn facts_on(
+    conn: &mut crate::db::PooledConn,
+    id: ClientId,
+    erased: bool,
+) -> StoreResult<LoadedFacts> {
+    let id_text = id.to_string();
+    let assignment_rows: Vec<(String, String, i64, Option<i64>)> = assignments::table
+        .inner_join(officers::table)
+        .filter(assignments::client_id.eq(&id_text))
+        .select((
+            assignments::officer_id,
+            officers::agency,
+            assignments::starts_at,
+            assignments::ended_at,
+        ))
+        .load(&mut *conn)?;
+    let assignments = assignment_rows
+        .into_iter()
+        .map(|(officer, agency, from, until)| {
+            Ok(AssignmentFact {
+                officer: parse_id(&officer)?,
+                officer_agency: parse_agency(&agency)?,
+                from: from_micros(from),
+                until: until.map(from_micros),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let consents = consent_facts(conn, &id_text)?;
+    Ok(LoadedFacts {
+        client: ClientFacts { id, erased },
+        assignments,
+        consents,
+    })
 }

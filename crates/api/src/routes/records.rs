@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use ingang_policy::{Action, ClientId, Decision, RecordId, RecordKind};
-use ingang_store::{RecordMeta, StoreError};
+use ingang_store::{LoadedFacts, RecordMeta, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -224,14 +224,16 @@ fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiErr
 
 /// Loads a record's metadata; a missing record is decided (and audited)
 /// exactly like a hidden one.
+/// The record and the facts about its client; a missing record is audited
+/// as a decision (with `action` as the probe) and answers 404.
 fn load_meta(
     state: &AppState,
     caller: &Caller,
     id: RecordId,
     action: Action,
-) -> Result<RecordMeta, ApiError> {
-    match state.store.record_meta(id) {
-        Ok(meta) => Ok(meta),
+) -> Result<(RecordMeta, LoadedFacts), ApiError> {
+    match state.store.record_with_facts(id) {
+        Ok(found) => Ok(found),
         Err(StoreError::NotFound) => {
             authorize(&state.store, caller, action, None, Some(id), None)?;
             Err(ApiError::NotFound)
@@ -255,12 +257,20 @@ pub async fn get_record(
             source: caller.actor.agency.clone(),
             kind: RecordKind::Note,
         };
-        let meta = load_meta(state, &caller, id, probe)?;
+        let (meta, facts) = load_meta(state, &caller, id, probe)?;
         let action = Action::ReadRecord {
             source: meta.source_agency.clone(),
             kind: meta.kind,
         };
-        authorize_on_client(&state.store, &caller, action, meta.client_id, Some(id))?;
+        let client = Some(meta.client_id);
+        authorize(
+            &state.store,
+            &caller,
+            action,
+            client,
+            Some(id),
+            Some(&facts),
+        )?;
         let body = state
             .store
             .record_bodies(meta.client_id, std::slice::from_ref(&meta))?
@@ -313,12 +323,20 @@ pub async fn update_record(
             kind: RecordKind::Note,
             existing_source: Some(caller.actor.agency.clone()),
         };
-        let meta = load_meta(state, &caller, id, probe)?;
+        let (meta, facts) = load_meta(state, &caller, id, probe)?;
         let action = Action::WriteRecord {
             kind: meta.kind,
             existing_source: Some(meta.source_agency.clone()),
         };
-        authorize_on_client(&state.store, &caller, action, meta.client_id, Some(id))?;
+        let client = Some(meta.client_id);
+        authorize(
+            &state.store,
+            &caller,
+            action,
+            client,
+            Some(id),
+            Some(&facts),
+        )?;
         bodies::validate(meta.kind, &body)?;
         let updated = state
             .store
