@@ -38,19 +38,7 @@ fn stderr(output: &Output) -> String {
 fn bootstrap_once_then_token_then_rotate() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let out = ingang(
-        data,
-        &[
-            "bootstrap",
-            "--agency",
-            "alm",
-            "--agency-name",
-            "Arbetsmarknadsenheten",
-            "--admin-name",
-            "Anna Admin",
-        ],
-        &[],
-    );
+    let out = ingang(data, &support::BOOTSTRAP, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let admin = stdout(&out);
     assert!(
@@ -346,19 +334,7 @@ fn keys_init_makes_keys_once_even_in_production() {
 fn keys_add_then_rotate_to_it_rewraps_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let out = ingang(
-        data,
-        &[
-            "bootstrap",
-            "--agency",
-            "alm",
-            "--agency-name",
-            "Enheten",
-            "--admin-name",
-            "Anna Admin",
-        ],
-        &[],
-    );
+    let out = ingang(data, &support::BOOTSTRAP, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = ingang(data, &["keys", "add"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -16,17 +16,13 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use support::{bootstrap, client_with_consent, set_up, Site};
 
-#[test]
-fn a_database_outage_answers_503_and_the_service_recovers_by_itself() {
-    let Some(bin) = ingang_testdb::find_postgres() else {
-        // Needs a cluster of its own to stop and start.
-        let _ = TestDatabase::create(Backend::Postgres); // says so loudly
-        return;
-    };
-    let cluster = Cluster::start(&bin).unwrap();
-    let database = cluster.server().create_database();
-    let dir = tempfile::tempdir().unwrap();
-    let site = Site::new(dir.path(), &database.url_string());
+/// One `ingang serve` on `database_url` with the cast, a consented client
+/// and one note ("Hemlig anteckning"); returns the path that reads it.
+fn one_process_with_a_record(
+    root: &std::path::Path,
+    database_url: &str,
+) -> (Site, support::ServeProcess, support::People, String, String) {
+    let site = Site::new(root, database_url);
     let admin_id = bootstrap(&site);
     let a = site.serve("a");
     let people = set_up(&site, &a, &a, &admin_id);
@@ -38,8 +34,22 @@ fn a_database_outage_answers_503_and_the_service_recovers_by_itself() {
         Some(&json!({"kind": "note", "body": {"text": "Hemlig anteckning"}})),
     );
     assert_eq!(r.status, 201);
-    let record = r.id();
-    let read = format!("/v1/records/{record}");
+    let read = format!("/v1/records/{}", r.id());
+    (site, a, people, client, read)
+}
+
+#[test]
+fn a_database_outage_answers_503_and_the_service_recovers_by_itself() {
+    let Some(bin) = ingang_testdb::find_postgres() else {
+        // Needs a cluster of its own to stop and start.
+        let _ = TestDatabase::create(Backend::Postgres); // says so loudly
+        return;
+    };
+    let cluster = Cluster::start(&bin).unwrap();
+    let database = cluster.server().create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let (_site, a, people, client, read) =
+        one_process_with_a_record(dir.path(), &database.url_string());
     assert_eq!(a.call("GET", &read, &people.eva, None).status, 200);
 
     cluster.stop().unwrap();
@@ -131,18 +141,8 @@ fn a_database_outage_answers_503_and_the_service_recovers_by_itself() {
 fn sigterm_lets_in_flight_requests_finish_with_their_audit_entries() {
     let database = TestDatabase::create(Backend::Sqlite).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let site = Site::new(dir.path(), &database.url_string());
-    let admin_id = bootstrap(&site);
-    let mut a = site.serve("a");
-    let people = set_up(&site, &a, &a, &admin_id);
-    let (client, _) = client_with_consent(&a, &people, "19900101-1239");
-    let r = a.call(
-        "POST",
-        &format!("/v1/clients/{client}/records"),
-        &people.eva,
-        Some(&json!({"kind": "note", "body": {"text": "x"}})),
-    );
-    let read = format!("/v1/records/{}", r.id());
+    let (site, mut a, people, _, read) =
+        one_process_with_a_record(dir.path(), &database.url_string());
 
     let served: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..4)

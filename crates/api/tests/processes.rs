@@ -42,15 +42,7 @@ fn two_processes_on_one_postgresql_lose_nothing_and_audit_everything_once() {
     };
     let dir = tempfile::tempdir().unwrap();
     let site = support::Site::new(dir.path(), &database.url_string());
-    let admin_id = site.run(&[
-        "bootstrap",
-        "--agency",
-        "alm",
-        "--agency-name",
-        "Arbetsmarknadsenheten",
-        "--admin-name",
-        "Anna Admin",
-    ]);
+    let admin_id = support::bootstrap(&site);
     let a = site.serve("a");
     let b = site.serve("b");
     let people = set_up(&site, &a, &b, &admin_id);

@@ -179,6 +179,9 @@ pub struct RecordPage {
 
 type RecordRow = (String, String, String, String, String, i64, i64, i32);
 
+/// (record id, version, sealed body, kek id, wrapped data key)
+type BodyWithKeyRow = (String, i32, Vec<u8>, String, Vec<u8>);
+
 fn record_meta(row: RecordRow) -> StoreResult<RecordMeta> {
     let (id, client_id, kind, source, author, created_at, updated_at, version) = row;
     Ok(RecordMeta {
@@ -629,7 +632,7 @@ impl Store {
         // One query for the page and the client's wrapped data key: the
         // wanted (record, version) pairs are a subset of these rows, picked
         // out below.
-        let rows: Vec<(String, i32, Vec<u8>, String, Vec<u8>)> = record_versions::table
+        let rows: Vec<BodyWithKeyRow> = record_versions::table
             .inner_join(records::table)
             .inner_join(data_keys::table.on(data_keys::subject_id.eq(records::client_id)))
             .filter(records::client_id.eq(&client_text))

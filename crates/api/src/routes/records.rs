@@ -224,8 +224,23 @@ fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiErr
 
 /// Loads a record's metadata; a missing record is decided (and audited)
 /// exactly like a hidden one.
-/// The record and the facts about its client; a missing record is audited
-/// as a decision (with `action` as the probe) and answers 404.
+/// Loads record `id` and authorizes `action_on(record)` on it (decided and
+/// audited). A missing record is audited as a decision with `probe` and
+/// answers 404, exactly as a hidden one.
+fn authorize_record(
+    state: &AppState,
+    caller: &Caller,
+    id: RecordId,
+    probe: Action,
+    action_on: impl FnOnce(&RecordMeta) -> Action,
+) -> Result<RecordMeta, ApiError> {
+    let (meta, facts) = load_meta(state, caller, id, probe)?;
+    let client = Some(meta.client_id);
+    let action = action_on(&meta);
+    authorize(&state.store, caller, action, client, Some(id), Some(&facts))?;
+    Ok(meta)
+}
+
 fn load_meta(
     state: &AppState,
     caller: &Caller,
@@ -257,20 +272,10 @@ pub async fn get_record(
             source: caller.actor.agency.clone(),
             kind: RecordKind::Note,
         };
-        let (meta, facts) = load_meta(state, &caller, id, probe)?;
-        let action = Action::ReadRecord {
+        let meta = authorize_record(state, &caller, id, probe, |meta| Action::ReadRecord {
             source: meta.source_agency.clone(),
             kind: meta.kind,
-        };
-        let client = Some(meta.client_id);
-        authorize(
-            &state.store,
-            &caller,
-            action,
-            client,
-            Some(id),
-            Some(&facts),
-        )?;
+        })?;
         let body = state
             .store
             .record_bodies(meta.client_id, std::slice::from_ref(&meta))?
@@ -323,20 +328,10 @@ pub async fn update_record(
             kind: RecordKind::Note,
             existing_source: Some(caller.actor.agency.clone()),
         };
-        let (meta, facts) = load_meta(state, &caller, id, probe)?;
-        let action = Action::WriteRecord {
+        let meta = authorize_record(state, &caller, id, probe, |meta| Action::WriteRecord {
             kind: meta.kind,
             existing_source: Some(meta.source_agency.clone()),
-        };
-        let client = Some(meta.client_id);
-        authorize(
-            &state.store,
-            &caller,
-            action,
-            client,
-            Some(id),
-            Some(&facts),
-        )?;
+        })?;
         bodies::validate(meta.kind, &body)?;
         let updated = state
             .store

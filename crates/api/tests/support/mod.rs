@@ -301,16 +301,19 @@ pub fn client_with_consent(process: &ServeProcess, people: &People, pn: &str) ->
 
 /// Bootstraps the first admin through the CLI; returns its id.
 pub fn bootstrap(site: &Site) -> String {
-    site.run(&[
-        "bootstrap",
-        "--agency",
-        "alm",
-        "--agency-name",
-        "Arbetsmarknadsenheten",
-        "--admin-name",
-        "Anna Admin",
-    ])
+    site.run(&BOOTSTRAP)
 }
+
+/// `ingang bootstrap` for the first admin, Anna, at the labour-market unit.
+pub const BOOTSTRAP: [&str; 7] = [
+    "bootstrap",
+    "--agency",
+    "alm",
+    "--agency-name",
+    "Arbetsmarknadsenheten",
+    "--admin-name",
+    "Anna Admin",
+];
 
 /// What production mode needs besides the database and TLS: keys made by
 /// `ingang keys init` and a configuration file trusting one token issuer.
