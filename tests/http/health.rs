@@ -114,3 +114,68 @@ fn authentication_is_required_and_checked() {
     assert_eq!(s.get(&path, &world.af.token).status, 200);
     let _ = json!({});
 }
+
+/// One number of the Prometheus text, by its full series name.
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn metrics_count_requests_by_route_audit_appends_denials_and_pool_use() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let record = world.note(&world.af, "Hemlig anteckning");
+    let denials = "ingang_policy_denials_total{reason=\"no-active-consent\"}";
+    let before = s.request("GET", "/metrics", None, None, &[]).text;
+    // Per is assigned but named by no consent: an audited denial.
+    let r = s.get(&format!("/v1/records/{record}"), &world.psyk.token);
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        s.get(&format!("/v1/records/{record}"), &world.af.token)
+            .status,
+        200
+    );
+
+    let r = s.request("GET", "/metrics", None, None, &[]);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.content_type.starts_with("text/plain; version=0.0.4"),
+        "{}",
+        r.content_type
+    );
+    let text = r.text;
+    // The registry is shared by the test servers of this process: compare.
+    assert!(
+        metric(&text, denials) >= metric(&before, denials) + 1.0,
+        "{text}"
+    );
+    let reads =
+        "ingang_http_requests_total{route=\"/v1/records/{id}\",method=\"GET\",status=\"200\"}";
+    assert!(metric(&text, reads) >= 1.0, "{text}");
+    assert!(
+        metric(
+            &text,
+            "ingang_http_request_duration_seconds_count{route=\"/v1/records/{id}\",method=\"GET\"}"
+        ) >= 2.0
+    );
+    // This server's own store: every decision above was appended.
+    assert!(metric(&text, "ingang_audit_appends_total") >= 2.0, "{text}");
+    assert_eq!(metric(&text, "ingang_audit_append_failures_total"), 0.0);
+    assert!(metric(&text, "ingang_audit_batch_size_count") >= 1.0);
+    assert_eq!(metric(&text, "ingang_db_pool_max_connections"), 8.0);
+    assert!(text.contains("ingang_db_pool_connections{state=\"idle\"}"));
+    // Labels carry route patterns and codes, never ids or personal data.
+    for secret in [
+        record.as_str(),
+        world.client.as_str(),
+        "Hemlig",
+        ingang_tests::CLIENT_PN,
+    ] {
+        assert!(!text.contains(secret), "{secret} in /metrics");
+    }
+}
