@@ -53,7 +53,7 @@ if [ "$BACKEND" = postgres ]; then
   SERVE_ARGS=(--database-url "$DB_URL")
 fi
 
-RUST_LOG=warn,ingang=info "$BIN" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" "${SERVE_ARGS[@]}" >"$DATA/serve.out" 2>"$DATA/serve.err" &
+RUST_LOG=${RUST_LOG:-warn,ingang=info} "$BIN" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" "${SERVE_ARGS[@]}" >"$DATA/serve.out" 2>"$DATA/serve.err" &
 SERVER=$!
 for _ in $(seq 1 100); do
   [ -f "$DATA/demo.json" ] && curl -sf --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/healthz" >/dev/null && break
