@@ -113,9 +113,8 @@ impl TokenKeys {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
             }
-            write_private(path, pkcs8.as_ref())
+            created = publish_private(path, pkcs8.as_ref())
                 .map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
-            created = true;
         }
         let pkcs8 =
             std::fs::read(path).map_err(|e| KeyError::File(shown.clone(), e.to_string()))?;
@@ -226,13 +225,27 @@ fn insecure_issuer(token: &str) -> Option<String> {
     serde_json::from_slice::<Iss>(&bytes).ok().map(|i| i.iss)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a new owner-only file at `path` atomically: written in full under
+/// a temporary name, then linked into place. Several processes starting at
+/// once on one key directory end up with the same key: whoever links first
+/// wins and the others use its file. Returns whether this call made it.
+fn publish_private(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     use std::io::Write;
+    let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(bytes)
+    let mut file = options.open(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    let linked = std::fs::hard_link(&temporary, path);
+    std::fs::remove_file(&temporary)?;
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The request id given to every request (also sent as `x-request-id`).

@@ -260,3 +260,39 @@ fn two_processes_on_one_postgresql_lose_nothing_and_audit_everything_once() {
     }
     let _ = people.admin;
 }
+
+#[test]
+fn processes_starting_at_once_on_an_empty_database_migrate_once() {
+    let Some(database) = TestDatabase::create(Backend::Postgres) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let site = support::Site::new(dir.path(), &database.url_string());
+    site.run(&["keys", "init"]);
+    // Both run the migrations at start; the advisory lock makes one wait.
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| site.serve("a"));
+        let b = scope.spawn(|| site.serve("b"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let admin_id = support::bootstrap(&site);
+    let people = set_up(&site, &a, &b, &admin_id);
+    let (client, _) = client_with_consent(&b, &people, "19900101-1239");
+    let r = a.call(
+        "POST",
+        &format!("/v1/clients/{client}/records"),
+        &people.eva,
+        Some(&json!({"kind": "note", "body": {"text": "x"}})),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let applied: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM __diesel_schema_migrations")
+        .get_result(&mut database.connect())
+        .unwrap();
+    assert_eq!(applied.n, 1, "each migration recorded once");
+}

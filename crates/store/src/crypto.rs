@@ -228,8 +228,12 @@ impl Keyring {
             if !create {
                 return Err(key_file_error(&current_file, "missing"));
             }
-            Self::init_dir(dir)?;
-            source = KeySource::CreatedDevelopmentKeys;
+            match Self::init_dir(dir) {
+                Ok(_) => source = KeySource::CreatedDevelopmentKeys,
+                // Another process starting at the same moment made them.
+                Err(_) if current_file.exists() => {}
+                Err(e) => return Err(e),
+            }
         }
         let current = fs::read_to_string(&current_file)
             .map_err(|e| key_file_error(&current_file, &e.to_string()))?
