@@ -1,4 +1,4 @@
-use ingang_tests::World;
+use ingang_tests::{TestServer, World};
 use serde_json::{json, Value};
 
 fn items(r: &ingang_tests::Resp) -> Vec<Value> {
@@ -252,4 +252,38 @@ fn concurrent_reads_are_each_audited_exactly_once() {
         entries >= (threads * reads) as u64 && batches <= entries,
         "{entries} entries in {batches} commits"
     );
+}
+
+/// Behind a trusted load balancer the audit log records the client's
+/// address from `X-Forwarded-For`; from anyone else the header is ignored.
+#[test]
+fn the_source_address_is_taken_from_trusted_proxies_only() {
+    let read_from = |trusted: bool| -> Option<String> {
+        let server = TestServer::start_with(crate::BACKEND, |c| {
+            if trusted {
+                // The test client connects from 127.0.0.1: here, the balancer.
+                c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+            }
+        })?;
+        let world = World::on(server);
+        let s = &world.server;
+        let record = world.note(&world.af, "x");
+        let r = s.request(
+            "GET",
+            &format!("/v1/records/{record}"),
+            Some(&world.af.token),
+            None,
+            &[("X-Forwarded-For", "198.51.100.23, 203.0.113.7")],
+        );
+        assert_eq!(r.status, 200);
+        let events = s.get("/v1/audit/events?action=record.read", &world.auditor.token);
+        let items = items(&events);
+        assert_eq!(items.len(), 1, "{}", events.text);
+        Some(items[0]["source_addr"].as_str().unwrap().to_owned())
+    };
+    let Some(behind_proxy) = read_from(true) else {
+        return;
+    };
+    assert_eq!(behind_proxy, "203.0.113.7");
+    assert_eq!(read_from(false).unwrap(), "127.0.0.1");
 }

@@ -401,14 +401,84 @@ impl Credentials {
                 .get::<RequestId>()
                 .map(|r| r.0.clone())
                 .unwrap_or_default(),
-            source_addr: req.peer_addr().map(|a| a.ip().to_string()),
+            source_addr: client_address(
+                req.peer_addr().map(|a| a.ip()),
+                req.headers()
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok()),
+                &state.config.trusted_proxies,
+            ),
         })
     }
+}
+
+/// The address the audit log records for a request. The peer's own address,
+/// unless the peer is a configured trusted proxy: then the nearest
+/// `X-Forwarded-For` hop that is not itself a trusted proxy. A client can
+/// put anything in that header, so it is believed only from trusted proxies
+/// and read from the right (the hops they appended); a malformed hop stops
+/// the walk at the last trustworthy address.
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[ipnet::IpNet],
+) -> Option<String> {
+    let mut address = peer?;
+    if let Some(hops) = forwarded_for {
+        for hop in hops.rsplit(',') {
+            if !trusted.iter().any(|net| net.contains(&address)) {
+                break;
+            }
+            match hop.trim().parse() {
+                Ok(ip) => address = ip,
+                Err(_) => break,
+            }
+        }
+    }
+    Some(address.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let lb: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let peer = Some(lb);
+        let trusted: [ipnet::IpNet; 1] = ["10.0.0.0/24".parse().unwrap()];
+        assert_eq!(
+            client_address(peer, Some("203.0.113.7"), &trusted).as_deref(),
+            Some("203.0.113.7")
+        );
+        // A client-supplied first hop is not what the proxy appended.
+        assert_eq!(
+            client_address(peer, Some("198.51.100.1, 203.0.113.7"), &trusted).as_deref(),
+            Some("203.0.113.7")
+        );
+        // Not from a trusted proxy: the header is ignored.
+        assert_eq!(
+            client_address(
+                Some("203.0.113.9".parse().unwrap()),
+                Some("198.51.100.1"),
+                &trusted
+            )
+            .as_deref(),
+            Some("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(peer, Some("not-an-ip"), &trusted).as_deref(),
+            Some("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(peer, None, &trusted).as_deref(),
+            Some("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(peer, Some("203.0.113.7"), &[]).as_deref(),
+            Some("10.0.0.2")
+        );
+    }
 
     fn keys() -> (TokenKeys, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();

@@ -55,6 +55,10 @@ pub struct Config {
     pub trusted_issuers: Vec<TrustedIssuer>,
     /// `None`: the embedded SQLite file `<data>/ingang.sqlite3`.
     pub database_url: Option<DatabaseUrl>,
+    /// Load balancers whose `X-Forwarded-For` is believed for the audit
+    /// log's source address.
+    /// Addresses or networks (`10.0.0.0/8`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The TOML file's shape. Every key is optional.
@@ -78,6 +82,7 @@ struct FileConfig {
     database_url: Option<String>,
     database_url_file: Option<PathBuf>,
     database_password_file: Option<PathBuf>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// Command-line overrides of `ingang serve`.
@@ -118,6 +123,7 @@ impl Default for Config {
             shutdown_timeout_secs: 30,
             trusted_issuers: vec![],
             database_url: None,
+            trusted_proxies: vec![],
         }
     }
 }
@@ -177,6 +183,12 @@ impl Config {
             database_url = file.database_url;
             database_url_file = file.database_url_file;
             database_password_file = file.database_password_file;
+            config.trusted_proxies = file
+                .trusted_proxies
+                .unwrap_or_default()
+                .iter()
+                .map(|net| proxy_network("trusted_proxies", net))
+                .collect::<Result<_, _>>()?;
         }
 
         if let Some(v) = env("INGANG_ENV") {
@@ -211,6 +223,12 @@ impl Config {
         }
         if let Some(v) = env("INGANG_POOL_SIZE") {
             config.pool_size = setting("INGANG_POOL_SIZE", &v)?;
+        }
+        if let Some(v) = env("INGANG_TRUSTED_PROXIES") {
+            config.trusted_proxies = v
+                .split(',')
+                .map(|net| proxy_network("INGANG_TRUSTED_PROXIES", net))
+                .collect::<Result<_, _>>()?;
         }
         if let Some(v) = env("INGANG_WORKERS") {
             config.workers = setting("INGANG_WORKERS", &v)?;
@@ -356,6 +374,17 @@ impl Config {
             ))
         }
     }
+}
+
+/// `10.0.0.0/8`, or one address (`10.0.0.2` is `10.0.0.2/32`).
+fn proxy_network(name: &'static str, text: &str) -> Result<ipnet::IpNet, ConfigError> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| ConfigError::Setting {
+            name,
+            problem: format!("'{text}' is not an IP address or network such as 10.0.0.0/8"),
+        })
 }
 
 /// Reads a secret from a file (a mounted Secret, a systemd credential).
