@@ -297,6 +297,33 @@ impl Cluster {
         self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"])
     }
 
+    /// Turns on TLS with this certificate chain and key (PEM), as a
+    /// production database would have it.
+    pub fn enable_tls(&self, cert: &Path, key: &Path) -> Result<(), String> {
+        let server_cert = self.data.join("server.crt");
+        let server_key = self.data.join("server.key");
+        std::fs::copy(cert, &server_cert).map_err(|e| e.to_string())?;
+        std::fs::copy(key, &server_key).map_err(|e| e.to_string())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&server_key, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(user) = &self.run_as {
+            chown(&server_cert, user)?;
+            chown(&server_key, user)?;
+        }
+        let mut admin = PgConnection::establish(&self.admin_url()).map_err(|e| e.to_string())?;
+        // Two calls: ALTER SYSTEM refuses to run inside a multi-statement batch.
+        admin
+            .batch_execute("ALTER SYSTEM SET ssl = on")
+            .and_then(|()| admin.batch_execute("SELECT pg_reload_conf()"))
+            .map_err(|e| e.to_string())?;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Ok(())
+    }
+
     /// The cluster's data directory (`base/<oid>/`, `pg_wal/`).
     pub fn data_dir(&self) -> &Path {
         &self.data
