@@ -187,7 +187,7 @@ fn two_processes_on_one_postgresql_lose_nothing_and_audit_everything_once() {
         assert_eq!(etag, format!("\"{}\"", round + 2));
     }
 
-    // Every case-data decision audited exactly once, in one gap-free order.
+    // Every case-data decision audited exactly once, in one strictly increasing order.
     let events = all_audit_events(processes, &people.auditor);
     let mut per_request: BTreeMap<&str, usize> = BTreeMap::new();
     let mut seqs = BTreeSet::new();

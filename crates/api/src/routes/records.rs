@@ -222,8 +222,6 @@ fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiErr
     Ok((DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id))
 }
 
-/// Loads a record's metadata; a missing record is decided (and audited)
-/// exactly like a hidden one.
 /// Loads record `id` and authorizes `action_on(record)` on it (decided and
 /// audited). A missing record is audited as a decision with `probe` and
 /// answers 404, exactly as a hidden one.
@@ -241,6 +239,8 @@ fn authorize_record(
     Ok(meta)
 }
 
+/// Loads a record's metadata and its client's facts; a missing record is
+/// decided (and audited) exactly like a hidden one.
 fn load_meta(
     state: &AppState,
     caller: &Caller,
