@@ -324,6 +324,22 @@ impl Cluster {
         Ok(())
     }
 
+    /// Makes every role but the `postgres` superuser authenticate with a
+    /// password over TCP (SCRAM), as a production server would.
+    pub fn require_passwords(&self) -> Result<(), String> {
+        let rules = "local all all trust\n\
+                     host all postgres 127.0.0.1/32 trust\n\
+                     host all all 127.0.0.1/32 scram-sha-256\n";
+        // Rewrite in place: the file keeps initdb's owner and mode.
+        std::fs::write(self.data.join("pg_hba.conf"), rules).map_err(|e| e.to_string())?;
+        let mut admin = PgConnection::establish(&self.admin_url()).map_err(|e| e.to_string())?;
+        admin
+            .batch_execute("SELECT pg_reload_conf()")
+            .map_err(|e| e.to_string())?;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Ok(())
+    }
+
     /// The cluster's data directory (`base/<oid>/`, `pg_wal/`).
     pub fn data_dir(&self) -> &Path {
         &self.data
