@@ -14,7 +14,6 @@ mod support;
 
 use diesel::prelude::*;
 use ingang_store::{db, DatabaseUrl};
-use ingang_testdb::{Backend, Cluster, TestDatabase};
 
 #[derive(QueryableByName)]
 struct Encrypted {
@@ -24,11 +23,9 @@ struct Encrypted {
 
 #[test]
 fn the_database_connection_is_encrypted_and_the_server_verified() {
-    let Some(bin) = ingang_testdb::find_postgres() else {
-        let _ = TestDatabase::create(Backend::Postgres); // says so loudly
+    let Some(cluster) = ingang_testdb::own_cluster_or_skip() else {
         return;
     };
-    let cluster = Cluster::start(&bin).unwrap();
     let certs = tempfile::tempdir().unwrap();
     ingang_api::tls::ensure_dev_certificates(certs.path()).unwrap();
     let files = ingang_api::tls::DevCertificates::in_dir(certs.path());
@@ -68,11 +65,9 @@ fn the_database_connection_is_encrypted_and_the_server_verified() {
 
 #[test]
 fn the_database_password_comes_from_a_file_and_is_never_echoed() {
-    let Some(bin) = ingang_testdb::find_postgres() else {
-        let _ = TestDatabase::create(Backend::Postgres); // says so loudly
+    let Some(cluster) = ingang_testdb::own_cluster_or_skip() else {
         return;
     };
-    let cluster = Cluster::start(&bin).unwrap();
     let mut admin = db::connect(&DatabaseUrl::parse(&cluster.admin_url())).unwrap();
     diesel::sql_query("CREATE ROLE ingang LOGIN PASSWORD 'app-Secret-42'")
         .execute(&mut admin)

@@ -10,7 +10,7 @@
 
 mod support;
 
-use ingang_testdb::{Backend, Cluster, TestDatabase};
+use ingang_testdb::{Backend, TestDatabase};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -40,12 +40,9 @@ fn one_process_with_a_record(
 
 #[test]
 fn a_database_outage_answers_503_and_the_service_recovers_by_itself() {
-    let Some(bin) = ingang_testdb::find_postgres() else {
-        // Needs a cluster of its own to stop and start.
-        let _ = TestDatabase::create(Backend::Postgres); // says so loudly
+    let Some(cluster) = ingang_testdb::own_cluster_or_skip() else {
         return;
     };
-    let cluster = Cluster::start(&bin).unwrap();
     let database = cluster.server().create_database();
     let dir = tempfile::tempdir().unwrap();
     let (_site, a, people, client, read) =

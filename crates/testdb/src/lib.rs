@@ -162,6 +162,19 @@ pub fn postgres_or_skip() -> Option<&'static PgServer> {
     server.as_ref()
 }
 
+/// A cluster of the caller's own (to stop, restart or reconfigure), from
+/// the local installation. `None`, after the loud note, when none is
+/// installed; an external `INGANG_TEST_DATABASE_URL` cannot serve here.
+pub fn own_cluster_or_skip() -> Option<Cluster> {
+    match find_postgres() {
+        Some(bin) => Some(Cluster::start(&bin).unwrap_or_else(|e| panic!("{e}"))),
+        None => {
+            skip_loudly();
+            None
+        }
+    }
+}
+
 fn skip_loudly() {
     if std::env::var("INGANG_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
         panic!(
