@@ -223,6 +223,34 @@ fn two_processes_on_one_postgresql_lose_nothing_and_audit_everything_once() {
         WRITERS * NOTES_EACH + 1
     );
 
+    // The same person registered through both processes at once: one
+    // client, the other answer is 409 (the blind index is unique).
+    let answers: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = processes
+            .iter()
+            .map(|process| {
+                let coordinator = &people.coordinator;
+                scope.spawn(move || {
+                    process
+                        .try_call(
+                            &support::agent(),
+                            "POST",
+                            "/v1/clients",
+                            coordinator,
+                            Some(&json!({"personal_number": "19121212-1212", "name": "Tolvan Tolvansson"})),
+                            &[],
+                        )
+                        .unwrap()
+                        .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = answers.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![201, 409], "{answers:?}");
+
     // A withdrawal through one process is refused by the other at once,
     // in both directions.
     let (client2, consent2) = client_with_consent(&a, &people, "19850372-2343");

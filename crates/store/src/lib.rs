@@ -62,9 +62,19 @@ impl From<diesel::result::Error> for StoreError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
+            // SQLite busy or gone; PostgreSQL shutting down under a query, or a
+            // statement over `statement_timeout`: the database is (for now)
+            // not serving, which is a 503, not a bug.
             Error::DatabaseError(_, ref info)
-                if info.message().contains("database is locked")
-                    || info.message().contains("unable to open") =>
+                if [
+                    "database is locked",
+                    "unable to open",
+                    "terminating connection",
+                    "canceling statement due to statement timeout",
+                    "the database system is",
+                ]
+                .iter()
+                .any(|m| info.message().contains(m)) =>
             {
                 StoreError::Unavailable(info.message().to_owned())
             }
