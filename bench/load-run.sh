@@ -29,27 +29,17 @@ if [ -z "${BIN:-}" ]; then
 fi
 DATA=$(mktemp -d)
 BACKEND=${BACKEND:-sqlite}
-PGDIR=""
+source bench/postgres.sh
 cleanup() {
   kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
-  [ -n "$PGDIR" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
-  rm -rf "$DATA" ${PGDIR:+"$PGDIR"}
+  stop_throwaway_postgres
+  rm -rf "$DATA"
 }
 trap cleanup EXIT
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 SERVE_ARGS=()
 if [ "$BACKEND" = postgres ]; then
-  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  [ -x "$PGBIN/initdb" ] || { echo "PostgreSQL is missing: apt-get install postgresql" >&2; exit 1; }
-  PGDIR=$(mktemp -d /var/tmp/ingang-bench-pg.XXXXXX)
-  [ "$(id -u)" = 0 ] && chown postgres "$PGDIR"
-  PGPORT=$((PORT + 1))
-  as_pg "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres -E UTF8 --no-locale >/dev/null
-  as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgres.log" -w \
-    -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
-  DB_URL="postgres://postgres@127.0.0.1:$PGPORT/ingang"
-  psql -q "postgres://postgres@127.0.0.1:$PGPORT/postgres" -c "CREATE DATABASE ingang"
+  start_throwaway_postgres $((PORT + 1))
   SERVE_ARGS=(--database-url "$DB_URL")
 fi
 
