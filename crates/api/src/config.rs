@@ -46,6 +46,9 @@ pub struct Config {
     /// Request bodies above this many bytes are refused with 413.
     pub max_body_bytes: usize,
     pub pool_size: u32,
+    /// Seconds a request waits for a database connection before answering
+    /// 503 (the database unreachable, or every connection busy).
+    pub db_timeout_secs: u64,
     pub workers: usize,
     pub audit_batch_max: usize,
     /// Seconds in-flight requests get to finish on shutdown.
@@ -73,6 +76,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     max_body_bytes: Option<usize>,
     pool_size: Option<u32>,
+    db_timeout_secs: Option<u64>,
     workers: Option<usize>,
     audit_batch_max: Option<usize>,
     shutdown_timeout_secs: Option<u64>,
@@ -116,6 +120,7 @@ impl Default for Config {
             tls: TlsMode::Development,
             max_body_bytes: 256 * 1024,
             pool_size: 16,
+            db_timeout_secs: 5,
             workers: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
@@ -174,6 +179,7 @@ impl Config {
             tls_key = file.tls_key;
             config.max_body_bytes = file.max_body_bytes.unwrap_or(config.max_body_bytes);
             config.pool_size = file.pool_size.unwrap_or(config.pool_size);
+            config.db_timeout_secs = file.db_timeout_secs.unwrap_or(config.db_timeout_secs);
             config.workers = file.workers.unwrap_or(config.workers);
             config.audit_batch_max = file.audit_batch_max.unwrap_or(config.audit_batch_max);
             config.shutdown_timeout_secs = file
@@ -229,6 +235,9 @@ impl Config {
                 .split(',')
                 .map(|net| proxy_network("INGANG_TRUSTED_PROXIES", net))
                 .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = env("INGANG_DB_TIMEOUT_SECS") {
+            config.db_timeout_secs = setting("INGANG_DB_TIMEOUT_SECS", &v)?;
         }
         if let Some(v) = env("INGANG_WORKERS") {
             config.workers = setting("INGANG_WORKERS", &v)?;
@@ -307,7 +316,11 @@ impl Config {
                 })
             }
         };
-        if config.max_body_bytes == 0 || config.pool_size == 0 || config.workers == 0 {
+        if config.max_body_bytes == 0
+            || config.pool_size == 0
+            || config.workers == 0
+            || config.db_timeout_secs == 0
+        {
             return Err(ConfigError::Setting {
                 name: "limits",
                 problem: "sizes must be positive".into(),

@@ -54,6 +54,7 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
             url: database,
             pool_size: config.pool_size,
             audit_batch_max: config.audit_batch_max,
+            pool_timeout: std::time::Duration::from_secs(config.db_timeout_secs),
         },
         keys,
     )?;

@@ -187,13 +187,19 @@ impl ManageConnection for Manager {
     }
 }
 
-pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, crate::StoreError> {
+/// `timeout`: how long a request waits for a connection before it answers
+/// 503 (all in use, or the database unreachable).
+pub fn pool(
+    url: &DatabaseUrl,
+    max_size: u32,
+    timeout: Duration,
+) -> Result<DbPool, crate::StoreError> {
     Ok(Pool::builder()
         .max_size(max_size)
         // Connections are made when first needed: a service that starts
         // while the database is briefly away still starts (readyz says so).
         .min_idle(Some(0))
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(timeout)
         // A checkout would otherwise cost a round trip; a connection whose
         // query failed at the transport level is marked broken by diesel and
         // dropped on return (`has_broken`).

@@ -129,13 +129,15 @@ pub struct StoreConfig {
     pub pool_size: u32,
     /// Most audit entries written in one transaction (group commit).
     pub audit_batch_max: usize,
+    /// How long a request waits for a pooled connection.
+    pub pool_timeout: std::time::Duration,
 }
 
 impl Store {
     /// Runs migrations, opens the pool and starts the audit writer.
     pub fn open(config: &StoreConfig, keys: Keyring) -> StoreResult<Self> {
         db::migrate(&config.url)?;
-        let pool = db::pool(&config.url, config.pool_size)?;
+        let pool = db::pool(&config.url, config.pool_size, config.pool_timeout)?;
         let audit = AuditLog::start(config.url.clone(), config.audit_batch_max)?;
         Ok(Self {
             pool,

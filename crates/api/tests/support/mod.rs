@@ -40,6 +40,8 @@ pub struct Site {
     pub database_url: String,
     pub keys_dir: PathBuf,
     pub root: PathBuf,
+    /// More `INGANG_*` settings for every command.
+    pub env: Vec<(String, String)>,
 }
 
 impl Site {
@@ -48,6 +50,7 @@ impl Site {
             database_url: database_url.to_owned(),
             keys_dir: root.join("keys"),
             root: root.to_owned(),
+            env: vec![],
         }
     }
 
@@ -68,7 +71,8 @@ impl Site {
             .env("INGANG_DATABASE_URL", &self.database_url)
             .env("INGANG_KEYS_DIR", &self.keys_dir)
             .env("INGANG_DATA_DIR", self.root.join(format!("data-{name}")))
-            .env("INGANG_TLS", "off");
+            .env("INGANG_TLS", "off")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 
