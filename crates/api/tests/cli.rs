@@ -362,3 +362,31 @@ fn keys_add_then_rotate_to_it_rewraps_once() {
         stderr(&out)
     );
 }
+
+#[test]
+fn bad_settings_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value, expected) in [
+        (
+            "INGANG_TRUSTED_PROXIES",
+            "10.0.0.0/8, lb.internal",
+            "INGANG_TRUSTED_PROXIES",
+        ),
+        ("INGANG_DB_TIMEOUT_SECS", "soon", "INGANG_DB_TIMEOUT_SECS"),
+        ("INGANG_DB_TIMEOUT_SECS", "0", "must be positive"),
+        ("INGANG_TLS", "maybe", "INGANG_TLS"),
+        (
+            "INGANG_DATABASE_PASSWORD_FILE",
+            "/nonexistent/pw",
+            "INGANG_DATABASE_PASSWORD_FILE",
+        ),
+    ] {
+        let out = ingang(dir.path(), &["serve"], &[(name, value)]);
+        assert!(!out.status.success(), "{name}={value}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{name}={value}: {}",
+            stderr(&out)
+        );
+    }
+}

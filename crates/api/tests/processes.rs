@@ -15,6 +15,31 @@ use support::{client_with_consent, set_up, ServeProcess};
 /// A record written under load: (id, text, request id).
 type Created = (String, String, String);
 
+/// Runs `request` through each process at the same moment (one thread
+/// each) and returns the statuses in process order.
+fn at_once_through_each<F>(processes: [&ServeProcess; 2], request: F) -> Vec<u16>
+where
+    F: Fn(usize, &ServeProcess) -> u16 + Sync,
+{
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = processes
+            .iter()
+            .enumerate()
+            .map(|(p, process)| {
+                let request = &request;
+                scope.spawn(move || request(p, process))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn sorted(statuses: &[u16]) -> Vec<u16> {
+    let mut statuses = statuses.to_vec();
+    statuses.sort_unstable();
+    statuses
+}
+
 /// Every audit entry, paged through both processes in turn.
 fn all_audit_events(processes: [&ServeProcess; 2], auditor: &str) -> Vec<Value> {
     let mut events = vec![];
@@ -154,32 +179,20 @@ fn two_processes_on_one_postgresql_lose_nothing_and_audit_everything_once() {
         .etag
         .unwrap();
     for round in 0..5 {
-        let answers: Vec<u16> = std::thread::scope(|scope| {
-            let handles: Vec<_> = processes
-                .iter()
-                .enumerate()
-                .map(|(p, process)| {
-                    let (etag, first_id, eva) = (&etag, &first_id, &people.eva);
-                    scope.spawn(move || {
-                        process
-                            .try_call(
-                                &support::agent(),
-                                "PUT",
-                                &format!("/v1/records/{first_id}"),
-                                eva,
-                                Some(&json!({"body": {"text": format!("round {round} via {p}")}})),
-                                &[("If-Match", etag)],
-                            )
-                            .unwrap()
-                            .status
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let answers = at_once_through_each(processes, |p, process| {
+            process
+                .try_call(
+                    &support::agent(),
+                    "PUT",
+                    &format!("/v1/records/{first_id}"),
+                    &people.eva,
+                    Some(&json!({"body": {"text": format!("round {round} via {p}")}})),
+                    &[("If-Match", &etag)],
+                )
+                .unwrap()
+                .status
         });
-        let mut sorted = answers.clone();
-        sorted.sort_unstable();
-        assert_eq!(sorted, vec![200, 412], "round {round}: {answers:?}");
+        assert_eq!(sorted(&answers), [200, 412], "round {round}: {answers:?}");
         etag = b
             .call("GET", &format!("/v1/records/{first_id}"), &people.eva, None)
             .etag
@@ -225,31 +238,20 @@ fn two_processes_on_one_postgresql_lose_nothing_and_audit_everything_once() {
 
     // The same person registered through both processes at once: one
     // client, the other answer is 409 (the blind index is unique).
-    let answers: Vec<u16> = std::thread::scope(|scope| {
-        let handles: Vec<_> = processes
-            .iter()
-            .map(|process| {
-                let coordinator = &people.coordinator;
-                scope.spawn(move || {
-                    process
-                        .try_call(
-                            &support::agent(),
-                            "POST",
-                            "/v1/clients",
-                            coordinator,
-                            Some(&json!({"personal_number": "19121212-1212", "name": "Tolvan Tolvansson"})),
-                            &[],
-                        )
-                        .unwrap()
-                        .status
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let answers = at_once_through_each(processes, |_, process| {
+        process
+            .try_call(
+                &support::agent(),
+                "POST",
+                "/v1/clients",
+                &people.coordinator,
+                Some(&json!({"personal_number": "19121212-1212", "name": "Tolvan Tolvansson"})),
+                &[],
+            )
+            .unwrap()
+            .status
     });
-    let mut sorted = answers.clone();
-    sorted.sort_unstable();
-    assert_eq!(sorted, vec![201, 409], "{answers:?}");
+    assert_eq!(sorted(&answers), [201, 409], "{answers:?}");
 
     // A withdrawal through one process is refused by the other at once,
     // in both directions.
