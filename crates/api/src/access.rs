@@ -97,6 +97,17 @@ pub fn authorize(
     }
 }
 
+/// Authorizes an action that involves no client or record (managing
+/// agencies and officers, registering a client, querying the audit log).
+/// Blocking.
+pub fn authorize_without_client(
+    store: &Store,
+    caller: &Caller,
+    action: Action,
+) -> Result<(), ApiError> {
+    authorize(store, caller, action, None, None, None).map(|_| ())
+}
+
 /// Loads the client's facts and authorizes `action` on it. Blocking.
 pub fn authorize_on_client(
     store: &Store,

@@ -1,7 +1,7 @@
 //! Agencies (admin).
 
 use super::{as_caller, required_text};
-use crate::access::authorize;
+use crate::access::authorize_without_client;
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -57,14 +57,7 @@ pub async fn create_agency(
         AgencyCode::parse(&body.code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
     let name = required_text("name", &body.name, 200)?;
     let agency = as_caller(state, credentials, move |state, caller| {
-        authorize(
-            &state.store,
-            &caller,
-            Action::ManageAgencies,
-            None,
-            None,
-            None,
-        )?;
+        authorize_without_client(&state.store, &caller, Action::ManageAgencies)?;
         Ok(state.store.create_agency(&code, &name)?)
     })
     .await?;
@@ -80,14 +73,7 @@ pub async fn list_agencies(
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let agencies = as_caller(state, credentials, move |state, caller| {
-        authorize(
-            &state.store,
-            &caller,
-            Action::ManageAgencies,
-            None,
-            None,
-            None,
-        )?;
+        authorize_without_client(&state.store, &caller, Action::ManageAgencies)?;
         Ok(state.store.list_agencies()?)
     })
     .await?;

@@ -266,7 +266,7 @@ pub async fn withdraw_consent(
                 authorize_on_client(store, &caller, Action::ManageConsents, client, None)?
             }
             None => {
-                crate::access::authorize(store, &caller, Action::ManageConsents, None, None, None)?;
+                crate::access::authorize_without_client(store, &caller, Action::ManageConsents)?;
                 return Err(ApiError::NotFound);
             }
         };

@@ -1,7 +1,7 @@
 //! Named officers and system accounts (admin).
 
 use super::{as_caller, required_text};
-use crate::access::authorize;
+use crate::access::authorize_without_client;
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -88,14 +88,7 @@ pub async fn create_officer(
         AgencyCode::parse(&body.agency).map_err(|e| ApiError::invalid("agency", e.to_string()))?;
     let roles = parse_roles(&body.roles)?;
     let officer = as_caller(state, credentials, move |state, caller| {
-        authorize(
-            &state.store,
-            &caller,
-            Action::ManageOfficers,
-            None,
-            None,
-            None,
-        )?;
+        authorize_without_client(&state.store, &caller, Action::ManageOfficers)?;
         Ok(state.store.create_officer(&NewOfficer {
             name,
             agency,
@@ -117,14 +110,7 @@ pub async fn get_officer(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let officer = as_caller(state, credentials, move |state, caller| {
-        authorize(
-            &state.store,
-            &caller,
-            Action::ManageOfficers,
-            None,
-            None,
-            None,
-        )?;
+        authorize_without_client(&state.store, &caller, Action::ManageOfficers)?;
         Ok(state.store.officer(id)?)
     })
     .await?;
@@ -142,14 +128,7 @@ pub async fn deactivate_officer(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let officer = as_caller(state, credentials, move |state, caller| {
-        authorize(
-            &state.store,
-            &caller,
-            Action::ManageOfficers,
-            None,
-            None,
-            None,
-        )?;
+        authorize_without_client(&state.store, &caller, Action::ManageOfficers)?;
         Ok(state.store.deactivate_officer(id)?)
     })
     .await?;
