@@ -19,33 +19,47 @@ const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// One route pattern and method: answers by status and their latency.
 #[derive(Default)]
-struct Latency {
-    /// Per bucket, not cumulative; the last slot is "above every bound".
+struct Series {
+    by_status: BTreeMap<u16, u64>,
+    /// Latency per bucket, not cumulative; the last slot is "above every bound".
     buckets: [u64; LATENCY_BUCKETS.len() + 1],
     sum_seconds: f64,
-    count: u64,
+}
+
+impl Series {
+    /// Requests seen: the histogram's count.
+    fn count(&self) -> u64 {
+        self.by_status.values().sum()
+    }
 }
 
 #[derive(Default)]
 struct Registry {
-    /// (route, method, status) → requests
-    requests: BTreeMap<(String, String, u16), u64>,
-    /// (route, method) → latency histogram
-    latency: BTreeMap<(String, String), Latency>,
+    /// route pattern → method → series
+    series: BTreeMap<String, BTreeMap<String, Series>>,
     /// denial reason code → audited denials
     denials: BTreeMap<String, u64>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    requests: BTreeMap::new(),
-    latency: BTreeMap::new(),
+    series: BTreeMap::new(),
     denials: BTreeMap::new(),
 });
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
     // Counters stay usable even if a panic interrupted an update.
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Applies `update` to the value at `key`, creating it on first sight: the
+/// key is copied only then, not on every request.
+fn with_entry<V: Default>(map: &mut BTreeMap<String, V>, key: &str, update: impl FnOnce(&mut V)) {
+    match map.get_mut(key) {
+        Some(value) => update(value),
+        None => update(map.entry(key.to_owned()).or_default()),
+    }
 }
 
 /// Counts one answered request.
@@ -55,29 +69,18 @@ pub fn observe_request(route: &str, method: &str, status: u16, elapsed: Duration
         .iter()
         .position(|&upper| seconds <= upper)
         .unwrap_or(LATENCY_BUCKETS.len());
-    let mut registry = registry();
-    *registry
-        .requests
-        .entry((route.to_owned(), method.to_owned(), status))
-        .or_default() += 1;
-    let latency = registry
-        .latency
-        .entry((route.to_owned(), method.to_owned()))
-        .or_default();
-    latency.buckets[slot] += 1;
-    latency.sum_seconds += seconds;
-    latency.count += 1;
+    with_entry(&mut registry().series, route, |methods| {
+        with_entry(methods, method, |series| {
+            *series.by_status.entry(status).or_default() += 1;
+            series.buckets[slot] += 1;
+            series.sum_seconds += seconds;
+        })
+    });
 }
 
 /// Counts one audited policy denial.
 pub fn observe_denial(reason: &str) {
-    let mut registry = registry();
-    match registry.denials.get_mut(reason) {
-        Some(count) => *count += 1,
-        None => {
-            registry.denials.insert(reason.to_owned(), 1);
-        }
-    }
+    with_entry(&mut registry().denials, reason, |count| *count += 1);
 }
 
 /// Escapes a label value (backslash, quote, newline).
@@ -112,13 +115,21 @@ pub fn render(store: &Store) -> String {
             "counter",
             "HTTP requests answered, by route pattern, method and status.",
         );
-        for ((route, method, status), count) in &registry.requests {
-            let _ = writeln!(
-                out,
-                "ingang_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {count}",
-                label(route),
-                label(method)
-            );
+        let all_series = || {
+            registry.series.iter().flat_map(|(route, methods)| {
+                methods.iter().map(move |(method, series)| {
+                    let labels = format!("route=\"{}\",method=\"{}\"", label(route), label(method));
+                    (labels, series)
+                })
+            })
+        };
+        for (labels, series) in all_series() {
+            for (status, count) in &series.by_status {
+                let _ = writeln!(
+                    out,
+                    "ingang_http_requests_total{{{labels},status=\"{status}\"}} {count}"
+                );
+            }
         }
         header(
             &mut out,
@@ -126,10 +137,9 @@ pub fn render(store: &Store) -> String {
             "histogram",
             "Time from request to response, by route pattern and method.",
         );
-        for ((route, method), latency) in &registry.latency {
-            let labels = format!("route=\"{}\",method=\"{}\"", label(route), label(method));
+        for (labels, series) in all_series() {
             let mut cumulative = 0;
-            for (upper, count) in LATENCY_BUCKETS.iter().zip(latency.buckets) {
+            for (upper, count) in LATENCY_BUCKETS.iter().zip(series.buckets) {
                 cumulative += count;
                 let _ = writeln!(
                     out,
@@ -141,7 +151,9 @@ pub fn render(store: &Store) -> String {
                 "ingang_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n\
                  ingang_http_request_duration_seconds_sum{{{labels}}} {}\n\
                  ingang_http_request_duration_seconds_count{{{labels}}} {}",
-                latency.count, latency.sum_seconds, latency.count
+                series.count(),
+                series.sum_seconds,
+                series.count()
             );
         }
         header(
@@ -237,7 +249,8 @@ mod tests {
     fn latency_lands_in_the_first_bucket_that_holds_it() {
         observe_request("/test/{id}", "GET", 200, Duration::from_micros(700));
         let registry = registry();
-        let latency = &registry.latency[&("/test/{id}".to_owned(), "GET".to_owned())];
-        assert_eq!(latency.buckets[1], 1, "0.7 ms is in le=0.001");
+        let series = &registry.series["/test/{id}"]["GET"];
+        assert_eq!(series.buckets[1], 1, "0.7 ms is in le=0.001");
+        assert_eq!(series.count(), 1);
     }
 }

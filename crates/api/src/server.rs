@@ -188,7 +188,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             let id = uuid::Uuid::new_v4().to_string();
             req.extensions_mut().insert(RequestId(id.clone()));
             let started = std::time::Instant::now();
-            let method = req.method().as_str().to_owned();
+            let method = req.method().clone();
             let response = srv.call(req);
             async move {
                 let mut response = response.await?;
@@ -198,7 +198,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
                     .match_pattern()
                     .unwrap_or_else(|| "unmatched".into());
                 let status = response.status().as_u16();
-                metrics::observe_request(&route, &method, status, elapsed);
+                metrics::observe_request(&route, method.as_str(), status, elapsed);
                 if let Some(ApiError::Internal(cause)) = response
                     .response()
                     .error()
