@@ -251,7 +251,7 @@ impl Config {
             .map(PathBuf::from)
             .or(database_password_file);
         if let Some(v) = &overrides.database_url {
-            if url_has_password(v) {
+            if ingang_store::db::url_has_password(v) {
                 return Err(ConfigError::Setting {
                     name: "--database-url",
                     problem: "must not carry a password (the command line is visible to every user of the machine); use INGANG_DATABASE_URL, INGANG_DATABASE_URL_FILE or INGANG_DATABASE_PASSWORD_FILE".into(),
@@ -276,9 +276,9 @@ impl Config {
             (Some(url), Some(path)) => {
                 let password = read_secret("INGANG_DATABASE_PASSWORD_FILE", &path)?;
                 match DatabaseUrl::parse(&url) {
-                    DatabaseUrl::Postgres(url) => {
-                        Some(DatabaseUrl::Postgres(with_password(&url, &password)))
-                    }
+                    DatabaseUrl::Postgres(url) => Some(DatabaseUrl::Postgres(
+                        ingang_store::db::url_with_password(&url, &password),
+                    )),
                     DatabaseUrl::Sqlite(_) => {
                         return Err(ConfigError::Setting {
                             name: "INGANG_DATABASE_PASSWORD_FILE",
@@ -415,58 +415,4 @@ fn read_secret(name: &'static str, path: &std::path::Path) -> Result<String, Con
         });
     }
     Ok(text.to_owned())
-}
-
-/// Whether a `postgres://user:password@…` URL (or `?password=`) carries a
-/// password.
-fn url_has_password(url: &str) -> bool {
-    let Some((_, rest)) = url.split_once("://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
-    let in_user_info = authority
-        .rsplit_once('@')
-        .is_some_and(|(user_info, _)| user_info.contains(':'));
-    in_user_info || url.contains("password=")
-}
-
-/// Adds `password` to a libpq URL as a percent-encoded query parameter.
-fn with_password(url: &str, password: &str) -> String {
-    let encoded: String = password
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}password={encoded}")
-}
-
-#[cfg(test)]
-mod database_tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_found_where_libpq_takes_them() {
-        assert!(url_has_password("postgres://u:p@h/db"));
-        assert!(url_has_password("postgres://h/db?user=u&password=p"));
-        assert!(!url_has_password("postgres://u@h:5432/db"));
-        assert!(!url_has_password("data/ingang.sqlite3"));
-    }
-
-    #[test]
-    fn a_password_file_is_added_percent_encoded() {
-        assert_eq!(
-            with_password("postgres://ingang@db/ingang", "p@ss w/rd"),
-            "postgres://ingang@db/ingang?password=p%40ss%20w%2Frd"
-        );
-        assert_eq!(
-            with_password("postgres://ingang@db/ingang?sslmode=verify-full", "x"),
-            "postgres://ingang@db/ingang?sslmode=verify-full&password=x"
-        );
-    }
 }

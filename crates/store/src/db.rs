@@ -72,32 +72,80 @@ impl DatabaseUrl {
     }
 }
 
+/// A libpq URL cut where a password can sit: `scheme://[user[:password]@]host…`
+/// and the rest (path and query, where `?password=` may sit too).
+struct UrlParts<'a> {
+    scheme: &'a str,
+    user: Option<&'a str>,
+    password: Option<&'a str>,
+    host: &'a str,
+    tail: &'a str,
+}
+
+impl<'a> UrlParts<'a> {
+    fn of(url: &'a str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+        let (user_info, host) = match authority.rsplit_once('@') {
+            Some((user_info, host)) => (Some(user_info), host),
+            None => (None, authority),
+        };
+        let (user, password) = match user_info.map(|u| u.split_once(':')) {
+            Some(Some((user, password))) => (Some(user), Some(password)),
+            Some(None) => (user_info, None),
+            None => (None, None),
+        };
+        Some(UrlParts {
+            scheme,
+            user,
+            password,
+            host,
+            tail,
+        })
+    }
+
+    fn query_has_password(&self) -> bool {
+        self.tail.contains("password=")
+    }
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some(parts) = UrlParts::of(url) else {
         return "<unparsable url>".into();
     };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let user_info = match (parts.user, parts.password) {
+        (Some(user), Some(_)) => format!("{user}:***@"),
+        (Some(user), None) => format!("{user}@"),
+        (None, _) => String::new(),
     };
-    let authority = match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => format!("{user_info}@{host}"),
-        },
-        None => authority.to_owned(),
+    let tail = match parts.tail.split_once('?') {
+        Some((path, _)) if parts.query_has_password() => format!("{path}?***"),
+        _ => parts.tail.to_owned(),
     };
-    // A password can also sit in the query (`?password=`).
-    let tail = if tail.contains("password=") {
-        match tail.split_once('?') {
-            Some((path, _)) => format!("{path}?***"),
-            None => tail.to_owned(),
-        }
-    } else {
-        tail.to_owned()
-    };
-    format!("{scheme}://{authority}{tail}")
+    format!("{}://{user_info}{}{tail}", parts.scheme, parts.host)
+}
+
+/// Whether a `postgres://user:password@…` URL (or one with `?password=`)
+/// carries a password.
+pub fn url_has_password(url: &str) -> bool {
+    UrlParts::of(url).is_some_and(|p| p.password.is_some() || p.query_has_password())
+}
+
+/// Adds `password` to a libpq URL as a percent-encoded query parameter.
+pub fn url_with_password(url: &str, password: &str) -> String {
+    let encoded: String = password
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}password={encoded}")
 }
 
 /// SQLite: WAL lets readers run beside the one writer (set in `migrate`);
@@ -243,5 +291,25 @@ mod tests {
         );
         let url = DatabaseUrl::parse("postgres://db.example/ingang?user=a&password=s3cret");
         assert!(!url.display_safe().contains("s3cret"));
+    }
+
+    #[test]
+    fn passwords_are_found_where_libpq_takes_them() {
+        assert!(url_has_password("postgres://u:p@h/db"));
+        assert!(url_has_password("postgres://h/db?user=u&password=p"));
+        assert!(!url_has_password("postgres://u@h:5432/db"));
+        assert!(!url_has_password("data/ingang.sqlite3"));
+    }
+
+    #[test]
+    fn a_password_file_is_added_percent_encoded() {
+        assert_eq!(
+            url_with_password("postgres://ingang@db/ingang", "p@ss w/rd"),
+            "postgres://ingang@db/ingang?password=p%40ss%20w%2Frd"
+        );
+        assert_eq!(
+            url_with_password("postgres://ingang@db/ingang?sslmode=verify-full", "x"),
+            "postgres://ingang@db/ingang?sslmode=verify-full&password=x"
+        );
     }
 }
