@@ -23,6 +23,7 @@ pub struct Resp {
     pub etag: Option<String>,
     pub content_type: String,
     pub cache_control: Option<String>,
+    pub allow: Option<String>,
 }
 
 impl Resp {
@@ -298,6 +299,7 @@ impl TestServer {
         let etag = response.header("etag").map(str::to_owned);
         let content_type = response.header("content-type").unwrap_or("").to_owned();
         let cache_control = response.header("cache-control").map(str::to_owned);
+        let allow = response.header("allow").map(str::to_owned);
         let text = response.into_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
@@ -307,6 +309,7 @@ impl TestServer {
             etag,
             content_type,
             cache_control,
+            allow,
         }
     }
 
@@ -339,6 +342,7 @@ impl TestServer {
         let status = response.status();
         let content_type = response.header("content-type").unwrap_or("").to_owned();
         let cache_control = response.header("cache-control").map(str::to_owned);
+        let allow = response.header("allow").map(str::to_owned);
         let text = response.into_string().unwrap_or_default();
         Resp {
             status,
@@ -347,6 +351,7 @@ impl TestServer {
             etag: None,
             content_type,
             cache_control,
+            allow,
         }
     }
 }

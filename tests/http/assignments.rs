@@ -122,3 +122,41 @@ fn who_may_assign() {
     );
     assert_eq!(r.status, 400);
 }
+
+/// Six identical requests at once: the database's partial unique index lets
+/// exactly one open assignment through, the rest are told it exists.
+#[test]
+fn concurrent_identical_assignments_open_one() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let path = format!("/v1/clients/{}/assignments", world.client);
+    let body = json!({"officer_id": world.unassigned.id});
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| scope.spawn(|| s.post(&path, &world.coordinator.token, body.clone())))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap().status)
+            .collect()
+    });
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [201, 409, 409, 409, 409, 409], "{statuses:?}");
+
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let open: Count = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM assignments WHERE officer_id = '{}' AND ended_at IS NULL",
+        world.unassigned.id
+    ))
+    .get_result(&mut s.raw_db())
+    .unwrap();
+    assert_eq!(open.n, 1);
+}

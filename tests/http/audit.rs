@@ -287,3 +287,38 @@ fn the_source_address_is_taken_from_trusted_proxies_only() {
     assert_eq!(behind_proxy, "203.0.113.7");
     assert_eq!(read_from(false).unwrap(), "127.0.0.1");
 }
+
+/// The audited time is the time of the decision: a list's gate and each
+/// record it returned were decided at one moment, and carry it.
+#[test]
+fn one_list_is_decided_and_audited_at_one_moment() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    for text in ["a", "b", "c"] {
+        world.note(&world.af, text);
+    }
+    let r = s.get(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.soc.token,
+    );
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 3);
+    let events = s.get(
+        &format!("/v1/audit/events?actor_id={}&limit=200", world.soc.id),
+        &world.auditor.token,
+    );
+    let events = events.body["items"].as_array().unwrap().clone();
+    let list: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["action"] == "record.list" || e["action"] == "record.read")
+        .collect();
+    assert_eq!(list.len(), 4, "{events:?}");
+    assert!(list
+        .iter()
+        .all(|e| e["request_id"] == list[0]["request_id"]));
+    assert!(
+        list.iter().all(|e| e["at"] == list[0]["at"]),
+        "one moment per decision: {list:?}"
+    );
+}

@@ -21,13 +21,7 @@ fn registration_and_duplicates() {
         json!({"personal_number": "19850372-2343", "name": "Lina Nilsson"}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
-    // A system account may register too; an officer may not.
-    let r = s.post(
-        "/v1/clients",
-        &world.af_system.token,
-        json!({"personal_number": "19121212-1212", "name": "Tolvan"}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text);
+    // A system account may register too (202, see below); an officer may not.
     let r = s.post(
         "/v1/clients",
         &world.af.token,
@@ -37,6 +31,72 @@ fn registration_and_duplicates() {
         (r.status, r.body["reason"].as_str()),
         (403, Some("role-not-permitted"))
     );
+}
+
+/// Registration is no existence oracle: a system account gets the same
+/// status and body whether or not the person was registered before, and
+/// learns the id only once one of its agency's officers is assigned.
+#[test]
+fn system_registration_reveals_nothing_until_its_officer_is_assigned() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let register = |pn: &str, name: &str| {
+        s.post(
+            "/v1/clients",
+            &world.af_system.token,
+            json!({"personal_number": pn, "name": name}),
+        )
+    };
+    let first = register("19121212-1212", "Tolvan Tolvansson");
+    assert_eq!(
+        (first.status, &first.body),
+        (202, &json!({"id": null})),
+        "{}",
+        first.text
+    );
+    let again = register("191212121212", "Someone Else");
+    assert_eq!((again.status, &again.text), (first.status, &first.text));
+    // The coordinator is told, and the client is the same one (and its name
+    // was not overwritten by the second registration).
+    let r = s.post(
+        "/v1/clients",
+        &world.coordinator.token,
+        json!({"personal_number": "19121212-1212", "name": "X"}),
+    );
+    assert_eq!((r.status, r.problem().as_str()), (409, "conflict"));
+    let found = s.post(
+        "/v1/clients/search",
+        &world.coordinator.token,
+        json!({"personal_number": "19121212-1212"}),
+    );
+    let client = found.id();
+    let r = s.post(
+        &format!("/v1/clients/{client}/assignments"),
+        &world.coordinator.token,
+        json!({"officer_id": world.af.id}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    // Now its agency's officer is assigned: the id is no secret to it.
+    let r = register("19121212-1212", "Tolvan");
+    assert_eq!(
+        (r.status, &r.body),
+        (202, &json!({"id": client})),
+        "{}",
+        r.text
+    );
+    // A client someone else registered, with an af officer assigned, alike.
+    let r = register(CLIENT_PN, CLIENT_NAME);
+    assert_eq!((r.status, &r.body), (202, &json!({"id": world.client})));
+    let r = s.post(
+        &format!("/v1/clients/{client}/consents"),
+        &world.coordinator.token,
+        ingang_tests::consent_body(&[&world.af.id], &[], &[], &[]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = s.get(&format!("/v1/clients/{client}"), &world.af.token);
+    assert_eq!(r.body["name"], "Tolvan Tolvansson", "{}", r.text);
 }
 
 #[test]

@@ -93,3 +93,49 @@ fn malformed_requests_get_clear_problems() {
         .unwrap()
         .starts_with("urn:ingang:problem:"));
 }
+
+/// A path that exists answers a method it lacks with 405 and `Allow`
+/// (before authentication: the path pattern is public, the resource is not
+/// looked at); an unknown path stays 404.
+#[test]
+fn methods_a_path_lacks_answer_405_with_allow() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let record = world.note(&world.af, "Praktik");
+    for (method, path, allow) in [
+        ("DELETE", format!("/v1/records/{record}"), "GET, PUT"),
+        ("PATCH", "/v1/agencies".to_owned(), "GET, POST"),
+        (
+            "PUT",
+            format!("/v1/clients/{}/records", world.client),
+            "GET, POST",
+        ),
+        (
+            "GET",
+            format!("/v1/consents/{}/withdraw", world.consent),
+            "POST",
+        ),
+        ("DELETE", "/v1/records/not-a-uuid".to_owned(), "GET, PUT"),
+    ] {
+        for token in [Some(world.af.token.as_str()), None] {
+            let r = s.request(method, &path, token, None, &[]);
+            assert_eq!(
+                (r.status, r.problem().as_str(), r.allow.as_deref()),
+                (405, "method-not-allowed", Some(allow)),
+                "{method} {path}: {}",
+                r.text
+            );
+            assert!(!r.text.contains(&record) && !r.text.contains(&world.client));
+        }
+    }
+    let r = s.request(
+        "DELETE",
+        "/v1/nothing-here",
+        Some(&world.af.token),
+        None,
+        &[],
+    );
+    assert_eq!((r.status, r.allow), (404, None));
+}

@@ -81,18 +81,58 @@ fn write_read_and_version_records() {
         r.body["items"][0]["body"]["goals"],
         json!(["Arbete", "Körkort"])
     );
-    // A malformed If-Match is named, never guessed at.
-    for bad in ["2", "W/\"2\"", "*", "\"two\""] {
-        let r = s.put(
-            &path,
-            &world.af.token,
-            json!({"body": {"goals": ["x"], "overall_responsibility": "af", "activities": []}}),
-            Some(bad),
+    // If-Match as RFC 9110 reads it: a malformed header is named, never
+    // guessed at; a well-formed tag that does not match is 412 (weak tags
+    // never match); `*` does not say which version was read (428).
+    let amend = json!({"body": {"goals": ["x"], "overall_responsibility": "af", "activities": []}});
+    for (if_match, status, problem) in [
+        ("2", 400, "validation-failed"),
+        ("\"2", 400, "validation-failed"),
+        ("\"two\"", 412, "version-mismatch"),
+        ("\"stale\"", 412, "version-mismatch"),
+        ("W/\"2\"", 412, "version-mismatch"),
+        ("\"1\", W/\"2\"", 412, "version-mismatch"),
+        ("*", 428, "if-match-required"),
+    ] {
+        let r = s.put(&path, &world.af.token, amend.clone(), Some(if_match));
+        assert_eq!(
+            (r.status, r.problem().as_str()),
+            (status, problem),
+            "{if_match}: {}",
+            r.text
         );
+        if status == 400 {
+            assert_eq!(r.body["field"], "If-Match", "{if_match}");
+        }
+    }
+    // A list matches when any strong tag names the stored version.
+    let r = s.put(&path, &world.af.token, amend.clone(), Some("\"1\", \"2\""));
+    assert_eq!(
+        (r.status, r.etag.as_deref()),
+        (200, Some("\"3\"")),
+        "{}",
+        r.text
+    );
+    // A body may repeat the record's own kind, never name another.
+    let with_kind = |kind: &str| json!({"kind": kind, "body": {"goals": ["y"], "overall_responsibility": "af", "activities": []}});
+    let r = s.put(
+        &path,
+        &world.af.token,
+        with_kind("action_plan"),
+        Some("\"3\""),
+    );
+    assert_eq!(
+        (r.status, r.etag.as_deref()),
+        (200, Some("\"4\"")),
+        "{}",
+        r.text
+    );
+    for other in ["note", "colour"] {
+        let r = s.put(&path, &world.af.token, with_kind(other), Some("\"4\""));
         assert_eq!(
             (r.status, r.body["field"].as_str()),
-            (400, Some("If-Match")),
-            "{bad}: {}",
+            (400, Some("kind")),
+            "{other}: {}",
             r.text
         );
     }
@@ -110,7 +150,7 @@ fn write_read_and_version_records() {
     ))
     .get_result(&mut db)
     .unwrap();
-    assert_eq!(count.n, 2);
+    assert_eq!(count.n, 4);
 }
 
 #[test]

@@ -6,18 +6,43 @@
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ingang_policy::{Action, ClientId, ConsentId, Decision, Facts, RecordId, Request};
 use ingang_store::{LoadedFacts, NewAuditEvent, Store};
 
+/// A decision and the moment it was made: the audit entry records that
+/// moment, never a later one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub decision: Decision,
+    pub at: DateTime<Utc>,
+}
+
+impl Decided {
+    pub fn is_allowed(&self) -> bool {
+        self.decision.is_allowed()
+    }
+}
+
 /// Decides `action` for `caller` over `facts` (None: no such client, or no
-/// client involved). Pure: no audit yet.
-pub fn decide(caller: &Caller, action: &Action, facts: Option<&LoadedFacts>) -> Decision {
+/// client involved) at this moment. Pure but for the clock: no audit yet.
+pub fn decide(caller: &Caller, action: &Action, facts: Option<&LoadedFacts>) -> Decided {
+    decide_at(caller, action, facts, Utc::now())
+}
+
+/// Decides as of `at`, so that every decision of one request (a list's gate
+/// and each record) shares the request's moment.
+pub fn decide_at(
+    caller: &Caller,
+    action: &Action,
+    facts: Option<&LoadedFacts>,
+    at: DateTime<Utc>,
+) -> Decided {
     let request = Request {
         caller: &caller.actor,
         on_behalf_of: caller.on_behalf_of.as_ref(),
         action: action.clone(),
-        at: Utc::now(),
+        at,
     };
     let facts = match facts {
         Some(f) => Facts {
@@ -27,7 +52,10 @@ pub fn decide(caller: &Caller, action: &Action, facts: Option<&LoadedFacts>) -> 
         },
         None => Facts::default(),
     };
-    ingang_policy::decide(&request, &facts)
+    Decided {
+        decision: ingang_policy::decide(&request, &facts),
+        at,
+    }
 }
 
 /// The audit entry of one decision. Ids only.
@@ -36,16 +64,16 @@ pub fn audit_event(
     action: &str,
     client: Option<ClientId>,
     record: Option<RecordId>,
-    decision: &Decision,
+    decided: &Decided,
 ) -> NewAuditEvent {
-    let (verdict, reason, consent) = match decision {
+    let (verdict, reason, consent) = match &decided.decision {
         Decision::Allow { consent } => ("allow", None, *consent),
         Decision::Deny { reason } => ("deny", Some(reason.code().to_owned()), None),
     };
     let mut roles: Vec<&str> = caller.actor.roles.iter().map(|r| r.as_str()).collect();
     roles.sort_unstable();
     NewAuditEvent {
-        at: Utc::now(),
+        at: decided.at,
         actor_id: caller.actor.id.to_string(),
         actor_agency: caller.actor.agency.to_string(),
         on_behalf_of: caller.on_behalf_of.as_ref().map(|o| o.id.to_string()),
@@ -80,18 +108,12 @@ pub fn authorize(
     record: Option<RecordId>,
     facts: Option<&LoadedFacts>,
 ) -> Result<Option<ConsentId>, ApiError> {
-    let decision = decide(caller, &action, facts);
+    let decided = decide(caller, &action, facts);
     record_audit(
         store,
-        vec![audit_event(
-            caller,
-            action.name(),
-            client,
-            record,
-            &decision,
-        )],
+        vec![audit_event(caller, action.name(), client, record, &decided)],
     )?;
-    match decision {
+    match decided.decision {
         Decision::Allow { consent } => Ok(consent),
         Decision::Deny { reason } => Err(ApiError::Denied(reason)),
     }

@@ -31,6 +31,10 @@ pub enum ApiError {
     MalformedId,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// The path exists but not with this method (405, with `Allow`).
+    MethodNotAllowed {
+        allow: String,
+    },
     Conflict(&'static str),
     /// `If-Match` names an old version (412).
     PreconditionFailed {
@@ -70,6 +74,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType => (
                 "unsupported-media-type",
                 "The body must be application/json",
+            ),
+            ApiError::MethodNotAllowed { .. } => (
+                "method-not-allowed",
+                "This path does not support the method",
             ),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PreconditionFailed { .. } => ("version-mismatch", "The record has changed"),
@@ -114,6 +122,7 @@ impl ApiError {
             ApiError::PreconditionRequired => {
                 Some("send If-Match with the ETag of the version you read".into())
             }
+            ApiError::MethodNotAllowed { allow } => Some(format!("allowed here: {allow}")),
             _ => None,
         }
     }
@@ -159,6 +168,7 @@ impl ResponseError for ApiError {
             }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -192,6 +202,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if matches!(self, ApiError::Unauthenticated(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ingang\""));
+        }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         response.json(problem)
     }

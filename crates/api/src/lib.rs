@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod logging;
+pub mod methods;
 pub mod metrics;
 pub mod openapi;
 mod redact;

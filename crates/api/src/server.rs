@@ -8,7 +8,8 @@ use crate::{metrics, openapi, routes, tls};
 use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{
-    error::JsonPayloadError, middleware, web, App, HttpMessage, HttpResponse, HttpServer,
+    error::JsonPayloadError, middleware, web, App, HttpMessage, HttpRequest, HttpResponse,
+    HttpServer,
 };
 use ingang_store::{KeySource, Keyring, Store, StoreConfig};
 use std::net::SocketAddr;
@@ -155,7 +156,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     let data = web::Data::new(state);
     let app_data = data.clone();
     let factory = move || {
-        let (app, _) = App::new()
+        let (app, api) = App::new()
             .into_utoipa_app()
             .app_data(app_data.clone())
             .app_data(
@@ -170,6 +171,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             }))
             .configure(routes::configure)
             .split_for_parts();
+        let known_paths = std::sync::Arc::new(crate::methods::KnownPaths::from_openapi(&api));
         // Responses carry personal data: no cache may keep them.
         let mut headers = middleware::DefaultHeaders::new()
             .add(("Cache-Control", "no-store"))
@@ -177,8 +179,16 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
         if https {
             headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
         }
-        app.default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::NotFound)
+        app.default_service(web::to(move |req: HttpRequest| {
+            // A known path without this method is 405 with `Allow`; anything
+            // else is the same 404 as a hidden resource.
+            let error = match known_paths.allow(req.path()) {
+                Some(allow) => ApiError::MethodNotAllowed {
+                    allow: allow.to_owned(),
+                },
+                None => ApiError::NotFound,
+            };
+            async move { Err::<HttpResponse, _>(error) }
         }))
         .wrap(headers)
         .wrap_fn(|req, srv| {

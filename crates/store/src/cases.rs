@@ -412,18 +412,10 @@ impl Store {
         let id = AssignmentId::new_random();
         let now = Utc::now();
         let mut conn = self.conn()?;
-        let open: i64 = assignments::table
-            .filter(assignments::client_id.eq(client.to_string()))
-            .filter(assignments::officer_id.eq(officer.to_string()))
-            .filter(assignments::ended_at.is_null())
-            .count()
-            .get_result(&mut *conn)?;
-        if open > 0 {
-            return Err(StoreError::Conflict(
-                "the officer is already assigned to this client",
-            ));
-        }
-        diesel::insert_into(assignments::table)
+        // The partial unique index `assignments_one_open` decides races: of
+        // concurrent identical requests, through any number of processes,
+        // exactly one insert succeeds.
+        let inserted = diesel::insert_into(assignments::table)
             .values((
                 assignments::id.eq(id.to_string()),
                 assignments::client_id.eq(client.to_string()),
@@ -431,7 +423,19 @@ impl Store {
                 assignments::created_by.eq(by.to_string()),
                 assignments::starts_at.eq(to_micros(now)),
             ))
-            .execute(&mut *conn)?;
+            .execute(&mut *conn);
+        match inserted {
+            Ok(_) => {}
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
+                return Err(StoreError::Conflict(
+                    "the officer is already assigned to this client",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
         Ok(Assignment {
             id,
             client_id: client,
@@ -682,16 +686,23 @@ impl Store {
             .collect()
     }
 
-    /// Stores a new version if the current one is `expected_version`; old
-    /// versions are kept. `VersionMismatch` otherwise.
+    /// Stores a new version if `meta` (the version the decision was made on)
+    /// is one of `expected` (the versions the client's `If-Match` names); old
+    /// versions are kept. `VersionMismatch` otherwise, also when another
+    /// writer got there first.
     pub fn update_record(
         &self,
         meta: &RecordMeta,
-        expected_version: i32,
+        expected: &[i32],
         author: OfficerId,
         body: &serde_json::Value,
     ) -> StoreResult<RecordMeta> {
-        let next = expected_version + 1;
+        if !expected.contains(&meta.version) {
+            return Err(StoreError::VersionMismatch {
+                current: meta.version,
+            });
+        }
+        let next = meta.version + 1;
         let now = Utc::now();
         let mut conn = self.conn()?;
         let key = self.data_key(&mut conn, &meta.client_id.to_string())?;
@@ -710,7 +721,7 @@ impl Store {
             let changed = diesel::update(
                 records::table
                     .find(&id_text)
-                    .filter(records::version.eq(expected_version)),
+                    .filter(records::version.eq(meta.version)),
             )
             .set((
                 records::version.eq(next),

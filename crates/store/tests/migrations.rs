@@ -18,8 +18,9 @@ struct Shape {
     primary_keys: BTreeSet<(String, String)>,
     /// (table, columns) of unique constraints
     uniques: BTreeSet<(String, String)>,
-    /// (index name, table, columns) of explicitly created indexes
-    indexes: BTreeSet<(String, String, String)>,
+    /// (index name, table, columns, "unique"/"plain" + " partial") of
+    /// explicitly created indexes
+    indexes: BTreeSet<(String, String, String, String)>,
     /// Names of triggers (the append-only guard of the audit log).
     triggers: BTreeSet<String>,
 }
@@ -48,6 +49,20 @@ struct SqliteIndex {
     name: String,
     #[diesel(sql_type = Text)]
     origin: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    unique: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    partial: i32,
+}
+
+/// How an index constrains its rows, spelled the same for both backends.
+fn index_flags(unique: bool, partial: bool) -> String {
+    let kind = if unique { "unique" } else { "plain" };
+    if partial {
+        format!("{kind} partial")
+    } else {
+        kind.to_owned()
+    }
 }
 
 fn names(conn: &mut DbConnection, sql: &str) -> Vec<String> {
@@ -99,7 +114,7 @@ fn sqlite_shape(conn: &mut DbConnection) -> Shape {
         let pk: Vec<String> = pk.into_iter().map(|(_, n)| n).collect();
         shape.primary_keys.insert((table.clone(), pk.join(",")));
         let indexes: Vec<SqliteIndex> = diesel::sql_query(format!(
-            "SELECT name, origin FROM pragma_index_list('{table}')"
+            "SELECT name, origin, \"unique\", partial FROM pragma_index_list('{table}')"
         ))
         .load(conn)
         .unwrap();
@@ -114,7 +129,10 @@ fn sqlite_shape(conn: &mut DbConnection) -> Shape {
             .join(",");
             match index.origin.as_str() {
                 "c" => {
-                    shape.indexes.insert((index.name, table.clone(), cols));
+                    let flags = index_flags(index.unique != 0, index.partial != 0);
+                    shape
+                        .indexes
+                        .insert((index.name, table.clone(), cols, flags));
                 }
                 "u" => {
                     shape.uniques.insert((table.clone(), cols));
@@ -155,6 +173,10 @@ struct PgIndex {
     /// `p` primary key, `u` unique constraint, `-` a plain index.
     #[diesel(sql_type = Text)]
     kind: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    is_unique: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    is_partial: bool,
 }
 
 fn postgres_shape(conn: &mut DbConnection) -> Shape {
@@ -191,7 +213,8 @@ fn postgres_shape(conn: &mut DbConnection) -> Shape {
                    FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) \
                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum) AS columns, \
                 COALESCE((SELECT c.contype::text FROM pg_constraint c WHERE c.conindid = i.oid \
-                          AND c.contype IN ('p', 'u')), '-') AS kind \
+                          AND c.contype IN ('p', 'u')), '-') AS kind, \
+                x.indisunique AS is_unique, x.indpred IS NOT NULL AS is_partial \
          FROM pg_index x \
          JOIN pg_class i ON i.oid = x.indexrelid \
          JOIN pg_class t ON t.oid = x.indrelid \
@@ -204,9 +227,12 @@ fn postgres_shape(conn: &mut DbConnection) -> Shape {
         match index.kind.as_str() {
             "p" => shape.primary_keys.insert((index.table_name, index.columns)),
             "u" => shape.uniques.insert((index.table_name, index.columns)),
-            _ => shape
-                .indexes
-                .insert((index.name, index.table_name, index.columns)),
+            _ => shape.indexes.insert((
+                index.name,
+                index.table_name,
+                index.columns,
+                index_flags(index.is_unique, index.is_partial),
+            )),
         };
     }
     // Row triggers appear once per event in information_schema; TRUNCATE
@@ -232,7 +258,7 @@ fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let sqlite_shape = sqlite_shape(&mut sqlite.connect());
     let postgres_shape = postgres_shape(&mut postgres.connect());
     assert!(sqlite_shape.columns.len() > 60, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.indexes.len(), 7, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.indexes.len(), 8, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape, postgres_shape);
 }
 

@@ -8,7 +8,8 @@ use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_policy::{Action, ClientId, PersonalNumber};
+use ingang_policy::{Action, ClientId, PersonalNumber, Role};
+use ingang_store::StoreError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -48,9 +49,21 @@ pub fn parse_personal_number(value: &str) -> Result<PersonalNumber, ApiError> {
         .map_err(|e| ApiError::invalid("personal_number", e.to_string()))
 }
 
-/// Register a client. 409 if the personal number is already registered.
+/// What a system account is told when it registers a person: the same
+/// status (202) and shape whether or not the person was registered before.
+/// `id` is given only once one of its agency's officers is assigned to the
+/// client, exactly when a search would find it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationAccepted {
+    pub id: Option<Uuid>,
+}
+
+/// Register a client. A coordinator gets 201 with the id, or 409 if the
+/// personal number is already registered. A system account gets 202 either
+/// way (registration is no existence oracle), with the id only when one of
+/// its agency's officers is assigned to the client.
 #[utoipa::path(tag = "clients", security(("bearer" = [])), request_body = RegisterClient,
-    responses((status = 201, body = ClientRef), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = ClientRef), (status = 202, body = RegistrationAccepted), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients")]
 pub async fn register_client(
     state: web::Data<AppState>,
@@ -60,14 +73,51 @@ pub async fn register_client(
     let body = body.into_inner();
     let number = parse_personal_number(&body.personal_number)?;
     let name = required_text("name", &body.name, 200)?;
-    let id = as_caller(state, credentials, move |state, caller| {
-        authorize_without_client(&state.store, &caller, Action::RegisterClient)?;
-        Ok(state
-            .store
-            .register_client(&number, &name, caller.actor.id)?)
+    let registered = as_caller(state, credentials, move |state, caller| {
+        let store = &state.store;
+        authorize_without_client(store, &caller, Action::RegisterClient)?;
+        // Operator staff must know; everyone else gets the same answer.
+        if caller.actor.has(Role::Coordinator) {
+            let id = store.register_client(&number, &name, caller.actor.id)?;
+            return Ok(Registered::Created(id));
+        }
+        // The new client is stored exactly as for a coordinator; an existing
+        // one is left as it is (its name is not overwritten).
+        let id = match store.register_client(&number, &name, caller.actor.id) {
+            Ok(id) => id,
+            Err(StoreError::Conflict(_)) => {
+                store.find_client(&number)?.ok_or(ApiError::NotFound)?
+            }
+            Err(other) => return Err(other.into()),
+        };
+        // Whether the id may be told is the search decision, audited as one.
+        let facts = store.load_facts(id)?;
+        let visible = match authorize(
+            store,
+            &caller,
+            Action::SearchClient,
+            Some(id),
+            None,
+            facts.as_ref(),
+        ) {
+            Ok(_) => true,
+            Err(ApiError::Denied(_)) => false,
+            Err(other) => return Err(other),
+        };
+        Ok(Registered::Accepted(visible.then_some(id)))
     })
     .await?;
-    Ok(HttpResponse::Created().json(ClientRef { id: id.0 }))
+    Ok(match registered {
+        Registered::Created(id) => HttpResponse::Created().json(ClientRef { id: id.0 }),
+        Registered::Accepted(id) => HttpResponse::Accepted().json(RegistrationAccepted {
+            id: id.map(|id| id.0),
+        }),
+    })
+}
+
+enum Registered {
+    Created(ClientId),
+    Accepted(Option<ClientId>),
 }
 
 /// Find a client by personal number. 404 unless the caller may see that

@@ -2,7 +2,9 @@
 //! Every read is decided per record and audited before the body leaves.
 
 use super::{as_caller, decode_cursor, encode_cursor, page_limit, PageQuery};
-use crate::access::{audit_event, authorize, authorize_on_client, decide, record_audit};
+use crate::access::{
+    audit_event, authorize, authorize_on_client, decide_at, record_audit, Decided,
+};
 use crate::auth::{Caller, Credentials};
 use crate::bodies;
 use crate::error::{ApiError, Problem};
@@ -30,6 +32,9 @@ pub struct CreateRecord {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRecord {
+    /// Optional; when given it must be the record's own kind.
+    #[schema(example = "note")]
+    pub kind: Option<String>,
     #[schema(value_type = Object)]
     pub body: Value,
 }
@@ -135,7 +140,9 @@ pub async fn list_records(
     let page = as_caller(state, credentials, move |state, caller| {
         let store = &state.store;
         let facts = store.load_facts(client)?;
-        let gate = decide(&caller, &Action::ListRecords, facts.as_ref());
+        // One moment for the whole list: the gate and every record.
+        let at = chrono::Utc::now();
+        let gate = decide_at(&caller, &Action::ListRecords, facts.as_ref(), at);
         let gate_event = audit_event(
             &caller,
             Action::ListRecords.name(),
@@ -145,7 +152,7 @@ pub async fn list_records(
         );
         let Some(facts) = facts.filter(|_| gate.is_allowed()) else {
             record_audit(store, vec![gate_event])?;
-            return Err(match gate {
+            return Err(match gate.decision {
                 Decision::Deny { reason } => ApiError::Denied(reason),
                 Decision::Allow { .. } => ApiError::NotFound,
             });
@@ -153,7 +160,7 @@ pub async fn list_records(
 
         // Scan until one more visible record than the page holds is found,
         // so a short page never hints at hidden records.
-        let mut visible: Vec<(RecordMeta, Decision)> = Vec::new();
+        let mut visible: Vec<(RecordMeta, Decided)> = Vec::new();
         loop {
             let batch = store.record_page(client, after, (limit + 1).max(50))?;
             for meta in &batch.records {
@@ -161,7 +168,7 @@ pub async fn list_records(
                     source: meta.source_agency.clone(),
                     kind: meta.kind,
                 };
-                let decision = decide(&caller, &action, Some(&facts));
+                let decision = decide_at(&caller, &action, Some(&facts), at);
                 if decision.is_allowed() {
                     visible.push((meta.clone(), decision));
                 }
@@ -289,24 +296,94 @@ pub async fn get_record(
         .json(record))
 }
 
-fn if_match_version(req: &HttpRequest) -> Result<i32, ApiError> {
-    let value = req
-        .headers()
-        .get(header::IF_MATCH)
-        .ok_or(ApiError::PreconditionRequired)?;
-    value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .and_then(|v| v.strip_prefix('"'))
-        .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "If-Match",
-                "must be the ETag of the version you read, such as \"3\"",
-            )
-        })
+/// `If-Match` as RFC 9110 §13.1.1 reads it: the versions its strong entity
+/// tags name. Weak tags never match (If-Match uses the strong comparison),
+/// nor do strong tags that name no version of ours; a list of only those is
+/// well-formed and answers 412 once the caller is allowed to know the record.
+/// `*` would let a client overwrite whatever version is stored, the lost
+/// update that `If-Match` is required to prevent, so it is refused like a
+/// missing header (428).
+fn if_match_versions(req: &HttpRequest) -> Result<Vec<i32>, ApiError> {
+    let malformed = || {
+        ApiError::invalid(
+            "If-Match",
+            "must be entity tags such as \"3\", the ETag of the version you read",
+        )
+    };
+    let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+    if values.peek().is_none() {
+        return Err(ApiError::PreconditionRequired);
+    }
+    let mut versions = Vec::new();
+    for value in values {
+        let text = value.to_str().map_err(|_| malformed())?;
+        for tag in entity_tags(text).ok_or_else(malformed)? {
+            match tag {
+                EntityTag::Any => return Err(ApiError::PreconditionRequired),
+                EntityTag::Weak(_) => {}
+                EntityTag::Strong(opaque) => {
+                    if let Some(version) = opaque.parse::<i32>().ok().filter(|v| *v > 0) {
+                        if opaque == version.to_string() {
+                            versions.push(version);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(versions)
+}
+
+/// One element of an `If-Match` list.
+#[derive(Debug, PartialEq, Eq)]
+enum EntityTag<'a> {
+    Any,
+    Weak(&'a str),
+    Strong(&'a str),
+}
+
+/// Splits `#entity-tag` (or `*`) into its tags; `None` when malformed.
+fn entity_tags(text: &str) -> Option<Vec<EntityTag<'_>>> {
+    let text = text.trim_matches([' ', '\t']);
+    if text == "*" {
+        return Some(vec![EntityTag::Any]);
+    }
+    let mut tags = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            break;
+        }
+        let (weak, quoted) = match rest.strip_prefix("W/") {
+            Some(after) => (true, after),
+            None => (false, rest),
+        };
+        let inner = quoted.strip_prefix('"')?;
+        let end = inner.find('"')?;
+        let opaque = &inner[..end];
+        // etagc = %x21 / %x23-7E / obs-text
+        if !opaque
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+        {
+            return None;
+        }
+        tags.push(if weak {
+            EntityTag::Weak(opaque)
+        } else {
+            EntityTag::Strong(opaque)
+        });
+        rest = inner[end + 1..].trim_start_matches([' ', '\t']);
+        if !(rest.is_empty() || rest.starts_with(',')) {
+            return None;
+        }
+    }
+    if tags.is_empty() {
+        None
+    } else {
+        Some(tags)
+    }
 }
 
 /// A new version of a record, by the authoring agency. Old versions are kept.
@@ -321,8 +398,9 @@ pub async fn update_record(
     body: web::Json<UpdateRecord>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let expected = if_match_version(&req)?;
-    let body = body.into_inner().body;
+    let expected = if_match_versions(&req)?;
+    let UpdateRecord { kind, body } = body.into_inner();
+    let kind = kind.as_deref().map(parse_kind).transpose()?;
     let record = as_caller(state, credentials, move |state, caller| {
         let probe = Action::WriteRecord {
             kind: RecordKind::Note,
@@ -332,10 +410,17 @@ pub async fn update_record(
             kind: meta.kind,
             existing_source: Some(meta.source_agency.clone()),
         })?;
+        // A body may repeat its record's kind, never change it.
+        if kind.is_some_and(|kind| kind != meta.kind) {
+            return Err(ApiError::invalid(
+                "kind",
+                format!("this record is a {}; its kind cannot change", meta.kind),
+            ));
+        }
         bodies::validate(meta.kind, &body)?;
         let updated = state
             .store
-            .update_record(&meta, expected, caller.subject().id, &body)?;
+            .update_record(&meta, &expected, caller.subject().id, &body)?;
         Ok(response(updated, body))
     })
     .await?;
@@ -350,3 +435,34 @@ crate::redacted_debug!(
     RecordResponse,
     RecordPageResponse
 );
+
+#[cfg(test)]
+mod tests {
+    use super::{entity_tags, EntityTag};
+
+    #[test]
+    fn entity_tag_lists_parse_as_rfc_9110_writes_them() {
+        assert_eq!(entity_tags("*"), Some(vec![EntityTag::Any]));
+        assert_eq!(entity_tags("\"3\""), Some(vec![EntityTag::Strong("3")]));
+        assert_eq!(
+            entity_tags(" W/\"3\" ,\"stale\",\t\"\""),
+            Some(vec![
+                EntityTag::Weak("3"),
+                EntityTag::Strong("stale"),
+                EntityTag::Strong("")
+            ])
+        );
+        for bad in [
+            "3",
+            "\"3",
+            "W/3",
+            "\"3\" \"4\"",
+            "\"a b\"",
+            "",
+            ",",
+            "*, \"3\"",
+        ] {
+            assert_eq!(entity_tags(bad), None, "{bad}");
+        }
+    }
+}
