@@ -313,6 +313,19 @@ impl TestServer {
         }
     }
 
+    /// `who` as the use cases see a caller, for calling them directly.
+    pub fn caller(&self, who: &Who) -> ingang_app::Caller {
+        let token = ingang_app::TokenIdentity {
+            subject: who.id.clone(),
+            agency: who.agency.clone(),
+            roles: who.roles.clone(),
+        };
+        self.state
+            .app
+            .authenticate(&token, None, "test".into(), None)
+            .unwrap()
+    }
+
     pub fn get(&self, path: &str, token: &str) -> Resp {
         self.request("GET", path, Some(token), None, &[])
     }

@@ -99,15 +99,16 @@ fn a_moved_ciphertext_fails_to_decrypt() {
         200
     );
 
-    let store = &s.state.store;
-    let meta = store.record_meta(other.parse().unwrap()).unwrap();
-    let error = store
-        .record_bodies(meta.client_id, &[meta])
-        .unwrap_err()
-        .to_string();
+    // The cause, which only the server log sees, names the misplaced ciphertext.
+    let error = s
+        .state
+        .app
+        .read_record(&s.caller(&world.af), other.parse().unwrap())
+        .unwrap_err();
     assert!(
-        error.contains("does not belong to record_versions.body"),
-        "{error}"
+        matches!(&error, ingang_app::AppError::Internal(cause)
+            if cause.contains("does not belong to record_versions.body")),
+        "{error:?}"
     );
 
     // Another client's ciphertext under this client's key fails the same way.

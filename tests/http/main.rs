@@ -18,5 +18,6 @@ mod errors;
 mod health;
 mod matrix;
 mod officers;
+mod permits;
 mod records;
 mod scenario;

@@ -28,6 +28,8 @@ mod health;
 mod matrix;
 #[path = "../http/officers.rs"]
 mod officers;
+#[path = "../http/permits.rs"]
+mod permits;
 #[path = "../http/records.rs"]
 mod records;
 #[path = "../http/scenario.rs"]

@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
-use ingang_policy::{Actor, AgencyCode, OfficerId, Role};
+use ingang_policy::{AgencyCode, OfficerId, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
@@ -263,91 +263,25 @@ pub struct Credentials {
     source_addr: Option<String>,
 }
 
-/// An authenticated caller: the account (roles narrowed to the token's),
-/// the officer a system account acts for, and request context for the audit.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub actor: Actor,
-    pub on_behalf_of: Option<Actor>,
-    pub request_id: String,
-    pub source_addr: Option<String>,
-}
-
-impl Caller {
-    /// The officer whose rights case data is decided on.
-    pub fn subject(&self) -> &Actor {
-        self.on_behalf_of.as_ref().unwrap_or(&self.actor)
-    }
-}
+pub use ingang_app::Caller;
 
 impl Credentials {
-    /// Checks the token's subject against the stored account: it must exist,
-    /// be active, belong to the token's agency and hold every role claimed.
-    /// Blocking: runs on the worker pool with the rest of the request.
-    pub fn resolve(self, store: &ingang_store::Store) -> Result<Caller, ApiError> {
+    /// Resolves the verified token to a caller through the application
+    /// (the account is checked on every request). Blocking: runs on the
+    /// worker pool with the rest of the request.
+    pub fn resolve(self, app: &ingang_app::App) -> Result<Caller, ApiError> {
         let Credentials {
             claims,
             on_behalf_of,
             request_id,
             source_addr,
         } = self;
-        let sub: OfficerId = claims
-            .sub
-            .parse()
-            .map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
-        let account = store.account(sub)?.ok_or(ApiError::Unauthenticated(
-            "token subject is not a known account",
-        ))?;
-        if !account.active {
-            return Err(ApiError::Unauthenticated("account is deactivated"));
-        }
-        if account.agency.as_str() != claims.agency {
-            return Err(ApiError::Unauthenticated(
-                "token agency does not match the account",
-            ));
-        }
-        let mut roles = Vec::with_capacity(claims.roles.len());
-        for role in &claims.roles {
-            let role: Role = role
-                .parse()
-                .map_err(|_| ApiError::Unauthenticated("token names an unknown role"))?;
-            if !account.roles.contains(&role) {
-                return Err(ApiError::Unauthenticated(
-                    "token claims a role the account does not hold",
-                ));
-            }
-            roles.push(role);
-        }
-        let actor = Actor {
-            id: account.id,
-            agency: account.agency,
-            roles,
-            active: account.active,
+        let token = ingang_app::TokenIdentity {
+            subject: claims.sub,
+            agency: claims.agency,
+            roles: claims.roles,
         };
-        let on_behalf_of = match on_behalf_of {
-            None => None,
-            // Naming an officer that does not exist is refused like any
-            // other attempt to act for someone one may not act for.
-            Some(id) => match store.account(id)? {
-                Some(o) => Some(Actor {
-                    id: o.id,
-                    agency: o.agency,
-                    roles: o.roles,
-                    active: o.active,
-                }),
-                None => {
-                    return Err(ApiError::Denied(
-                        ingang_policy::DenyReason::RoleNotPermitted,
-                    ))
-                }
-            },
-        };
-        Ok(Caller {
-            actor,
-            on_behalf_of,
-            request_id,
-            source_addr,
-        })
+        Ok(app.authenticate(&token, on_behalf_of, request_id, source_addr)?)
     }
 }
 

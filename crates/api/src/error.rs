@@ -4,8 +4,8 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use ingang_app::AppError;
 use ingang_policy::{DenyReason, Disclosure};
-use ingang_store::StoreError;
 use serde::Serialize;
 use std::fmt;
 
@@ -210,26 +210,20 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
         match error {
-            StoreError::NotFound => ApiError::NotFound,
-            StoreError::Conflict(what) => ApiError::Conflict(what),
-            StoreError::UnknownReference(field) => {
-                ApiError::invalid(field, format!("no such {field}"))
+            AppError::Unauthenticated(why) => ApiError::Unauthenticated(why),
+            AppError::Denied(reason) => ApiError::Denied(reason),
+            AppError::NotFound => ApiError::NotFound,
+            AppError::Invalid { field, detail } => ApiError::Invalid { field, detail },
+            AppError::Conflict(what) => ApiError::Conflict(what),
+            AppError::PreconditionFailed { current_version } => {
+                ApiError::PreconditionFailed { current_version }
             }
-            StoreError::VersionMismatch { current } => ApiError::PreconditionFailed {
-                current_version: current,
-            },
-            StoreError::Unavailable(cause) => {
-                log::warn!("database unavailable: {cause}");
-                ApiError::Unavailable
-            }
-            StoreError::AuditUnavailable(cause) => {
-                log::error!("audit append failed, request refused: {cause}");
-                ApiError::AuditUnavailable
-            }
-            other => ApiError::Internal(other.to_string()),
+            AppError::Unavailable => ApiError::Unavailable,
+            AppError::AuditUnavailable => ApiError::AuditUnavailable,
+            AppError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }
@@ -240,61 +234,11 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-/// Makes a serde/JSON error message safe to return: keeps field names,
-/// drops every quoted value (which could be personal data).
-pub fn sanitize_json_error(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                for inner in chars.by_ref() {
-                    if inner == '"' {
-                        break;
-                    }
-                }
-                out.push_str("<value>");
-            }
-            '`' => {
-                let mut quoted = String::new();
-                for inner in chars.by_ref() {
-                    if inner == '`' {
-                        break;
-                    }
-                    quoted.push(inner);
-                }
-                let looks_like_name = !quoted.is_empty()
-                    && quoted.len() <= 40
-                    && quoted.chars().all(|q| q.is_ascii_lowercase() || q == '_');
-                if looks_like_name {
-                    out.push('`');
-                    out.push_str(&quoted);
-                    out.push('`');
-                } else {
-                    out.push_str("<value>");
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use ingang_policy::sanitize_json_error;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sanitizer_drops_values_keeps_field_names() {
-        let m = sanitize_json_error(
-            "invalid type: string \"19900101-1239\", expected u8 at line 1 column 20",
-        );
-        assert!(!m.contains("1990"), "{m}");
-        let m = sanitize_json_error("unknown field `colour`, expected one of `kind`, `body`");
-        assert!(m.contains("`colour`") && m.contains("`kind`"), "{m}");
-        let m = sanitize_json_error("unknown field `19900101-1239`, expected `name`");
-        assert!(!m.contains("1990"), "{m}");
-    }
 
     #[test]
     fn internal_errors_never_show_their_cause() {

@@ -4,9 +4,7 @@
 //! `ingang-policy`, store through `ingang-store`, map), authentication,
 //! configuration, TLS, the OpenAPI document and the `ingang` binary.
 
-pub mod access;
 pub mod auth;
-pub mod bodies;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -14,7 +12,8 @@ pub mod logging;
 pub mod methods;
 pub mod metrics;
 pub mod openapi;
-mod redact;
+#[allow(unused_imports)]
+pub(crate) use ingang_policy::redacted_debug;
 pub mod routes;
 pub mod server;
 pub mod state;

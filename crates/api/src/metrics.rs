@@ -6,8 +6,7 @@
 //! Labels are route patterns (`/v1/records/{id}`), methods, status codes
 //! and denial reason codes: never ids or personal data.
 
-use ingang_store::audit::BATCH_BUCKETS;
-use ingang_store::Store;
+use ingang_app::{App, BATCH_BUCKETS};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -98,14 +97,14 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 
 /// The whole exposition: the process registry plus this store's pool and
 /// audit writer.
-pub fn render(store: &Store) -> String {
+pub fn render(app: &App) -> String {
     let mut out = String::with_capacity(8 * 1024);
     let _ = writeln!(
         out,
         "# HELP ingang_build_info Version and database backend.\n# TYPE ingang_build_info gauge\n\
          ingang_build_info{{version=\"{}\",backend=\"{}\"}} 1",
         env!("CARGO_PKG_VERSION"),
-        store.backend()
+        app.backend()
     );
     {
         let registry = registry();
@@ -171,7 +170,7 @@ pub fn render(store: &Store) -> String {
         }
     }
 
-    let stats = store.audit().stats();
+    let stats = app.audit_stats();
     let entries = stats.entries.load(Ordering::Relaxed);
     let batches = stats.batches.load(Ordering::Relaxed);
     header(
@@ -212,7 +211,7 @@ pub fn render(store: &Store) -> String {
          ingang_audit_batch_size_sum {entries}\ningang_audit_batch_size_count {batches}"
     );
 
-    let pool = store.pool_status();
+    let pool = app.pool_status();
     header(
         &mut out,
         "ingang_db_pool_connections",

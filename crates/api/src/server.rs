@@ -60,7 +60,10 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         keys,
     )?;
     let tokens = token_keys(&config)?;
+    let app = ingang_app::App::new(store.clone())
+        .on_denial(|reason| metrics::observe_denial(reason.code()));
     Ok(AppState {
+        app,
         store,
         tokens,
         config,

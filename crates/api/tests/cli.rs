@@ -251,7 +251,26 @@ fn serve_demo_loads_data_and_prints_tokens() {
     let today = chrono::Utc::now().date_naive();
     let ali = ingang_policy::PersonalNumber::parse("19900101-1239", today).unwrap();
     assert_eq!(state.store.find_client(&ali).unwrap(), Some(demo.client));
-    assert_eq!(state.store.consents(demo.client).unwrap().len(), 1);
+    // The consent, read as its coordinator would: through the use case.
+    let coordinator = demo
+        .people
+        .iter()
+        .find(|p| p.roles.contains(&ingang_policy::Role::Coordinator))
+        .unwrap();
+    let caller = state
+        .app
+        .authenticate(
+            &ingang_app::TokenIdentity {
+                subject: coordinator.id.to_string(),
+                agency: coordinator.agency.to_string(),
+                roles: vec!["coordinator".into()],
+            },
+            None,
+            "cli-test".into(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(state.app.consents(&caller, demo.client).unwrap().len(), 1);
 }
 
 #[test]

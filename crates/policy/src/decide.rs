@@ -59,26 +59,47 @@ pub enum Action {
     QueryAudit,
 }
 
+/// Stable names of actions in the audit log (and on permits).
+pub mod action_name {
+    pub const READ_CLIENT: &str = "client.read";
+    pub const LIST_RECORDS: &str = "record.list";
+    pub const READ_RECORD: &str = "record.read";
+    pub const CREATE_RECORD: &str = "record.create";
+    pub const UPDATE_RECORD: &str = "record.update";
+    pub const SEARCH_CLIENT: &str = "client.search";
+    pub const MANAGE_CONSENTS: &str = "consent.manage";
+    pub const MANAGE_ASSIGNMENT: &str = "assignment.manage";
+    pub const READ_ACCESS_LOG: &str = "client.access_log";
+    pub const REGISTER_CLIENT: &str = "client.register";
+    pub const MANAGE_AGENCIES: &str = "agency.manage";
+    pub const MANAGE_OFFICERS: &str = "officer.manage";
+    pub const QUERY_AUDIT: &str = "audit.query";
+}
+
 impl Action {
     /// Short stable name written to the audit log.
     pub fn name(&self) -> &'static str {
+        use action_name::*;
         match self {
-            Action::ReadClient => "client.read",
-            Action::ListRecords => "record.list",
-            Action::ReadRecord { .. } => "record.read",
+            Action::ReadClient => READ_CLIENT,
+            Action::ListRecords => LIST_RECORDS,
+            Action::ReadRecord { .. } => READ_RECORD,
             Action::WriteRecord {
                 existing_source: None,
                 ..
-            } => "record.create",
-            Action::WriteRecord { .. } => "record.update",
-            Action::SearchClient => "client.search",
-            Action::ManageConsents => "consent.manage",
-            Action::ManageAssignment { .. } => "assignment.manage",
-            Action::ReadAccessLog => "client.access_log",
-            Action::RegisterClient => "client.register",
-            Action::ManageAgencies => "agency.manage",
-            Action::ManageOfficers => "officer.manage",
-            Action::QueryAudit => "audit.query",
+            } => CREATE_RECORD,
+            Action::WriteRecord {
+                existing_source: Some(_),
+                ..
+            } => UPDATE_RECORD,
+            Action::SearchClient => SEARCH_CLIENT,
+            Action::ManageConsents => MANAGE_CONSENTS,
+            Action::ManageAssignment { .. } => MANAGE_ASSIGNMENT,
+            Action::ReadAccessLog => READ_ACCESS_LOG,
+            Action::RegisterClient => REGISTER_CLIENT,
+            Action::ManageAgencies => MANAGE_AGENCIES,
+            Action::ManageOfficers => MANAGE_OFFICERS,
+            Action::QueryAudit => QUERY_AUDIT,
         }
     }
 

@@ -10,17 +10,21 @@
 //! The crate also holds the small pure domain types every layer shares
 //! (ids, roles, record kinds, personal numbers).
 
+pub mod bodies;
 mod decide;
 mod domain;
 mod ids;
+mod json_errors;
 mod personal_number;
+mod redact;
 
 pub use decide::{
-    decide, Action, Actor, AssignmentFact, ClientFacts, ConsentFact, Decision, DenyReason,
-    Disclosure, Facts, Request,
+    action_name, decide, Action, Actor, AssignmentFact, ClientFacts, ConsentFact, Decision,
+    DenyReason, Disclosure, Facts, Request,
 };
 pub use domain::{RecordKind, Role};
 pub use ids::{
     AgencyCode, AssignmentId, ClientId, ConsentId, InvalidAgencyCode, OfficerId, RecordId,
 };
+pub use json_errors::sanitize_json_error;
 pub use personal_number::{PersonalNumber, PersonalNumberError};

@@ -10,7 +10,7 @@
 use crate::db::{self, DatabaseUrl, DbConnection};
 use crate::schema::audit_events;
 use crate::time::{from_micros, to_micros};
-use crate::{StoreError, StoreResult};
+use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use diesel::prelude::*;
@@ -212,6 +212,18 @@ impl AuditLog {
             .recv()
             .map_err(|_| StoreError::AuditUnavailable("audit writer stopped".into()))?
             .map_err(StoreError::AuditUnavailable)
+    }
+
+    /// Stores the entries of decisions and, once they are durable, hands
+    /// out a [`Permit`] for each allowed one (in the order given; `None` for
+    /// a denial). The only way to get a permit.
+    pub fn append_decisions(&self, events: Vec<NewAuditEvent>) -> StoreResult<Vec<Option<Permit>>> {
+        let permits = events
+            .iter()
+            .map(Permit::for_stored)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.append(events)?;
+        Ok(permits)
     }
 
     pub fn stats(&self) -> &AuditStats {

@@ -8,12 +8,12 @@ use crate::schema::{
 };
 use crate::time::{from_micros, to_micros};
 use crate::{Account, LoadedFacts};
-use crate::{Store, StoreError, StoreResult};
+use crate::{Permit, Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ingang_policy::{
-    AgencyCode, AssignmentId, ClientId, ConsentFact, ConsentId, OfficerId, RecordId, RecordKind,
-    Role,
+    action_name, AgencyCode, AssignmentId, ClientId, ConsentFact, ConsentId, OfficerId, RecordId,
+    RecordKind, Role,
 };
 
 // ---------- consents ----------
@@ -251,11 +251,13 @@ impl Store {
         })
     }
 
-    pub fn consents(&self, client: ClientId) -> StoreResult<Vec<Consent>> {
+    /// The consents of the client a `consent.manage` permit names.
+    pub fn consents(&self, permit: &Permit) -> StoreResult<Vec<Consent>> {
+        let client = permit.client_for(action_name::MANAGE_CONSENTS)?;
         self.load_consents(client, None)
     }
 
-    pub fn consent(&self, id: ConsentId) -> StoreResult<Consent> {
+    fn consent(&self, id: ConsentId) -> StoreResult<Consent> {
         let client = self.consent_client(id)?;
         self.load_consents(client, Some(id))?
             .pop()
@@ -358,11 +360,15 @@ impl Store {
     /// was already withdrawn.
     pub fn withdraw_consent(
         &self,
+        permit: &Permit,
         id: ConsentId,
         reason: &str,
         by: OfficerId,
     ) -> StoreResult<Consent> {
         let client = self.consent_client(id)?;
+        if permit.client_for(action_name::MANAGE_CONSENTS)? != client {
+            return Err(StoreError::PermitMismatch(action_name::MANAGE_CONSENTS));
+        }
         let id_text = id.to_string();
         let mut conn = self.conn()?;
         let key = self.data_key(&mut conn, &client.to_string())?;
@@ -619,18 +625,23 @@ impl Store {
         })
     }
 
-    /// The current bodies of records of ONE client, in the order given.
+    /// The current bodies of records of ONE client, in the order given, each
+    /// with its `record.read` permit.
     pub fn record_bodies(
         &self,
-        client: ClientId,
-        metas: &[RecordMeta],
+        records: &[(RecordMeta, Permit)],
     ) -> StoreResult<Vec<serde_json::Value>> {
-        if metas.is_empty() {
+        let Some((first, _)) = records.first() else {
             return Ok(vec![]);
+        };
+        let client = first.client_id;
+        for (meta, permit) in records {
+            if meta.client_id != client {
+                return Err(StoreError::Corrupt("record of another client".into()));
+            }
+            permit.check_record(action_name::READ_RECORD, client, meta.id)?;
         }
-        if metas.iter().any(|meta| meta.client_id != client) {
-            return Err(StoreError::Corrupt("record of another client".into()));
-        }
+        let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
         let mut conn = self.conn()?;
         let client_text = client.to_string();
         // One query for the page and the client's wrapped data key: the

@@ -6,11 +6,11 @@ use crate::cases::consent_facts;
 use crate::crypto::Place;
 use crate::schema::{assignments, clients, data_keys, officers};
 use crate::time::{from_micros, to_micros};
-use crate::{Store, StoreError, StoreResult};
+use crate::{Permit, Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ingang_policy::{
-    AssignmentFact, ClientFacts, ClientId, ConsentFact, OfficerId, PersonalNumber,
+    action_name, AssignmentFact, ClientFacts, ClientId, ConsentFact, OfficerId, PersonalNumber,
 };
 
 /// A client's identity fields, decrypted.
@@ -108,7 +108,9 @@ impl Store {
         id.map(|id| parse_id(&id)).transpose()
     }
 
-    pub fn client_identity(&self, id: ClientId) -> StoreResult<ClientIdentity> {
+    /// The identity of the client a `client.read` permit names.
+    pub fn client_identity(&self, permit: &Permit) -> StoreResult<ClientIdentity> {
+        let id = permit.client_for(action_name::READ_CLIENT)?;
         let id_text = id.to_string();
         let mut conn = self.conn()?;
         let (pn_ct, name_ct, created_at): (Vec<u8>, Vec<u8>, i64) = clients::table

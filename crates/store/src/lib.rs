@@ -12,14 +12,16 @@ pub mod schema;
 mod accounts;
 mod cases;
 mod clients;
+mod permit;
 mod time;
 
 pub use accounts::{Account, Agency, NewOfficer, Officer};
-pub use audit::{AuditEvent, AuditFilter, AuditLog, NewAuditEvent};
+pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditStats, NewAuditEvent, BATCH_BUCKETS};
 pub use cases::{Assignment, Consent, ConsentEvidence, NewConsent, RecordMeta, RecordPage};
 pub use clients::{ClientIdentity, LoadedFacts};
 pub use crypto::{CryptoError, KeySource, Keyring, SecretKey};
 pub use db::{DatabaseUrl, DbConnection, DbPool};
+pub use permit::Permit;
 pub use time::{from_micros, to_micros};
 
 use std::sync::Arc;
@@ -52,6 +54,10 @@ pub enum StoreError {
     Database(diesel::result::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A permit was presented for another action, client or record: a bug
+    /// in the caller, refused rather than trusted.
+    #[error("permit does not cover {0} of this resource")]
+    PermitMismatch(&'static str),
 }
 
 impl From<diesel::result::Error> for StoreError {

@@ -1,13 +1,12 @@
 //! Agencies (admin).
 
 use super::{as_caller, required_text};
-use crate::access::authorize_without_client;
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_policy::{Action, AgencyCode};
+use ingang_policy::AgencyCode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -33,8 +32,8 @@ pub struct AgencyList {
     pub next_cursor: Option<String>,
 }
 
-impl From<ingang_store::Agency> for AgencyResponse {
-    fn from(a: ingang_store::Agency) -> Self {
+impl From<ingang_app::Agency> for AgencyResponse {
+    fn from(a: ingang_app::Agency) -> Self {
         Self {
             code: a.code.to_string(),
             name: a.name,
@@ -56,9 +55,8 @@ pub async fn create_agency(
     let code =
         AgencyCode::parse(&body.code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
     let name = required_text("name", &body.name, 200)?;
-    let agency = as_caller(state, credentials, move |state, caller| {
-        authorize_without_client(&state.store, &caller, Action::ManageAgencies)?;
-        Ok(state.store.create_agency(&code, &name)?)
+    let agency = as_caller(state, credentials, move |app, caller| {
+        Ok(app.create_agency(&caller, &code, &name)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(AgencyResponse::from(agency)))
@@ -72,9 +70,8 @@ pub async fn list_agencies(
     state: web::Data<AppState>,
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
-    let agencies = as_caller(state, credentials, move |state, caller| {
-        authorize_without_client(&state.store, &caller, Action::ManageAgencies)?;
-        Ok(state.store.list_agencies()?)
+    let agencies = as_caller(state, credentials, move |app, caller| {
+        Ok(app.list_agencies(&caller)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(AgencyList {

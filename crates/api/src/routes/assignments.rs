@@ -2,14 +2,13 @@
 //! system account for its own agency's officers).
 
 use super::as_caller;
-use crate::access::{authorize_on_client, authorize_without_client};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_policy::{Action, AssignmentId, ClientId, OfficerId};
-use ingang_store::{Assignment, StoreError};
+use ingang_app::Assignment;
+use ingang_policy::{AssignmentId, ClientId, OfficerId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -56,25 +55,8 @@ pub async fn create_assignment(
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let officer = OfficerId(body.officer_id);
-    let assignment = as_caller(state, credentials, move |state, caller| {
-        let store = &state.store;
-        // The officer's agency decides whether a system account may do this;
-        // an unknown officer is decided as one of the caller's own agency.
-        let account = store.account(officer)?;
-        let officer_agency = account
-            .as_ref()
-            .map(|a| a.agency.clone())
-            .unwrap_or_else(|| caller.actor.agency.clone());
-        authorize_on_client(
-            store,
-            &caller,
-            Action::ManageAssignment { officer_agency },
-            client,
-            None,
-        )?;
-        let account =
-            account.ok_or_else(|| ApiError::invalid("officer_id", "no such officer_id"))?;
-        Ok(store.create_assignment(client, &account, caller.actor.id)?)
+    let assignment = as_caller(state, credentials, move |app, caller| {
+        Ok(app.assign(&caller, client, officer)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(AssignmentResponse::from(assignment)))
@@ -90,25 +72,8 @@ pub async fn end_assignment(
     id: web::Path<AssignmentId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let assignment = as_caller(state, credentials, move |state, caller| {
-        let store = &state.store;
-        match store.assignment(id) {
-            Ok(a) => {
-                let action = Action::ManageAssignment {
-                    officer_agency: a.officer_agency.clone(),
-                };
-                authorize_on_client(store, &caller, action, a.client_id, None)?;
-            }
-            Err(StoreError::NotFound) => {
-                let action = Action::ManageAssignment {
-                    officer_agency: caller.actor.agency.clone(),
-                };
-                authorize_without_client(store, &caller, action)?;
-                return Err(ApiError::NotFound);
-            }
-            Err(e) => return Err(e.into()),
-        }
-        Ok(store.end_assignment(id, caller.actor.id)?)
+    let assignment = as_caller(state, credentials, move |app, caller| {
+        Ok(app.end_assignment(&caller, id)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(AssignmentResponse::from(assignment)))

@@ -2,14 +2,13 @@
 //! (auditor, coordinator). Both are themselves audited.
 
 use super::{as_caller, decode_cursor, encode_cursor, page_limit, PageQuery};
-use crate::access::{authorize, authorize_on_client};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_policy::{Action, AgencyCode, ClientId};
-use ingang_store::{AuditEvent, AuditFilter};
+use ingang_app::{AuditEvent, AuditFilter};
+use ingang_policy::{AgencyCode, ClientId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -146,17 +145,8 @@ pub async fn audit_events(
         to: q.to,
         after_seq: after_seq(q.cursor.as_deref())?,
     };
-    let client = q.client_id.map(ClientId);
-    let events = as_caller(state, credentials, move |state, caller| {
-        authorize(
-            &state.store,
-            &caller,
-            Action::QueryAudit,
-            client,
-            None,
-            None,
-        )?;
-        Ok(state.store.audit_events(&filter, limit)?)
+    let events = as_caller(state, credentials, move |app, caller| {
+        Ok(app.audit_events(&caller, &filter, limit)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(events, limit)))
@@ -175,14 +165,9 @@ pub async fn access_log(
     let client = id.into_inner();
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
-    let filter = AuditFilter {
-        client_id: Some(client.to_string()),
-        after_seq: after_seq(q.cursor.as_deref())?,
-        ..AuditFilter::default()
-    };
-    let events = as_caller(state, credentials, move |state, caller| {
-        authorize_on_client(&state.store, &caller, Action::ReadAccessLog, client, None)?;
-        Ok(state.store.audit_events(&filter, limit)?)
+    let after = after_seq(q.cursor.as_deref())?;
+    let events = as_caller(state, credentials, move |app, caller| {
+        Ok(app.access_log(&caller, client, after, limit)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(events, limit)))

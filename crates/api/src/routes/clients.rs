@@ -2,14 +2,13 @@
 //! identity reads under the access rule.
 
 use super::{as_caller, required_text};
-use crate::access::{authorize, authorize_on_client, authorize_without_client};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_policy::{Action, ClientId, PersonalNumber, Role};
-use ingang_store::StoreError;
+use ingang_app::clients::Registration;
+use ingang_policy::{ClientId, PersonalNumber};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -73,51 +72,16 @@ pub async fn register_client(
     let body = body.into_inner();
     let number = parse_personal_number(&body.personal_number)?;
     let name = required_text("name", &body.name, 200)?;
-    let registered = as_caller(state, credentials, move |state, caller| {
-        let store = &state.store;
-        authorize_without_client(store, &caller, Action::RegisterClient)?;
-        // Operator staff must know; everyone else gets the same answer.
-        if caller.actor.has(Role::Coordinator) {
-            let id = store.register_client(&number, &name, caller.actor.id)?;
-            return Ok(Registered::Created(id));
-        }
-        // The new client is stored exactly as for a coordinator; an existing
-        // one is left as it is (its name is not overwritten).
-        let id = match store.register_client(&number, &name, caller.actor.id) {
-            Ok(id) => id,
-            Err(StoreError::Conflict(_)) => {
-                store.find_client(&number)?.ok_or(ApiError::NotFound)?
-            }
-            Err(other) => return Err(other.into()),
-        };
-        // Whether the id may be told is the search decision, audited as one.
-        let facts = store.load_facts(id)?;
-        let visible = match authorize(
-            store,
-            &caller,
-            Action::SearchClient,
-            Some(id),
-            None,
-            facts.as_ref(),
-        ) {
-            Ok(_) => true,
-            Err(ApiError::Denied(_)) => false,
-            Err(other) => return Err(other),
-        };
-        Ok(Registered::Accepted(visible.then_some(id)))
+    let registered = as_caller(state, credentials, move |app, caller| {
+        Ok(app.register_client(&caller, &number, &name)?)
     })
     .await?;
     Ok(match registered {
-        Registered::Created(id) => HttpResponse::Created().json(ClientRef { id: id.0 }),
-        Registered::Accepted(id) => HttpResponse::Accepted().json(RegistrationAccepted {
+        Registration::Created(id) => HttpResponse::Created().json(ClientRef { id: id.0 }),
+        Registration::Accepted(id) => HttpResponse::Accepted().json(RegistrationAccepted {
             id: id.map(|id| id.0),
         }),
     })
-}
-
-enum Registered {
-    Created(ClientId),
-    Accepted(Option<ClientId>),
 }
 
 /// Find a client by personal number. 404 unless the caller may see that
@@ -131,19 +95,8 @@ pub async fn search_client(
     body: web::Json<SearchClient>,
 ) -> Result<HttpResponse, ApiError> {
     let number = parse_personal_number(&body.personal_number)?;
-    let id = as_caller(state, credentials, move |state, caller| {
-        let store = &state.store;
-        let found = store.find_client(&number)?;
-        let facts = found.map(|id| store.load_facts(id)).transpose()?.flatten();
-        authorize(
-            store,
-            &caller,
-            Action::SearchClient,
-            found,
-            None,
-            facts.as_ref(),
-        )?;
-        found.ok_or(ApiError::NotFound)
+    let id = as_caller(state, credentials, move |app, caller| {
+        Ok(app.search_client(&caller, &number)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ClientRef { id: id.0 }))
@@ -159,9 +112,8 @@ pub async fn get_client(
     id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let identity = as_caller(state, credentials, move |state, caller| {
-        authorize_on_client(&state.store, &caller, Action::ReadClient, id, None)?;
-        Ok(state.store.client_identity(id)?)
+    let identity = as_caller(state, credentials, move |app, caller| {
+        Ok(app.client_identity(&caller, id)?)
     })
     .await?;
     let pn = identity.personal_number;

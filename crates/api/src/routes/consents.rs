@@ -2,14 +2,13 @@
 //! Consents are never edited; a withdrawal is final and takes effect at once.
 
 use super::{as_caller, required_text};
-use crate::access::authorize_on_client;
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
-use ingang_policy::{Action, AgencyCode, ClientId, ConsentId, OfficerId, RecordKind};
-use ingang_store::{Consent, ConsentEvidence, NewConsent, StoreError};
+use ingang_app::{Consent, ConsentEvidence, NewConsent};
+use ingang_policy::{AgencyCode, ClientId, ConsentId, OfficerId, RecordKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -203,19 +202,8 @@ pub async fn create_consent(
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let terms = validate(body.into_inner(), Utc::now())?;
-    let consent = as_caller(state, credentials, move |state, caller| {
-        authorize_on_client(&state.store, &caller, Action::ManageConsents, client, None)?;
-        for agency in terms.recipient_agencies.iter().chain(&terms.from_agencies) {
-            if !state.store.agency_exists(agency)? {
-                return Err(ApiError::invalid(
-                    "agencies",
-                    "names an agency that is not registered",
-                ));
-            }
-        }
-        Ok(state
-            .store
-            .create_consent(client, &terms, caller.actor.id)?)
+    let consent = as_caller(state, credentials, move |app, caller| {
+        Ok(app.record_consent(&caller, client, &terms)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(ConsentResponse::from(consent)))
@@ -231,9 +219,8 @@ pub async fn list_consents(
     id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
-    let consents = as_caller(state, credentials, move |state, caller| {
-        authorize_on_client(&state.store, &caller, Action::ManageConsents, client, None)?;
-        Ok(state.store.consents(client)?)
+    let consents = as_caller(state, credentials, move |app, caller| {
+        Ok(app.consents(&caller, client)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ConsentList {
@@ -254,23 +241,8 @@ pub async fn withdraw_consent(
 ) -> Result<HttpResponse, ApiError> {
     let consent_id = id.into_inner();
     let reason = required_text("reason", &body.reason, 1000)?;
-    let consent = as_caller(state, credentials, move |state, caller| {
-        let store = &state.store;
-        let client = match store.consent_client(consent_id) {
-            Ok(client) => Some(client),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        match client {
-            Some(client) => {
-                authorize_on_client(store, &caller, Action::ManageConsents, client, None)?
-            }
-            None => {
-                crate::access::authorize_without_client(store, &caller, Action::ManageConsents)?;
-                return Err(ApiError::NotFound);
-            }
-        };
-        Ok(store.withdraw_consent(consent_id, &reason, caller.actor.id)?)
+    let consent = as_caller(state, credentials, move |app, caller| {
+        Ok(app.withdraw_consent(&caller, consent_id, &reason)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ConsentResponse::from(consent)))

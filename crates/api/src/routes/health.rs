@@ -31,19 +31,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Readiness, description = "Not ready: the failing part says `unavailable`")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (database, keys) = blocking(move || {
-        let database = state
-            .store
-            .ping()
-            .map_err(|e| log::warn!("readiness: database: {e}"));
-        let keys = state
-            .store
-            .keys()
-            .self_test()
-            .map_err(|e| log::error!("readiness: key self-test failed: {e}"));
-        Ok((database.is_ok(), keys.is_ok()))
-    })
-    .await?;
+    let (database, keys) = blocking(move || Ok(state.app.readiness())).await?;
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
     let body = Readiness {
         status: if database && keys {
@@ -70,7 +58,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(crate::metrics::render(&state.store))
+        .body(crate::metrics::render(&state.app))
 }
 
 /// This service's OpenAPI 3.1 document.

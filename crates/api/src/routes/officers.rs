@@ -1,14 +1,13 @@
 //! Named officers and system accounts (admin).
 
 use super::{as_caller, required_text};
-use crate::access::authorize_without_client;
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_policy::{Action, AgencyCode, OfficerId, Role};
-use ingang_store::NewOfficer;
+use ingang_app::NewOfficer;
+use ingang_policy::{AgencyCode, OfficerId, Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -35,8 +34,8 @@ pub struct OfficerResponse {
     pub deactivated_at: Option<DateTime<Utc>>,
 }
 
-impl From<ingang_store::Officer> for OfficerResponse {
-    fn from(o: ingang_store::Officer) -> Self {
+impl From<ingang_app::Officer> for OfficerResponse {
+    fn from(o: ingang_app::Officer) -> Self {
         Self {
             id: o.account.id.0,
             name: o.name,
@@ -87,13 +86,13 @@ pub async fn create_officer(
     let agency =
         AgencyCode::parse(&body.agency).map_err(|e| ApiError::invalid("agency", e.to_string()))?;
     let roles = parse_roles(&body.roles)?;
-    let officer = as_caller(state, credentials, move |state, caller| {
-        authorize_without_client(&state.store, &caller, Action::ManageOfficers)?;
-        Ok(state.store.create_officer(&NewOfficer {
+    let officer = as_caller(state, credentials, move |app, caller| {
+        let new = NewOfficer {
             name,
             agency,
             roles,
-        })?)
+        };
+        Ok(app.create_officer(&caller, &new)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(OfficerResponse::from(officer)))
@@ -109,9 +108,8 @@ pub async fn get_officer(
     id: web::Path<OfficerId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let officer = as_caller(state, credentials, move |state, caller| {
-        authorize_without_client(&state.store, &caller, Action::ManageOfficers)?;
-        Ok(state.store.officer(id)?)
+    let officer = as_caller(state, credentials, move |app, caller| {
+        Ok(app.officer(&caller, id)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(OfficerResponse::from(officer)))
@@ -127,9 +125,8 @@ pub async fn deactivate_officer(
     id: web::Path<OfficerId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let officer = as_caller(state, credentials, move |state, caller| {
-        authorize_without_client(&state.store, &caller, Action::ManageOfficers)?;
-        Ok(state.store.deactivate_officer(id)?)
+    let officer = as_caller(state, credentials, move |app, caller| {
+        Ok(app.deactivate_officer(&caller, id)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(OfficerResponse::from(officer)))

@@ -2,18 +2,14 @@
 //! Every read is decided per record and audited before the body leaves.
 
 use super::{as_caller, decode_cursor, encode_cursor, page_limit, PageQuery};
-use crate::access::{
-    audit_event, authorize, authorize_on_client, decide_at, record_audit, Decided,
-};
-use crate::auth::{Caller, Credentials};
-use crate::bodies;
+use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_policy::{Action, ClientId, Decision, RecordId, RecordKind};
-use ingang_store::{LoadedFacts, RecordMeta, StoreError};
+use ingang_app::records::{Record, RecordPosition};
+use ingang_policy::{ClientId, RecordId, RecordKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -59,7 +55,7 @@ pub struct RecordPageResponse {
     pub next_cursor: Option<String>,
 }
 
-fn response(meta: RecordMeta, body: Value) -> RecordResponse {
+fn response(Record { meta, body }: Record) -> RecordResponse {
     RecordResponse {
         id: meta.id.0,
         client_id: meta.client_id.0,
@@ -99,27 +95,13 @@ pub async fn create_record(
     let client = id.into_inner();
     let CreateRecord { kind, body } = body.into_inner();
     let kind = parse_kind(&kind)?;
-    bodies::validate(kind, &body)?;
-    let created = as_caller(state, credentials, move |state, caller| {
-        let store = &state.store;
-        authorize_on_client(
-            store,
-            &caller,
-            Action::WriteRecord {
-                kind,
-                existing_source: None,
-            },
-            client,
-            None,
-        )?;
-        let subject = caller.subject();
-        let meta = store.create_record(client, kind, &subject.agency, subject.id, &body)?;
-        Ok(response(meta, body))
+    let created = as_caller(state, credentials, move |app, caller| {
+        Ok(app.create_record(&caller, client, kind, body)?)
     })
     .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::ETAG, etag(created.version)))
-        .json(created))
+        .insert_header((header::ETAG, etag(created.meta.version)))
+        .json(response(created)))
 }
 
 /// The records the caller may see, newest first. Records outside the
@@ -136,88 +118,20 @@ pub async fn list_records(
     let client = id.into_inner();
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
-    let mut after = q.cursor.as_deref().map(parse_record_cursor).transpose()?;
-    let page = as_caller(state, credentials, move |state, caller| {
-        let store = &state.store;
-        let facts = store.load_facts(client)?;
-        // One moment for the whole list: the gate and every record.
-        let at = chrono::Utc::now();
-        let gate = decide_at(&caller, &Action::ListRecords, facts.as_ref(), at);
-        let gate_event = audit_event(
-            &caller,
-            Action::ListRecords.name(),
-            Some(client),
-            None,
-            &gate,
-        );
-        let Some(facts) = facts.filter(|_| gate.is_allowed()) else {
-            record_audit(store, vec![gate_event])?;
-            return Err(match gate.decision {
-                Decision::Deny { reason } => ApiError::Denied(reason),
-                Decision::Allow { .. } => ApiError::NotFound,
-            });
-        };
-
-        // Scan until one more visible record than the page holds is found,
-        // so a short page never hints at hidden records.
-        let mut visible: Vec<(RecordMeta, Decided)> = Vec::new();
-        loop {
-            let batch = store.record_page(client, after, (limit + 1).max(50))?;
-            for meta in &batch.records {
-                let action = Action::ReadRecord {
-                    source: meta.source_agency.clone(),
-                    kind: meta.kind,
-                };
-                let decision = decide_at(&caller, &action, Some(&facts), at);
-                if decision.is_allowed() {
-                    visible.push((meta.clone(), decision));
-                }
-                if visible.len() as i64 > limit {
-                    break;
-                }
-            }
-            after = batch.records.last().map(|m| (m.created_at, m.id));
-            if visible.len() as i64 > limit || !batch.more {
-                break;
-            }
-        }
-        let next_cursor = if visible.len() as i64 > limit {
-            visible.truncate(limit as usize);
-            visible.last().map(|(m, _)| record_cursor(m))
-        } else {
-            None
-        };
-
-        let mut events = vec![gate_event];
-        events.extend(visible.iter().map(|(meta, decision)| {
-            audit_event(
-                &caller,
-                "record.read",
-                Some(client),
-                Some(meta.id),
-                decision,
-            )
-        }));
-        record_audit(store, events)?;
-        let metas: Vec<RecordMeta> = visible.into_iter().map(|(m, _)| m).collect();
-        let bodies = store.record_bodies(client, &metas)?;
-        let items = metas
-            .into_iter()
-            .zip(bodies)
-            .map(|(m, b)| response(m, b))
-            .collect();
-        Ok(RecordPageResponse { items, next_cursor })
+    let after = q.cursor.as_deref().map(parse_record_cursor).transpose()?;
+    let page = as_caller(state, credentials, move |app, caller| {
+        Ok(app.list_records(&caller, client, after, limit)?)
     })
     .await?;
+    let page = RecordPageResponse {
+        next_cursor: page.next.map(record_cursor),
+        items: page.items.into_iter().map(response).collect(),
+    };
     Ok(HttpResponse::Ok().json(page))
 }
 
-fn record_cursor(meta: &RecordMeta) -> String {
-    encode_cursor(&format!(
-        "rec:{}:{}",
-        meta.created_at.timestamp_micros(),
-        meta.id
-    ))
+fn record_cursor((created_at, id): RecordPosition) -> String {
+    encode_cursor(&format!("rec:{}:{id}", created_at.timestamp_micros()))
 }
 
 fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiError> {
@@ -227,41 +141,6 @@ fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiErr
     let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
     let id: RecordId = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
     Ok((DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id))
-}
-
-/// Loads record `id` and authorizes `action_on(record)` on it (decided and
-/// audited). A missing record is audited as a decision with `probe` and
-/// answers 404, exactly as a hidden one.
-fn authorize_record(
-    state: &AppState,
-    caller: &Caller,
-    id: RecordId,
-    probe: Action,
-    action_on: impl FnOnce(&RecordMeta) -> Action,
-) -> Result<RecordMeta, ApiError> {
-    let (meta, facts) = load_meta(state, caller, id, probe)?;
-    let client = Some(meta.client_id);
-    let action = action_on(&meta);
-    authorize(&state.store, caller, action, client, Some(id), Some(&facts))?;
-    Ok(meta)
-}
-
-/// Loads a record's metadata and its client's facts; a missing record is
-/// decided (and audited) exactly like a hidden one.
-fn load_meta(
-    state: &AppState,
-    caller: &Caller,
-    id: RecordId,
-    action: Action,
-) -> Result<(RecordMeta, LoadedFacts), ApiError> {
-    match state.store.record_with_facts(id) {
-        Ok(found) => Ok(found),
-        Err(StoreError::NotFound) => {
-            authorize(&state.store, caller, action, None, Some(id), None)?;
-            Err(ApiError::NotFound)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// One record, with its version as `ETag`.
@@ -274,26 +153,13 @@ pub async fn get_record(
     id: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let record = as_caller(state, credentials, move |state, caller| {
-        let probe = Action::ReadRecord {
-            source: caller.actor.agency.clone(),
-            kind: RecordKind::Note,
-        };
-        let meta = authorize_record(state, &caller, id, probe, |meta| Action::ReadRecord {
-            source: meta.source_agency.clone(),
-            kind: meta.kind,
-        })?;
-        let body = state
-            .store
-            .record_bodies(meta.client_id, std::slice::from_ref(&meta))?
-            .pop()
-            .ok_or(ApiError::NotFound)?;
-        Ok(response(meta, body))
+    let record = as_caller(state, credentials, move |app, caller| {
+        Ok(app.read_record(&caller, id)?)
     })
     .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(record.version)))
-        .json(record))
+        .insert_header((header::ETAG, etag(record.meta.version)))
+        .json(response(record)))
 }
 
 /// `If-Match` as RFC 9110 §13.1.1 reads it: the versions its strong entity
@@ -401,32 +267,13 @@ pub async fn update_record(
     let expected = if_match_versions(&req)?;
     let UpdateRecord { kind, body } = body.into_inner();
     let kind = kind.as_deref().map(parse_kind).transpose()?;
-    let record = as_caller(state, credentials, move |state, caller| {
-        let probe = Action::WriteRecord {
-            kind: RecordKind::Note,
-            existing_source: Some(caller.actor.agency.clone()),
-        };
-        let meta = authorize_record(state, &caller, id, probe, |meta| Action::WriteRecord {
-            kind: meta.kind,
-            existing_source: Some(meta.source_agency.clone()),
-        })?;
-        // A body may repeat its record's kind, never change it.
-        if kind.is_some_and(|kind| kind != meta.kind) {
-            return Err(ApiError::invalid(
-                "kind",
-                format!("this record is a {}; its kind cannot change", meta.kind),
-            ));
-        }
-        bodies::validate(meta.kind, &body)?;
-        let updated = state
-            .store
-            .update_record(&meta, &expected, caller.subject().id, &body)?;
-        Ok(response(updated, body))
+    let record = as_caller(state, credentials, move |app, caller| {
+        Ok(app.amend_record(&caller, id, &expected, kind, body)?)
     })
     .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(record.version)))
-        .json(record))
+        .insert_header((header::ETAG, etag(record.meta.version)))
+        .json(response(record)))
 }
 
 crate::redacted_debug!(

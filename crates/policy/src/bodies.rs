@@ -1,13 +1,29 @@
 //! Per-kind validation of record bodies (DESIGN §4). Unknown fields are
 //! refused; errors name the field and never echo values.
 
-use crate::error::{sanitize_json_error, ApiError};
+use crate::{sanitize_json_error, AgencyCode, RecordKind};
 use chrono::NaiveDate;
-use ingang_policy::{AgencyCode, RecordKind};
 use serde::Deserialize;
 use serde_json::Value;
 
 const MAX_TEXT: usize = 20_000;
+
+/// A body that does not fit its kind: the field (`body.goals`,
+/// `body.activities[0].to`, …) and what is wrong, never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyError {
+    pub field: String,
+    pub detail: String,
+}
+
+impl BodyError {
+    fn new(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+}
 
 /// Activity types of an action plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -60,16 +76,16 @@ pub struct TextEntry {
 
 crate::redacted_debug!(Activity, ActionPlan, TextEntry);
 
-fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
-    T::deserialize(body).map_err(|e| ApiError::invalid("body", sanitize_json_error(&e.to_string())))
+fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, BodyError> {
+    T::deserialize(body).map_err(|e| BodyError::new("body", sanitize_json_error(&e.to_string())))
 }
 
-fn text(field: &str, value: &str) -> Result<(), ApiError> {
+fn text(field: &str, value: &str) -> Result<(), BodyError> {
     if value.trim().is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
+        return Err(BodyError::new(field, "must not be empty"));
     }
     if value.chars().count() > MAX_TEXT {
-        return Err(ApiError::invalid(
+        return Err(BodyError::new(
             field,
             format!("must be at most {MAX_TEXT} characters"),
         ));
@@ -77,22 +93,22 @@ fn text(field: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn agency(field: &str, code: &str) -> Result<(), ApiError> {
+fn agency(field: &str, code: &str) -> Result<(), BodyError> {
     AgencyCode::parse(code)
         .map(|_| ())
-        .map_err(|e| ApiError::invalid(field, e.to_string()))
+        .map_err(|e| BodyError::new(field, e.to_string()))
 }
 
 /// Validates `body` for `kind`.
-pub fn validate(kind: RecordKind, body: &Value) -> Result<(), ApiError> {
+pub fn validate(kind: RecordKind, body: &Value) -> Result<(), BodyError> {
     if !body.is_object() {
-        return Err(ApiError::invalid("body", "must be a JSON object"));
+        return Err(BodyError::new("body", "must be a JSON object"));
     }
     match kind {
         RecordKind::ActionPlan => {
             let plan: ActionPlan = parse(body)?;
             if plan.goals.is_empty() {
-                return Err(ApiError::invalid("body.goals", "name at least one goal"));
+                return Err(BodyError::new("body.goals", "name at least one goal"));
             }
             for (i, goal) in plan.goals.iter().enumerate() {
                 text(&format!("body.goals[{i}]"), goal)?;
@@ -100,13 +116,13 @@ pub fn validate(kind: RecordKind, body: &Value) -> Result<(), ApiError> {
             agency("body.overall_responsibility", &plan.overall_responsibility)?;
             for (i, activity) in plan.activities.iter().enumerate() {
                 if !(1..=100).contains(&activity.extent_percent) {
-                    return Err(ApiError::invalid(
+                    return Err(BodyError::new(
                         format!("body.activities[{i}].extent_percent"),
                         "must be 1-100",
                     ));
                 }
                 if activity.to < activity.from {
-                    return Err(ApiError::invalid(
+                    return Err(BodyError::new(
                         format!("body.activities[{i}].to"),
                         "must not be before from",
                     ));
@@ -182,7 +198,7 @@ mod tests {
         ];
         for (kind, body, field) in cases {
             match validate(kind, &body) {
-                Err(ApiError::Invalid { field: got, .. }) => assert_eq!(got, field, "{body}"),
+                Err(BodyError { field: got, .. }) => assert_eq!(got, field, "{body}"),
                 other => panic!("{body}: {other:?}"),
             }
         }

@@ -1,0 +1,54 @@
+//! Assignments of officers to clients (coordinator; a system account for
+//! its own agency's officers).
+
+use crate::decision::Resource;
+use crate::{App, AppError, AppResult, Assignment, Caller};
+use ingang_policy::{Action, AssignmentId, ClientId, OfficerId};
+use ingang_store::StoreError;
+
+impl App {
+    /// Assigns `officer` to `client`. 409 when already assigned (the
+    /// database decides races).
+    pub fn assign(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        officer: OfficerId,
+    ) -> AppResult<Assignment> {
+        // The officer's agency decides whether a system account may do this;
+        // an unknown officer is decided as one of the caller's own agency.
+        let account = self.store.account(officer)?;
+        let officer_agency = account
+            .as_ref()
+            .map(|a| a.agency.clone())
+            .unwrap_or_else(|| caller.actor.agency.clone());
+        self.authorize_on_client(caller, Action::ManageAssignment { officer_agency }, client)?;
+        let account =
+            account.ok_or_else(|| AppError::invalid("officer_id", "no such officer_id"))?;
+        Ok(self
+            .store
+            .create_assignment(client, &account, caller.actor.id)?)
+    }
+
+    /// Ends an assignment at once; a missing one is decided (and audited)
+    /// exactly like a hidden one.
+    pub fn end_assignment(&self, caller: &Caller, id: AssignmentId) -> AppResult<Assignment> {
+        match self.store.assignment(id) {
+            Ok(assignment) => {
+                let action = Action::ManageAssignment {
+                    officer_agency: assignment.officer_agency.clone(),
+                };
+                self.authorize_on_client(caller, action, assignment.client_id)?;
+            }
+            Err(StoreError::NotFound) => {
+                let action = Action::ManageAssignment {
+                    officer_agency: caller.actor.agency.clone(),
+                };
+                self.authorize(caller, action, Resource::Nothing, None)?;
+                return Err(AppError::NotFound);
+            }
+            Err(other) => return Err(other.into()),
+        }
+        Ok(self.store.end_assignment(id, caller.actor.id)?)
+    }
+}

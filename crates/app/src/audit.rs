@@ -1,0 +1,39 @@
+//! The audit log (auditor) and a client's access-log extract (auditor,
+//! coordinator). Queries of the log are audited too.
+
+use crate::decision::Resource;
+use crate::{App, AppResult, AuditEvent, AuditFilter, Caller};
+use ingang_policy::{Action, ClientId};
+
+impl App {
+    /// Entries matching `filter`, oldest first, at most `limit`.
+    pub fn audit_events(
+        &self,
+        caller: &Caller,
+        filter: &AuditFilter,
+        limit: i64,
+    ) -> AppResult<Vec<AuditEvent>> {
+        let client: Option<ClientId> = filter.client_id.as_deref().and_then(|c| c.parse().ok());
+        let resource = client.map_or(Resource::Nothing, Resource::Client);
+        self.authorize(caller, Action::QueryAudit, resource, None)?;
+        Ok(self.store.audit_events(filter, limit)?)
+    }
+
+    /// The client's extract: every access to their data, oldest first,
+    /// after `after_seq`.
+    pub fn access_log(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> AppResult<Vec<AuditEvent>> {
+        self.authorize_on_client(caller, Action::ReadAccessLog, client)?;
+        let filter = AuditFilter {
+            client_id: Some(client.to_string()),
+            after_seq,
+            ..AuditFilter::default()
+        };
+        Ok(self.store.audit_events(&filter, limit)?)
+    }
+}

@@ -1,0 +1,54 @@
+//! Signed consents and withdrawals (coordinator).
+
+use crate::decision::Resource;
+use crate::{App, AppError, AppResult, Caller, Consent, NewConsent};
+use ingang_policy::{Action, ClientId, ConsentId};
+use ingang_store::StoreError;
+
+impl App {
+    /// Records a signed consent for `client`.
+    pub fn record_consent(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        terms: &NewConsent,
+    ) -> AppResult<Consent> {
+        self.authorize_on_client(caller, Action::ManageConsents, client)?;
+        for agency in terms.recipient_agencies.iter().chain(&terms.from_agencies) {
+            if !self.store.agency_exists(agency)? {
+                return Err(AppError::invalid(
+                    "agencies",
+                    "names an agency that is not registered",
+                ));
+            }
+        }
+        Ok(self.store.create_consent(client, terms, caller.actor.id)?)
+    }
+
+    /// The client's consents, oldest first.
+    pub fn consents(&self, caller: &Caller, client: ClientId) -> AppResult<Vec<Consent>> {
+        let (_, permit) = self.authorize_on_client(caller, Action::ManageConsents, client)?;
+        Ok(self.store.consents(&permit)?)
+    }
+
+    /// Withdraws a consent: final, effective on the very next request.
+    pub fn withdraw_consent(
+        &self,
+        caller: &Caller,
+        consent: ConsentId,
+        reason: &str,
+    ) -> AppResult<Consent> {
+        let client = match self.store.consent_client(consent) {
+            Ok(client) => client,
+            Err(StoreError::NotFound) => {
+                self.authorize(caller, Action::ManageConsents, Resource::Nothing, None)?;
+                return Err(AppError::NotFound);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let (_, permit) = self.authorize_on_client(caller, Action::ManageConsents, client)?;
+        Ok(self
+            .store
+            .withdraw_consent(&permit, consent, reason, caller.actor.id)?)
+    }
+}

@@ -1,0 +1,197 @@
+//! The decision point: the one place where access is decided and audited.
+//!
+//! Every use case that touches a client or case data asks here. The pure
+//! policy decides; the audit entry, carrying the moment of the decision, is
+//! stored durably; only then is a [`Permit`] handed out, bound to the
+//! action, client and record the request named. The store's methods that
+//! return case data demand that permit. If the audit store fails, the
+//! request fails (503) and nothing is returned.
+
+use crate::{App, AppError, AppResult, Caller};
+use chrono::{DateTime, Utc};
+use ingang_policy::{Action, ClientId, Decision, Facts, RecordId, Request};
+use ingang_store::{LoadedFacts, NewAuditEvent, Permit};
+
+/// What a request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// Nothing tied to a client (agencies, officers, the audit log, registration).
+    Nothing,
+    /// A client, by id (which may not exist).
+    Client(ClientId),
+    /// A record: its client when the record exists, `None` when it does not.
+    Record {
+        client: Option<ClientId>,
+        record: RecordId,
+    },
+}
+
+impl Resource {
+    fn client(self) -> Option<ClientId> {
+        match self {
+            Resource::Nothing => None,
+            Resource::Client(client) => Some(client),
+            Resource::Record { client, .. } => client,
+        }
+    }
+
+    fn record(self) -> Option<RecordId> {
+        match self {
+            Resource::Nothing | Resource::Client(_) => None,
+            Resource::Record { record, .. } => Some(record),
+        }
+    }
+}
+
+/// One decision as it is made: what was asked, about what, when, and the
+/// answer. Turned into its audit entry before anything else happens.
+#[derive(Debug, Clone)]
+pub(crate) struct Decided {
+    pub action: &'static str,
+    pub resource: Resource,
+    pub decision: Decision,
+    pub at: DateTime<Utc>,
+}
+
+impl Decided {
+    pub fn is_allowed(&self) -> bool {
+        self.decision.is_allowed()
+    }
+}
+
+impl App {
+    /// Decides `action` on `resource` as of `at`. `facts` must be those of
+    /// the resource's client (`None`: no such client, or none named); facts
+    /// of another client are refused as a bug, never decided on.
+    pub(crate) fn decide(
+        &self,
+        caller: &Caller,
+        action: &Action,
+        resource: Resource,
+        facts: Option<&LoadedFacts>,
+        at: DateTime<Utc>,
+    ) -> AppResult<Decided> {
+        if let Some(facts) = facts {
+            if Some(facts.client.id) != resource.client() {
+                return Err(AppError::Internal(
+                    "decision facts belong to another client".into(),
+                ));
+            }
+        }
+        let request = Request {
+            caller: &caller.actor,
+            on_behalf_of: caller.on_behalf_of.as_ref(),
+            action: action.clone(),
+            at,
+        };
+        let facts = match facts {
+            Some(f) => Facts {
+                client: Some(f.client),
+                assignments: &f.assignments,
+                consents: &f.consents,
+            },
+            None => Facts::default(),
+        };
+        Ok(Decided {
+            action: action.name(),
+            resource,
+            decision: ingang_policy::decide(&request, &facts),
+            at,
+        })
+    }
+
+    /// Stores the audit entries of `decisions` in one commit and returns a
+    /// permit for each allowed one, in order.
+    pub(crate) fn audit(
+        &self,
+        caller: &Caller,
+        decisions: &[Decided],
+    ) -> AppResult<Vec<Option<Permit>>> {
+        let events = decisions.iter().map(|d| audit_event(caller, d)).collect();
+        let permits = self.store.audit().append_decisions(events)?;
+        for decided in decisions {
+            match decided.decision {
+                Decision::Deny { reason } => (self.on_denial)(reason),
+                Decision::Allow { .. } => {}
+            }
+        }
+        Ok(permits)
+    }
+
+    /// Decides now, audits, and returns the permit or the denial.
+    pub(crate) fn authorize(
+        &self,
+        caller: &Caller,
+        action: Action,
+        resource: Resource,
+        facts: Option<&LoadedFacts>,
+    ) -> AppResult<Permit> {
+        let decided = self.decide(caller, &action, resource, facts, Utc::now())?;
+        self.authorize_decided(caller, decided)
+    }
+
+    /// Audits one decision already made and returns its permit or denial.
+    pub(crate) fn authorize_decided(&self, caller: &Caller, decided: Decided) -> AppResult<Permit> {
+        let permit = self
+            .audit(caller, std::slice::from_ref(&decided))?
+            .pop()
+            .flatten();
+        match (decided.decision, permit) {
+            (Decision::Allow { .. }, Some(permit)) => Ok(permit),
+            (Decision::Deny { reason }, _) => Err(AppError::Denied(reason)),
+            (Decision::Allow { .. }, None) => Err(AppError::Internal(
+                "allowed decision without a permit".into(),
+            )),
+        }
+    }
+
+    /// Loads the client's facts and authorizes `action` on it.
+    pub(crate) fn authorize_on_client(
+        &self,
+        caller: &Caller,
+        action: Action,
+        client: ClientId,
+    ) -> AppResult<(LoadedFacts, Permit)> {
+        let facts = self.store.load_facts(client)?;
+        let permit = self.authorize(caller, action, Resource::Client(client), facts.as_ref())?;
+        // An allow is only possible when the client exists.
+        let facts = facts.ok_or(AppError::NotFound)?;
+        Ok((facts, permit))
+    }
+
+    /// Authorizes an action that involves no client (managing agencies and
+    /// officers, registering a client, querying the audit log).
+    pub(crate) fn authorize_without_client(
+        &self,
+        caller: &Caller,
+        action: Action,
+    ) -> AppResult<Permit> {
+        self.authorize(caller, action, Resource::Nothing, None)
+    }
+}
+
+/// The audit entry of one decision: ids and codes only, and the moment the
+/// decision was made.
+fn audit_event(caller: &Caller, decided: &Decided) -> NewAuditEvent {
+    let (verdict, reason, consent) = match &decided.decision {
+        Decision::Allow { consent } => ("allow", None, *consent),
+        Decision::Deny { reason } => ("deny", Some(reason.code().to_owned()), None),
+    };
+    let mut roles: Vec<&str> = caller.actor.roles.iter().map(|r| r.as_str()).collect();
+    roles.sort_unstable();
+    NewAuditEvent {
+        at: decided.at,
+        actor_id: caller.actor.id.to_string(),
+        actor_agency: caller.actor.agency.to_string(),
+        on_behalf_of: caller.on_behalf_of.as_ref().map(|o| o.id.to_string()),
+        roles: roles.join(","),
+        action: decided.action.to_owned(),
+        client_id: decided.resource.client().map(|c| c.to_string()),
+        record_id: decided.resource.record().map(|r| r.to_string()),
+        decision: verdict.to_owned(),
+        reason,
+        consent_id: consent.map(|c| c.to_string()),
+        request_id: caller.request_id.clone(),
+        source_addr: caller.source_addr.clone(),
+    }
+}

@@ -1,0 +1,241 @@
+//! Records: write, list, read and amend, every read decided per record and
+//! audited before its body is loaded.
+
+use crate::decision::{Decided, Resource};
+use crate::{App, AppError, AppResult, Caller, RecordMeta};
+use chrono::{DateTime, Utc};
+use ingang_policy::bodies::{self, BodyError};
+use ingang_policy::{Action, ClientId, RecordId, RecordKind};
+use ingang_store::{LoadedFacts, StoreError};
+use serde_json::Value;
+
+/// A record with the body of its current version.
+#[derive(Clone)]
+pub struct Record {
+    pub meta: RecordMeta,
+    pub body: Value,
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a list of records goes on: the `(created_at, id)` of the last
+/// record given.
+pub type RecordPosition = (DateTime<Utc>, RecordId);
+
+/// A page of the records the caller may see, newest first.
+#[derive(Debug, Clone)]
+pub struct RecordPage {
+    pub items: Vec<Record>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<RecordPosition>,
+}
+
+impl From<BodyError> for AppError {
+    fn from(error: BodyError) -> Self {
+        AppError::Invalid {
+            field: error.field,
+            detail: error.detail,
+        }
+    }
+}
+
+impl App {
+    /// Writes a new record for `client` as the caller's (or the represented
+    /// officer's) agency.
+    pub fn create_record(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        kind: RecordKind,
+        body: Value,
+    ) -> AppResult<Record> {
+        bodies::validate(kind, &body)?;
+        let action = Action::WriteRecord {
+            kind,
+            existing_source: None,
+        };
+        self.authorize_on_client(caller, action, client)?;
+        let subject = caller.subject();
+        let meta = self
+            .store
+            .create_record(client, kind, &subject.agency, subject.id, &body)?;
+        Ok(Record { meta, body })
+    }
+
+    /// The records of `client` the caller may see, newest first, after
+    /// `after`. Records outside the caller's consent are left out without
+    /// trace: a short page never hints at hidden ones.
+    pub fn list_records(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        after: Option<RecordPosition>,
+        limit: i64,
+    ) -> AppResult<RecordPage> {
+        let facts = self.store.load_facts(client)?;
+        // One moment for the whole list: the gate and every record.
+        let at = Utc::now();
+        let gate = self.decide(
+            caller,
+            &Action::ListRecords,
+            Resource::Client(client),
+            facts.as_ref(),
+            at,
+        )?;
+        let Some(facts) = facts.filter(|_| gate.is_allowed()) else {
+            self.authorize_decided(caller, gate)?;
+            return Err(AppError::NotFound);
+        };
+
+        // Scan until one more visible record than the page holds is found.
+        let mut visible: Vec<(RecordMeta, Decided)> = Vec::new();
+        let mut after = after;
+        loop {
+            let batch = self.store.record_page(client, after, (limit + 1).max(50))?;
+            for meta in &batch.records {
+                let action = Action::ReadRecord {
+                    source: meta.source_agency.clone(),
+                    kind: meta.kind,
+                };
+                let resource = Resource::Record {
+                    client: Some(client),
+                    record: meta.id,
+                };
+                let decided = self.decide(caller, &action, resource, Some(&facts), at)?;
+                if decided.is_allowed() {
+                    visible.push((meta.clone(), decided));
+                }
+                if visible.len() as i64 > limit {
+                    break;
+                }
+            }
+            after = batch.records.last().map(|m| (m.created_at, m.id));
+            if visible.len() as i64 > limit || !batch.more {
+                break;
+            }
+        }
+        let next = if visible.len() as i64 > limit {
+            visible.truncate(usize::try_from(limit).unwrap_or(0));
+            visible.last().map(|(m, _)| (m.created_at, m.id))
+        } else {
+            None
+        };
+
+        let mut decisions = vec![gate];
+        let mut metas = Vec::with_capacity(visible.len());
+        for (meta, decided) in visible {
+            metas.push(meta);
+            decisions.push(decided);
+        }
+        let mut permits = self.audit(caller, &decisions)?.into_iter();
+        permits.next(); // the gate's
+        let readable = metas
+            .into_iter()
+            .zip(permits)
+            .map(|(meta, permit)| {
+                permit
+                    .map(|p| (meta, p))
+                    .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let bodies = self.store.record_bodies(&readable)?;
+        let items = readable
+            .into_iter()
+            .zip(bodies)
+            .map(|((meta, _), body)| Record { meta, body })
+            .collect();
+        Ok(RecordPage { items, next })
+    }
+
+    /// One record, decided and audited before its body is loaded.
+    pub fn read_record(&self, caller: &Caller, id: RecordId) -> AppResult<Record> {
+        let probe = Action::ReadRecord {
+            source: caller.actor.agency.clone(),
+            kind: RecordKind::Note,
+        };
+        let (meta, permit) =
+            self.authorize_record(caller, id, probe, |meta| Action::ReadRecord {
+                source: meta.source_agency.clone(),
+                kind: meta.kind,
+            })?;
+        let readable = [(meta, permit)];
+        let body = self
+            .store
+            .record_bodies(&readable)?
+            .pop()
+            .ok_or(AppError::NotFound)?;
+        let [(meta, _)] = readable;
+        Ok(Record { meta, body })
+    }
+
+    /// A new version of a record, by the authoring agency, if the stored
+    /// version is one of `expected` (the caller's `If-Match`). A `kind`, when
+    /// given, must be the record's own. Old versions are kept.
+    pub fn amend_record(
+        &self,
+        caller: &Caller,
+        id: RecordId,
+        expected: &[i32],
+        kind: Option<RecordKind>,
+        body: Value,
+    ) -> AppResult<Record> {
+        let probe = Action::WriteRecord {
+            kind: RecordKind::Note,
+            existing_source: Some(caller.actor.agency.clone()),
+        };
+        let (meta, _permit) =
+            self.authorize_record(caller, id, probe, |meta| Action::WriteRecord {
+                kind: meta.kind,
+                existing_source: Some(meta.source_agency.clone()),
+            })?;
+        // A body may repeat its record's kind, never change it; checked only
+        // now, so a caller who may not write learns nothing of the kind.
+        if kind.is_some_and(|kind| kind != meta.kind) {
+            return Err(AppError::invalid(
+                "kind",
+                format!("this record is a {}; its kind cannot change", meta.kind),
+            ));
+        }
+        bodies::validate(meta.kind, &body)?;
+        let meta = self
+            .store
+            .update_record(&meta, expected, caller.subject().id, &body)?;
+        Ok(Record { meta, body })
+    }
+
+    /// Loads record `id` and authorizes `action_on(record)` on it. A missing
+    /// record is decided (and audited) with `probe` and answers `NotFound`,
+    /// exactly as a hidden one.
+    fn authorize_record(
+        &self,
+        caller: &Caller,
+        id: RecordId,
+        probe: Action,
+        action_on: impl FnOnce(&RecordMeta) -> Action,
+    ) -> AppResult<(RecordMeta, ingang_store::Permit)> {
+        let (meta, facts): (RecordMeta, LoadedFacts) = match self.store.record_with_facts(id) {
+            Ok(found) => found,
+            Err(StoreError::NotFound) => {
+                let resource = Resource::Record {
+                    client: None,
+                    record: id,
+                };
+                self.authorize(caller, probe, resource, None)?;
+                return Err(AppError::NotFound);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let resource = Resource::Record {
+            client: Some(meta.client_id),
+            record: id,
+        };
+        let permit = self.authorize(caller, action_on(&meta), resource, Some(&facts))?;
+        Ok((meta, permit))
+    }
+}

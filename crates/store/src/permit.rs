@@ -1,0 +1,122 @@
+//! Permits: audit-before-data as a type.
+//!
+//! A [`Permit`] is made in one place only, [`crate::AuditLog::append_decisions`],
+//! and only for an entry that records an allowed decision, after that entry
+//! is durable. It names what was allowed: the action, the client and the
+//! record. The store's methods that return case data (record bodies, a
+//! client's identity, consent details) demand a permit for exactly that
+//! action, client and record, so code that forgets to decide and audit does
+//! not compile, and a permit for one client cannot open another's data.
+//!
+//! A permit cannot be built outside this crate (its fields are private and
+//! it has no public constructor):
+//!
+//! ```compile_fail
+//! let permit = ingang_store::Permit {
+//!     action: "record.read".into(),
+//!     client: None,
+//!     record: None,
+//!     consent: None,
+//! };
+//! ```
+//!
+//! and a record's body cannot be read without one; this compiles:
+//!
+//! ```no_run
+//! fn body(store: &ingang_store::Store, meta: ingang_store::RecordMeta, permit: ingang_store::Permit) {
+//!     let _ = store.record_bodies(&[(meta, permit)]);
+//! }
+//! ```
+//!
+//! and the same call with the record alone does not:
+//!
+//! ```compile_fail
+//! fn body(store: &ingang_store::Store, meta: ingang_store::RecordMeta) {
+//!     let _ = store.record_bodies(&[meta]);
+//! }
+//! ```
+//!
+//! nor does reading a client's identity by id:
+//!
+//! ```compile_fail
+//! fn identity(store: &ingang_store::Store, client: ingang_policy::ClientId) {
+//!     let _ = store.client_identity(client);
+//! }
+//! ```
+
+use crate::{NewAuditEvent, StoreError, StoreResult};
+use ingang_policy::{ClientId, ConsentId, RecordId};
+
+/// Proof that an allowed decision was audited durably. Not `Clone`: one
+/// decision, one permit.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Permit {
+    action: String,
+    client: Option<ClientId>,
+    record: Option<RecordId>,
+    consent: Option<ConsentId>,
+}
+
+impl Permit {
+    /// The permit for a stored entry, if it records an allowed decision.
+    pub(crate) fn for_stored(event: &NewAuditEvent) -> StoreResult<Option<Permit>> {
+        if event.decision != "allow" {
+            return Ok(None);
+        }
+        Ok(Some(Permit {
+            action: event.action.clone(),
+            client: parse(&event.client_id)?,
+            record: parse(&event.record_id)?,
+            consent: parse(&event.consent_id)?,
+        }))
+    }
+
+    /// The audited action name (`record.read`, `client.read`, …).
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    pub fn client(&self) -> Option<ClientId> {
+        self.client
+    }
+
+    pub fn record(&self) -> Option<RecordId> {
+        self.record
+    }
+
+    /// The consent the access relied on, for case data.
+    pub fn consent(&self) -> Option<ConsentId> {
+        self.consent
+    }
+
+    /// The client of a permit for `action`; `PermitMismatch` otherwise.
+    pub(crate) fn client_for(&self, action: &'static str) -> StoreResult<ClientId> {
+        match self.client {
+            Some(client) if self.action == action => Ok(client),
+            Some(_) | None => Err(StoreError::PermitMismatch(action)),
+        }
+    }
+
+    /// Checks that this permit is for `action` on `record` of `client`.
+    pub(crate) fn check_record(
+        &self,
+        action: &'static str,
+        client: ClientId,
+        record: RecordId,
+    ) -> StoreResult<()> {
+        if self.action == action && self.client == Some(client) && self.record == Some(record) {
+            Ok(())
+        } else {
+            Err(StoreError::PermitMismatch(action))
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(text: &Option<String>) -> StoreResult<Option<T>> {
+    text.as_deref()
+        .map(|t| {
+            t.parse()
+                .map_err(|_| StoreError::Corrupt("an audit entry's id is not a UUID".into()))
+        })
+        .transpose()
+}

@@ -1,0 +1,113 @@
+//! Audit-before-data as a type, seen from below the use cases: the store
+//! hands out case data only for a permit, a permit comes only from storing
+//! an allowed decision's audit entry, and it opens exactly the action,
+//! client and record that entry names.
+
+use ingang_store::{NewAuditEvent, Permit, StoreError};
+use ingang_tests::World;
+use serde_json::json;
+
+fn allowed(action: &str, client: &str, record: Option<&str>) -> NewAuditEvent {
+    NewAuditEvent {
+        at: chrono::Utc::now(),
+        actor_id: uuid::Uuid::new_v4().to_string(),
+        actor_agency: "af".into(),
+        on_behalf_of: None,
+        roles: "officer".into(),
+        action: action.into(),
+        client_id: Some(client.into()),
+        record_id: record.map(str::to_owned),
+        decision: "allow".into(),
+        reason: None,
+        consent_id: None,
+        request_id: "permit-test".into(),
+        source_addr: None,
+    }
+}
+
+#[test]
+fn a_permit_opens_only_what_its_audit_entry_names() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let store = &s.state.store;
+    // A second client, with a record of its own.
+    let r = s.post(
+        "/v1/clients",
+        &world.coordinator.token,
+        json!({"personal_number": "19121212-1212", "name": "Tolvan"}),
+    );
+    let other_client = r.id();
+    for (path, body) in [
+        (
+            format!("/v1/clients/{other_client}/consents"),
+            ingang_tests::consent_body(&[&world.af.id], &[], &[], &[]),
+        ),
+        (
+            format!("/v1/clients/{other_client}/assignments"),
+            json!({"officer_id": world.af.id}),
+        ),
+    ] {
+        assert_eq!(s.post(&path, &world.coordinator.token, body).status, 201);
+    }
+    let r = s.post(
+        &format!("/v1/clients/{other_client}/records"),
+        &world.af.token,
+        json!({"kind": "note", "body": {"text": "Tolvans anteckning"}}),
+    );
+    let other_record = r.id();
+    let record = world.note(&world.af, "Alis anteckning");
+    let meta = |id: &str| store.record_meta(id.parse().unwrap()).unwrap();
+
+    let mut permits = store
+        .audit()
+        .append_decisions(vec![
+            allowed("record.read", &world.client, Some(&record)),
+            allowed("record.read", &world.client, Some(&record)),
+            allowed("client.read", &world.client, None),
+        ])
+        .unwrap()
+        .into_iter()
+        .map(Option::unwrap);
+    let (read_record, read_record_again, read_client): (Permit, Permit, Permit) = (
+        permits.next().unwrap(),
+        permits.next().unwrap(),
+        permits.next().unwrap(),
+    );
+
+    // A permit for one client's record does not open another client's record.
+    let refused = store.record_bodies(&[(meta(&other_record), read_record)]);
+    assert!(
+        matches!(refused, Err(StoreError::PermitMismatch("record.read"))),
+        "{refused:?}"
+    );
+    // Nor is a client-level permit good for a record, or a record permit
+    // good for the identity.
+    assert!(matches!(
+        store.record_bodies(&[(meta(&record), read_client)]),
+        Err(StoreError::PermitMismatch(_))
+    ));
+    let mut permits = store
+        .audit()
+        .append_decisions(vec![allowed("record.read", &world.client, Some(&record))])
+        .unwrap();
+    let record_permit = permits.pop().flatten().unwrap();
+    assert!(matches!(
+        store.client_identity(&record_permit),
+        Err(StoreError::PermitMismatch("client.read"))
+    ));
+    // The right permit opens the record it names.
+    let bodies = store
+        .record_bodies(&[(meta(&record), read_record_again)])
+        .unwrap();
+    assert_eq!(bodies[0]["text"], "Alis anteckning");
+
+    // A denial's entry gives no permit at all.
+    let mut denied = allowed("record.read", &world.client, Some(&record));
+    denied.decision = "deny".into();
+    denied.reason = Some("no-active-consent".into());
+    let permits = store.audit().append_decisions(vec![denied]).unwrap();
+    assert_eq!(permits.len(), 1);
+    assert!(permits[0].is_none());
+}
