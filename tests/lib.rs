@@ -2,7 +2,11 @@
 //! free loopback port over a fresh database — a temporary SQLite file or a
 //! new PostgreSQL database (see `ingang-testdb`) — and talks to it through
 //! HTTP like any client would.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 
 use ingang_api::config::Config;
 use ingang_api::server;
@@ -465,7 +469,7 @@ impl World {
             let mut who = Who {
                 id: r.id(),
                 agency: agency.into(),
-                roles: roles.iter().map(|s| s.to_string()).collect(),
+                roles: roles.iter().map(ToString::to_string).collect(),
                 token: String::new(),
             };
             who.token = server.token(&who);

@@ -54,7 +54,7 @@ fn no_personal_data_at_rest_in_plain_text() {
         "Sara Berg".into(),
         "Samordnad rehabilitering".into(),
     ];
-    needles.extend(secrets.iter().map(|s| s.to_string()));
+    needles.extend(secrets.iter().map(ToString::to_string));
     let mut scanned = 0;
     for (name, text) in s.stored_data() {
         scanned += text.len();

@@ -3,7 +3,11 @@
 //! documents, the role × consent matrix, encryption at rest and error
 //! handling. This binary runs them on SQLite; `http_postgres` runs the very
 //! same files on PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 
 /// The database every test of this binary runs on.
 pub const BACKEND: ingang_tests::Backend = ingang_tests::Backend::Sqlite;

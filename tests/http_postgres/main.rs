@@ -3,7 +3,11 @@
 //! cluster started from the local installation. Without PostgreSQL every
 //! test returns early after one loud note on stderr (and fails instead when
 //! `INGANG_REQUIRE_POSTGRES=1`, as in CI).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 
 /// The database every test of this binary runs on.
 pub const BACKEND: ingang_tests::Backend = ingang_tests::Backend::Postgres;

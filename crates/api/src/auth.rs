@@ -179,7 +179,7 @@ impl TokenKeys {
         // A poisoned cache holds only verified claims; keep using it.
         self.verified
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn verify_signature(&self, token: &str) -> Result<Claims, ApiError> {
@@ -202,11 +202,14 @@ impl TokenKeys {
         validation.leeway = LEEWAY_SECS as u64;
         jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+            .map_err(|e| {
+                // Only expiry gets its own words; every other failure of a
+                // (non-exhaustive) jsonwebtoken error is "invalid token".
+                if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) {
                     ApiError::Unauthenticated("token expired")
+                } else {
+                    ApiError::Unauthenticated("invalid token")
                 }
-                _ => ApiError::Unauthenticated("invalid token"),
             })
     }
 }

@@ -122,7 +122,7 @@ impl Default for Config {
             pool_size: 16,
             db_timeout_secs: 5,
             workers: std::thread::available_parallelism()
-                .map(|n| n.get())
+                .map(std::num::NonZero::get)
                 .unwrap_or(2),
             audit_batch_max: 512,
             shutdown_timeout_secs: 30,

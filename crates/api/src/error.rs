@@ -94,37 +94,41 @@ impl ApiError {
     fn detail(&self) -> Option<String> {
         match self {
             ApiError::Unauthenticated(why) => Some((*why).to_owned()),
-            ApiError::Denied(reason) if reason.disclosure() == Disclosure::Forbidden => Some(
-                match reason {
-                    DenyReason::NoActiveConsent => "the client has no active consent covering you",
-                    DenyReason::ConsentWithdrawn => {
-                        "the client has withdrawn the consent covering you"
-                    }
-                    DenyReason::ConsentExpired => "the consent covering you has expired",
-                    DenyReason::OutsideConsentScope => {
-                        "the consent does not cover this source agency or kind"
-                    }
-                    DenyReason::OfficerInactive => "the officer is not active",
-                    DenyReason::RoleNotPermitted => "your role does not permit this",
-                    DenyReason::NotAuthoringAgency => {
-                        "only the authoring agency may change this record"
-                    }
-                    _ => "access denied",
-                }
-                .to_owned(),
-            ),
-            ApiError::Invalid { detail, .. } => Some(detail.clone()),
-            ApiError::BadRequest(detail) => Some(detail.clone()),
+            ApiError::Denied(reason) => denial_detail(*reason).map(str::to_owned),
+            ApiError::Invalid { detail, .. } | ApiError::BadRequest(detail) => Some(detail.clone()),
             ApiError::Conflict(detail) => Some((*detail).to_owned()),
             ApiError::PreconditionFailed { current_version } => Some(format!(
                 "the current version is {current_version}; read it again and retry"
             )),
             ApiError::PreconditionRequired => {
-                Some("send If-Match with the ETag of the version you read".into())
+                Some("send If-Match with the ETag of the version you read (not *)".into())
             }
             ApiError::MethodNotAllowed { allow } => Some(format!("allowed here: {allow}")),
-            _ => None,
+            ApiError::NotFound
+            | ApiError::MalformedId
+            | ApiError::PayloadTooLarge
+            | ApiError::UnsupportedMediaType
+            | ApiError::Unavailable
+            | ApiError::AuditUnavailable
+            | ApiError::Internal(_) => None,
         }
+    }
+}
+
+/// What a denial says in words: only to a caller who already knows the
+/// client (403). A hidden or erased client gets no words beyond its status.
+fn denial_detail(reason: DenyReason) -> Option<&'static str> {
+    match reason {
+        DenyReason::NotFound | DenyReason::NoAssignment | DenyReason::ClientErased => None,
+        DenyReason::NoActiveConsent => Some("the client has no active consent covering you"),
+        DenyReason::ConsentWithdrawn => Some("the client has withdrawn the consent covering you"),
+        DenyReason::ConsentExpired => Some("the consent covering you has expired"),
+        DenyReason::OutsideConsentScope => {
+            Some("the consent does not cover this source agency or kind")
+        }
+        DenyReason::OfficerInactive => Some("the officer is not active"),
+        DenyReason::RoleNotPermitted => Some("your role does not permit this"),
+        DenyReason::NotAuthoringAgency => Some("only the authoring agency may change this record"),
     }
 }
 
@@ -180,15 +184,17 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let (slug, title) = self.slug_and_title();
-        let reason = match self {
-            ApiError::Denied(reason) if reason.disclosure() == Disclosure::Forbidden => {
-                Some(reason.code().to_owned())
-            }
-            _ => None,
+        // Only the field of one variant each; what a denial discloses was
+        // decided by the exhaustive `DenyReason::disclosure`.
+        let reason = if let ApiError::Denied(reason) = self {
+            (reason.disclosure() == Disclosure::Forbidden).then(|| reason.code().to_owned())
+        } else {
+            None
         };
-        let field = match self {
-            ApiError::Invalid { field, .. } => Some(field.clone()),
-            _ => None,
+        let field = if let ApiError::Invalid { field, .. } = self {
+            Some(field.clone())
+        } else {
+            None
         };
         let problem = Problem {
             problem_type: format!("{PROBLEM_BASE}{slug}"),

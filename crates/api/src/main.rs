@@ -120,13 +120,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let (listen, database_url) = match &cli.command {
-        Command::Serve {
-            listen,
-            database_url,
-            ..
-        } => (listen.clone(), database_url.clone()),
-        _ => (None, None),
+    let (listen, database_url) = if let Command::Serve {
+        listen,
+        database_url,
+        ..
+    } = &cli.command
+    {
+        (listen.clone(), database_url.clone())
+    } else {
+        (None, None)
     };
     let overrides = Overrides {
         config_file: cli.config.clone(),
@@ -239,7 +241,7 @@ fn serve(config: Config, with_demo: bool) -> Result<(), String> {
         let addr = running
             .addrs
             .first()
-            .map(|a| a.to_string())
+            .map(ToString::to_string)
             .unwrap_or_default();
         let base_url = format!("{scheme}://{}", addr.replace("127.0.0.1", "localhost"));
         log::info!("ingång listening on {base_url}");

@@ -105,6 +105,8 @@ pub fn token_keys(config: &Config) -> Result<TokenKeys, StartError> {
     Ok(tokens)
 }
 
+// actix's payload errors are non-exhaustive; any other is a malformed body.
+#[allow(clippy::wildcard_enum_match_arm)]
 fn json_error(error: JsonPayloadError) -> ApiError {
     match &error {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {

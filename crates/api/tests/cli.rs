@@ -1,5 +1,9 @@
 //! The `ingang` binary's commands, run as a user would run them.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 
 mod support;
 

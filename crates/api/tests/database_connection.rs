@@ -8,7 +8,11 @@
 //!   never echoed when it is wrong.
 //!
 //! Skips loudly without PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 
 mod support;
 

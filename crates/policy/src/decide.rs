@@ -258,7 +258,13 @@ impl DenyReason {
         match self {
             DenyReason::NotFound | DenyReason::NoAssignment => Disclosure::Hidden,
             DenyReason::ClientErased => Disclosure::Gone,
-            _ => Disclosure::Forbidden,
+            DenyReason::RoleNotPermitted
+            | DenyReason::OfficerInactive
+            | DenyReason::NoActiveConsent
+            | DenyReason::ConsentWithdrawn
+            | DenyReason::ConsentExpired
+            | DenyReason::OutsideConsentScope
+            | DenyReason::NotAuthoringAgency => Disclosure::Forbidden,
         }
     }
 }
@@ -322,7 +328,14 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
             Action::RegisterClient => caller.has(Role::Coordinator) || caller.has(Role::System),
             Action::ManageAgencies | Action::ManageOfficers => caller.has(Role::Admin),
             Action::QueryAudit => caller.has(Role::Auditor),
-            _ => false,
+            Action::ReadClient
+            | Action::ListRecords
+            | Action::ReadRecord { .. }
+            | Action::WriteRecord { .. }
+            | Action::SearchClient
+            | Action::ManageConsents
+            | Action::ManageAssignment { .. }
+            | Action::ReadAccessLog => false,
         };
         return if on_behalf_of.is_none() && caller.active && required {
             Ok(None)
@@ -354,7 +367,15 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
                         caller.has(Role::Coordinator)
                             || (caller.has(Role::System) && *officer_agency == caller.agency)
                     }
-                    _ => false,
+                    Action::ReadClient
+                    | Action::ListRecords
+                    | Action::ReadRecord { .. }
+                    | Action::WriteRecord { .. }
+                    | Action::SearchClient
+                    | Action::RegisterClient
+                    | Action::ManageAgencies
+                    | Action::ManageOfficers
+                    | Action::QueryAudit => false,
                 };
             if !permitted {
                 // Without the role the caller has no business knowing the client exists.
@@ -441,7 +462,14 @@ fn decide_case_data(
             }
             (Some(&officer.agency), Some(*kind))
         }
-        _ => return Err(DenyReason::RoleNotPermitted),
+        Action::SearchClient
+        | Action::ManageConsents
+        | Action::ManageAssignment { .. }
+        | Action::ReadAccessLog
+        | Action::RegisterClient
+        | Action::ManageAgencies
+        | Action::ManageOfficers
+        | Action::QueryAudit => return Err(DenyReason::RoleNotPermitted),
     };
 
     let mut best_state = None;

@@ -61,28 +61,25 @@ pub enum StoreError {
 }
 
 impl From<diesel::result::Error> for StoreError {
+    /// Told apart by diesel's error kind, which it derives from SQLSTATE
+    /// (PostgreSQL) or the result code (SQLite), never by message text: a
+    /// server whose `lc_messages` is Swedish must still give 503. A lost
+    /// connection (PostgreSQL shutting down or crashing under a query, the
+    /// socket gone) is an outage; everything else is a bug (500, cause
+    /// logged). diesel 2.3 does not expose the SQLSTATE of other errors, so
+    /// a statement timeout or a busy SQLite file is a 500, not guessed at.
+    // diesel's error enums are non-exhaustive; unnamed variants are bugs.
+    #[allow(clippy::wildcard_enum_match_arm)]
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => StoreError::NotFound,
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                StoreError::Unavailable(info.message().to_owned())
-            }
-            // SQLite busy or gone; PostgreSQL shutting down under a query, or a
-            // statement over `statement_timeout`: the database is (for now)
-            // not serving, which is a 503, not a bug.
-            Error::DatabaseError(_, ref info)
-                if [
-                    "database is locked",
-                    "unable to open",
-                    "terminating connection",
-                    "canceling statement due to statement timeout",
-                    "the database system is",
-                ]
-                .iter()
-                .any(|m| info.message().contains(m)) =>
-            {
-                StoreError::Unavailable(info.message().to_owned())
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::Unavailable(info.message().to_owned()),
+            Error::BrokenTransactionManager => {
+                StoreError::Unavailable("the connection's transaction state is broken".into())
             }
             other => StoreError::Database(other),
         }

@@ -1,7 +1,11 @@
 //! The two migration sets must describe the same database: same tables,
 //! columns (type, nullability, primary key), unique constraints and indexes.
 //! Runs against a real PostgreSQL (see ingang-testdb); skips loudly without.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};

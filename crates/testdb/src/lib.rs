@@ -11,7 +11,11 @@
 //! When no PostgreSQL is installed, [`postgres_or_skip`] says so loudly on
 //! stderr (not captured by the test harness) and the caller skips; with
 //! `INGANG_REQUIRE_POSTGRES=1` (set by CI) it fails instead.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};

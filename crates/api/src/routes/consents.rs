@@ -93,10 +93,14 @@ impl From<Consent> for ConsentResponse {
             client_id: c.client_id.0,
             recipients: Recipients {
                 officers: t.recipient_officers.iter().map(|o| o.0).collect(),
-                agencies: t.recipient_agencies.iter().map(|a| a.to_string()).collect(),
+                agencies: t
+                    .recipient_agencies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
             },
             scope: Scope {
-                from_agencies: t.from_agencies.iter().map(|a| a.to_string()).collect(),
+                from_agencies: t.from_agencies.iter().map(ToString::to_string).collect(),
                 kinds: t.kinds.iter().map(|k| k.as_str().to_owned()).collect(),
             },
             purpose: t.purpose,

@@ -1,4 +1,5 @@
 //! Exhaustive and property tests of the access rule.
+#![allow(clippy::wildcard_enum_match_arm)]
 
 use super::*;
 use chrono::{Duration, TimeZone};
