@@ -539,7 +539,7 @@ impl World {
     }
 }
 
-/// A consent body as in DESIGN §5, valid from yesterday for a year.
+/// A consent body as in docs/api.md, valid from yesterday for a year.
 pub fn consent_body(
     officers: &[&str],
     agencies: &[&str],

@@ -1,4 +1,4 @@
-//! Authentication: EdDSA-signed JWTs (DESIGN §5) and the [`Caller`]
+//! Authentication: EdDSA-signed JWTs (docs/api.md) and the [`Caller`]
 //! extractor. A token is accepted only if its issuer is trusted, its
 //! audience is `ingang`, it has not expired, its `sub` is an existing active
 //! account of the claimed agency, and every role it claims is held by that

@@ -1,4 +1,4 @@
-//! Several API processes on one PostgreSQL database (DESIGN §7): two
+//! Several API processes on one PostgreSQL database (deploy/README.md): two
 //! `ingang serve` processes take concurrent writes and reads; nothing is
 //! lost or duplicated, every case-data decision is audited exactly once,
 //! and a consent withdrawn through one process is refused by the other on

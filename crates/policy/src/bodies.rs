@@ -1,4 +1,4 @@
-//! Per-kind validation of record bodies (DESIGN §4). Unknown fields are
+//! Per-kind validation of record bodies (docs/api.md). Unknown fields are
 //! refused; errors name the field and never echo values.
 
 use crate::{sanitize_json_error, AgencyCode, RecordKind};

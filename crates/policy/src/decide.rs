@@ -23,7 +23,7 @@ impl Actor {
 /// What the caller wants to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    // --- case data: the rule of DESIGN §3 ---
+    // --- case data: the access rule (docs/design.md) ---
     /// Read the client's identity fields.
     ReadClient,
     /// List the client's records (each record returned is then decided as
@@ -119,7 +119,7 @@ impl Action {
 pub struct Request<'a> {
     /// The authenticated account (an officer, or a system account).
     pub caller: &'a Actor,
-    /// The officer a system account acts for (DESIGN §3, rule 1), as stored.
+    /// The officer a system account acts for (the access rule's first condition), as stored.
     pub on_behalf_of: Option<&'a Actor>,
     pub action: Action,
     pub at: DateTime<Utc>,
@@ -209,7 +209,7 @@ pub struct Facts<'a> {
     pub consents: &'a [ConsentFact],
 }
 
-/// How much a denial may tell the caller (DESIGN §3, existence hiding).
+/// How much a denial may tell the caller (existence hiding, docs/design.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disclosure {
     /// Answer exactly as for an id that does not exist (404).
@@ -420,7 +420,7 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
     }
 }
 
-/// DESIGN §3, rules 1–4, for the officer `officer` (the caller, or the
+/// The access rule's four conditions (docs/design.md), for the officer `officer` (the caller, or the
 /// officer a system account acts for).
 fn decide_case_data(
     officer: &Actor,

@@ -1,6 +1,6 @@
 //! # ingang-policy
 //!
-//! The access rule of DESIGN §3 as a pure function: [`decide`] takes a
+//! The access rule (docs/design.md) as a pure function: [`decide`] takes a
 //! [`Request`] and the [`Facts`] the store loaded, and returns a [`Decision`]
 //! with its reason. No IO, no clock, no database: the caller passes the time.
 //!

@@ -1,4 +1,4 @@
-//! The append-only audit log (DESIGN §6) and its group commit.
+//! The append-only audit log (docs/security.md) and its group commit.
 //!
 //! Every request thread that needs an entry stored hands it to one writer
 //! thread and waits. The writer takes everything queued at that moment and

@@ -1,4 +1,4 @@
-//! Envelope encryption (DESIGN §4).
+//! Envelope encryption (docs/security.md).
 //!
 //! * Every subject (client or officer) has its own 256-bit data key.
 //! * Data keys are stored wrapped (AES-256-GCM) by a master key that has an

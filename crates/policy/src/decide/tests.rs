@@ -70,7 +70,7 @@ struct Case {
     action: ActionCase,
 }
 
-/// The expected answer, written straight from the text of DESIGN §3 and kept
+/// The expected answer, written straight from the text of the access rule (docs/design.md) and kept
 /// deliberately unlike the implementation: first who can know the client,
 /// then the four rules as booleans.
 fn oracle(case: &Case) -> Result<(), &'static str> {
