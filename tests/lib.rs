@@ -69,7 +69,7 @@ impl TestServer {
 
     /// Starts a server; `adjust` may change the configuration first.
     pub fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
-        let database = TestDatabase::create(backend)?;
+        let database = TestDatabase::migrated(backend)?;
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let mut config = Config {

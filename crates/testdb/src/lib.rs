@@ -18,7 +18,7 @@
 )]
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use ingang_store::DatabaseUrl;
 use std::io::Write;
 use std::net::TcpListener;
@@ -65,6 +65,29 @@ impl TestDatabase {
         }
     }
 
+    /// A fresh database with every migration applied, cloned from a
+    /// template migrated once (PostgreSQL `CREATE DATABASE … TEMPLATE`, a
+    /// file copy for SQLite), so a test does not pay for the migrations.
+    pub fn migrated(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("ingang.sqlite3");
+                std::fs::copy(sqlite_template(), &path).unwrap();
+                Some(TestDatabase {
+                    url: DatabaseUrl::Sqlite(path.display().to_string()),
+                    admin_url: None,
+                    name: String::new(),
+                    _dir: Some(dir),
+                })
+            }
+            Backend::Postgres => {
+                let server = postgres_or_skip()?;
+                Some(server.create_database_from(server.template()))
+            }
+        }
+    }
+
     pub fn url_string(&self) -> String {
         match &self.url {
             DatabaseUrl::Sqlite(path) => path.clone(),
@@ -96,6 +119,52 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The migrated SQLite file every test database of this process copies.
+fn sqlite_template() -> &'static Path {
+    static TEMPLATE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = TEMPLATE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("template.sqlite3");
+        // The connection closes on return, checkpointing the WAL into the
+        // file, so the file alone is the whole migrated database.
+        ingang_store::db::migrate(&DatabaseUrl::Sqlite(path.display().to_string())).unwrap();
+        (dir, path)
+    });
+    path
+}
+
+/// A name that changes whenever a PostgreSQL migration does, so a template
+/// left on an external test server is reused only while it is current.
+fn postgres_template_name() -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/postgres");
+    let mut files: Vec<PathBuf> = walk(&dir);
+    files.sort();
+    let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
+    for file in files {
+        hasher.update(file.strip_prefix(&dir).unwrap().to_string_lossy().as_bytes());
+        hasher.update(&std::fs::read(&file).unwrap());
+    }
+    let digest = hasher.finish();
+    let hex: String = digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("ingang_template_{hex}")
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// A PostgreSQL server tests may create databases on.
 pub struct PgServer {
     /// URL of a database on it that new databases can be created from.
@@ -106,6 +175,8 @@ pub struct PgServer {
     query: String,
     /// Set when this process started the cluster.
     pub cluster: Option<Cluster>,
+    /// The migrated template database, made on first use.
+    template: OnceLock<String>,
 }
 
 impl PgServer {
@@ -124,17 +195,60 @@ impl PgServer {
             base,
             query,
             cluster: None,
+            template: OnceLock::new(),
         }
     }
 
-    /// A new database with a unique name; dropped with the returned value.
+    /// The name of a database with every migration applied, for
+    /// [`Self::create_database_from`]. Made once: migrated under a name of
+    /// its own, then renamed into place, so concurrent test processes on one
+    /// server agree on one template without locks.
+    pub fn template(&self) -> &str {
+        self.template.get_or_init(|| {
+            let name = postgres_template_name();
+            let mut admin = PgConnection::establish(&self.admin_url)
+                .unwrap_or_else(|e| panic!("connect to the test PostgreSQL: {e}"));
+            #[derive(diesel::QueryableByName)]
+            struct Found {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let found: Found = diesel::sql_query(format!(
+                "SELECT COUNT(*) AS n FROM pg_database WHERE datname = '{name}'"
+            ))
+            .get_result(&mut admin)
+            .unwrap();
+            if found.n == 0 {
+                let building = self.create_database();
+                ingang_store::db::migrate(&building.url).unwrap();
+                // Renaming needs no other session on it; ours has ended.
+                let renamed = admin.batch_execute(&format!(
+                    "ALTER DATABASE \"{}\" RENAME TO \"{name}\"",
+                    building.name
+                ));
+                if renamed.is_ok() {
+                    std::mem::forget(building);
+                }
+                // Otherwise another process won the race: `building` is
+                // dropped and its template used.
+            }
+            name
+        })
+    }
+
+    /// A new, empty database with a unique name; dropped with the returned value.
     pub fn create_database(&self) -> TestDatabase {
+        self.create_database_from("template0")
+    }
+
+    /// A new database copied from `template`; dropped with the returned value.
+    pub fn create_database_from(&self, template: &str) -> TestDatabase {
         let name = format!("ingang_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&self.admin_url)
             .unwrap_or_else(|e| panic!("connect to the test PostgreSQL: {e}"));
         admin
             .batch_execute(&format!(
-                "CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\" ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
             ))
             .unwrap();
         TestDatabase {
