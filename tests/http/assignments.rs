@@ -96,15 +96,16 @@ fn who_may_assign() {
             404
         );
     }
-    // Only active accounts with the officer role can be assigned.
+    // Only active accounts with the officer role can be assigned; naming
+    // any other account, or none, is an unknown reference (409).
     let r = s.post(
         &path,
         &world.coordinator.token,
         json!({"officer_id": world.auditor.id}),
     );
     assert_eq!(
-        (r.status, r.body["field"].as_str()),
-        (400, Some("officer_id"))
+        (r.status, r.problem().as_str(), r.body["field"].as_str()),
+        (409, "unknown-reference", Some("officer_id"))
     );
     let r = s.post(
         &path,
@@ -112,8 +113,8 @@ fn who_may_assign() {
         json!({"officer_id": uuid::Uuid::new_v4()}),
     );
     assert_eq!(
-        (r.status, r.body["field"].as_str()),
-        (400, Some("officer_id"))
+        (r.status, r.problem().as_str(), r.body["field"].as_str()),
+        (409, "unknown-reference", Some("officer_id"))
     );
     let r = s.post(
         &path,

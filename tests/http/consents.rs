@@ -50,31 +50,41 @@ fn consent_input_is_validated() {
     let mut bad_time = consent_body(&[&world.af.id], &[], &[], &[]);
     bad_time["valid_from"] = json!("yesterday");
     let unknown_officer = uuid::Uuid::new_v4().to_string();
-    for (body, field) in [
-        (reversed, "valid_until"),
-        (bad_sha, "evidence.document_sha256"),
-        (bad_method, "evidence.method"),
-        (future_signature, "signed_at"),
-        (consent_body(&[], &[], &[], &[]), "recipients"),
+    // Malformed fields are 400; well-formed names of officers or agencies
+    // that are not registered conflict with what the service holds (409).
+    // Every answer names the field.
+    for (body, status, field) in [
+        (reversed, 400, "valid_until"),
+        (bad_sha, 400, "evidence.document_sha256"),
+        (bad_method, 400, "evidence.method"),
+        (future_signature, 400, "signed_at"),
+        (consent_body(&[], &[], &[], &[]), 400, "recipients"),
         (
             consent_body(&[&world.af.id], &[], &[], &["diary"]),
+            400,
             "scope.kinds",
         ),
         (
             consent_body(&[&world.af.id], &["NOPE"], &[], &[]),
+            400,
             "recipients.agencies",
         ),
-        (consent_body(&[&world.af.id], &["zz"], &[], &[]), "agencies"),
+        (
+            consent_body(&[&world.af.id], &["zz"], &[], &[]),
+            409,
+            "agencies",
+        ),
         (
             consent_body(&[&unknown_officer], &[], &[], &[]),
+            409,
             "recipients.officers",
         ),
-        (bad_time, "body"),
+        (bad_time, 400, "body"),
     ] {
         let r = s.post(&path, &world.coordinator.token, body.clone());
         assert_eq!(
             (r.status, r.body["field"].as_str()),
-            (400, Some(field)),
+            (status, Some(field)),
             "{}",
             r.text
         );

@@ -36,6 +36,9 @@ pub enum ApiError {
         allow: String,
     },
     Conflict(&'static str),
+    /// The request names an officer or agency that is not registered (409),
+    /// naming the field.
+    UnknownReference(&'static str),
     /// `If-Match` names an old version (412).
     PreconditionFailed {
         current_version: i32,
@@ -80,6 +83,10 @@ impl ApiError {
                 "This path does not support the method",
             ),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::UnknownReference(_) => (
+                "unknown-reference",
+                "The request names something that is not registered",
+            ),
             ApiError::PreconditionFailed { .. } => ("version-mismatch", "The record has changed"),
             ApiError::PreconditionRequired => ("if-match-required", "If-Match is required"),
             ApiError::Unavailable => ("service-unavailable", "The database is unavailable"),
@@ -97,6 +104,7 @@ impl ApiError {
             ApiError::Denied(reason) => denial_detail(*reason).map(str::to_owned),
             ApiError::Invalid { detail, .. } | ApiError::BadRequest(detail) => Some(detail.clone()),
             ApiError::Conflict(detail) => Some((*detail).to_owned()),
+            ApiError::UnknownReference(field) => Some(format!("no such {field}")),
             ApiError::PreconditionFailed { current_version } => Some(format!(
                 "the current version is {current_version}; read it again and retry"
             )),
@@ -151,6 +159,7 @@ pub struct Problem {
     pub detail: Option<String>,
     /// For access denials: the machine-readable reason.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DenyReason>)]
     pub reason: Option<String>,
     /// For validation errors: the offending field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,7 +182,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::UnknownReference(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unavailable | ApiError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -191,10 +200,23 @@ impl ResponseError for ApiError {
         } else {
             None
         };
-        let field = if let ApiError::Invalid { field, .. } = self {
-            Some(field.clone())
-        } else {
-            None
+        let field = match self {
+            ApiError::Invalid { field, .. } => Some(field.clone()),
+            ApiError::UnknownReference(field) => Some((*field).to_owned()),
+            ApiError::Unauthenticated(_)
+            | ApiError::Denied(_)
+            | ApiError::NotFound
+            | ApiError::BadRequest(_)
+            | ApiError::MalformedId
+            | ApiError::PayloadTooLarge
+            | ApiError::UnsupportedMediaType
+            | ApiError::MethodNotAllowed { .. }
+            | ApiError::Conflict(_)
+            | ApiError::PreconditionFailed { .. }
+            | ApiError::PreconditionRequired
+            | ApiError::Unavailable
+            | ApiError::AuditUnavailable
+            | ApiError::Internal(_) => None,
         };
         let problem = Problem {
             problem_type: format!("{PROBLEM_BASE}{slug}"),
@@ -224,6 +246,7 @@ impl From<AppError> for ApiError {
             AppError::NotFound => ApiError::NotFound,
             AppError::Invalid { field, detail } => ApiError::Invalid { field, detail },
             AppError::Conflict(what) => ApiError::Conflict(what),
+            AppError::UnknownReference(field) => ApiError::UnknownReference(field),
             AppError::PreconditionFailed { current_version } => {
                 ApiError::PreconditionFailed { current_version }
             }

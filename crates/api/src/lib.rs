@@ -15,6 +15,7 @@ pub mod openapi;
 #[allow(unused_imports)]
 pub(crate) use ingang_policy::redacted_debug;
 pub mod routes;
+pub mod schemas;
 pub mod server;
 pub mod state;
 pub mod tls;

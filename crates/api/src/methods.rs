@@ -31,8 +31,23 @@ impl KnownPaths {
                 .collect();
                 (ResourceDef::new(pattern.as_str()), methods.join(", "))
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // A fixed path (`/v1/clients/search`) wins over a pattern that also
+        // matches it (`/v1/clients/{id}`), as in the router.
+        let mut paths = paths;
+        paths.sort_by_key(|(pattern, _)| pattern.pattern().is_some_and(|p| p.contains('{')));
         Self { paths }
+    }
+
+    /// The `Allow` value of a fixed path (one without parameters) equal to
+    /// `path`: such a path answered by a parameterized route of another
+    /// method (GET `/v1/clients/search` reaching `/v1/clients/{id}`) is 405,
+    /// not a malformed id.
+    pub fn allow_fixed(&self, path: &str) -> Option<&str> {
+        self.paths
+            .iter()
+            .find(|(pattern, _)| pattern.pattern() == Some(path))
+            .map(|(_, allow)| allow.as_str())
     }
 
     /// The `Allow` value of the route `path` belongs to; `None` when no
@@ -56,5 +71,8 @@ mod tests {
         assert_eq!(known.allow("/v1/agencies"), Some("GET, POST"));
         assert_eq!(known.allow("/v1/nothing"), None);
         assert_eq!(known.allow("/v1/records/a/b"), None);
+        assert_eq!(known.allow("/v1/clients/search"), Some("POST"));
+        assert_eq!(known.allow_fixed("/v1/clients/search"), Some("POST"));
+        assert_eq!(known.allow_fixed("/v1/clients/0b0e"), None);
     }
 }

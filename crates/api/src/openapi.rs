@@ -18,7 +18,7 @@ use utoipa_actix_web::AppExt;
         license(name = "EUPL-1.2")
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::Problem)),
+    components(schemas(crate::error::Problem, crate::schemas::IfMatchTags)),
     tags(
         (name = "operations", description = "Health, readiness and this document"),
         (name = "agencies", description = "Agencies (admin)"),

@@ -160,6 +160,9 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     let https = tls.is_some() || state.config.tls == crate::config::TlsMode::LoadBalancer;
     let data = web::Data::new(state);
     let app_data = data.clone();
+    let fixed_paths = std::sync::Arc::new(crate::methods::KnownPaths::from_openapi(
+        &openapi::document(),
+    ));
     let factory = move || {
         let (app, api) = App::new()
             .into_utoipa_app()
@@ -170,7 +173,16 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
                     .error_handler(|e, _| json_error(e).into()),
             )
             .app_data(web::PayloadConfig::new(max_body))
-            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::MalformedId.into()))
+            .app_data(web::PathConfig::default().error_handler({
+                let known_paths = std::sync::Arc::clone(&fixed_paths);
+                move |_, req| match known_paths.allow_fixed(req.path()) {
+                    Some(allow) => ApiError::MethodNotAllowed {
+                        allow: allow.to_owned(),
+                    }
+                    .into(),
+                    None => ApiError::MalformedId.into(),
+                }
+            }))
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::invalid("query", sanitize_json_error(&e.to_string())).into()
             }))

@@ -23,8 +23,7 @@ impl App {
             .map(|a| a.agency.clone())
             .unwrap_or_else(|| caller.actor.agency.clone());
         self.authorize_on_client(caller, Action::ManageAssignment { officer_agency }, client)?;
-        let account =
-            account.ok_or_else(|| AppError::invalid("officer_id", "no such officer_id"))?;
+        let account = account.ok_or(AppError::UnknownReference("officer_id"))?;
         Ok(self
             .store
             .create_assignment(client, &account, caller.actor.id)?)

@@ -16,10 +16,7 @@ impl App {
         self.authorize_on_client(caller, Action::ManageConsents, client)?;
         for agency in terms.recipient_agencies.iter().chain(&terms.from_agencies) {
             if !self.store.agency_exists(agency)? {
-                return Err(AppError::invalid(
-                    "agencies",
-                    "names an agency that is not registered",
-                ));
+                return Err(AppError::UnknownReference("agencies"));
             }
         }
         Ok(self.store.create_consent(client, terms, caller.actor.id)?)

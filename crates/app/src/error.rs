@@ -16,6 +16,9 @@ pub enum AppError {
     Invalid { field: String, detail: String },
     /// A uniqueness or state rule was broken; the text is safe to show.
     Conflict(&'static str),
+    /// The input names something that is not registered (an officer, an
+    /// agency): the request conflicts with what the service holds.
+    UnknownReference(&'static str),
     /// The stored version is not one the caller named (optimistic concurrency).
     PreconditionFailed { current_version: i32 },
     /// The database is unreachable.
@@ -42,9 +45,7 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(what) => AppError::Conflict(what),
-            StoreError::UnknownReference(field) => {
-                AppError::invalid(field, format!("no such {field}"))
-            }
+            StoreError::UnknownReference(field) => AppError::UnknownReference(field),
             StoreError::VersionMismatch { current } => AppError::PreconditionFailed {
                 current_version: current,
             },

@@ -97,17 +97,18 @@ impl App {
     }
 }
 
-/// Refuses empty or oversized free text, naming the field; returns it trimmed.
+/// Refuses blank or oversized free text, naming the field; returns it
+/// trimmed. Blank and length are judged on the text as sent, exactly as the
+/// contract's pattern and `maxLength` state them.
 pub fn required_text(field: &str, value: &str, max_chars: usize) -> AppResult<String> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
+    if ingang_policy::bodies::is_blank(value) {
         return Err(AppError::invalid(field, "must not be empty"));
     }
-    if trimmed.chars().count() > max_chars {
+    if value.chars().count() > max_chars {
         return Err(AppError::invalid(
             field,
             format!("must be at most {max_chars} characters"),
         ));
     }
-    Ok(trimmed.to_owned())
+    Ok(value.trim().to_owned())
 }

@@ -27,6 +27,7 @@ impl BodyError {
 
 /// Activity types of an action plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityType {
     Work,
@@ -38,26 +39,38 @@ pub enum ActivityType {
     Other,
 }
 
+/// One activity of an action plan; `to` is not before `from`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Activity {
     #[serde(rename = "type")]
     pub activity_type: ActivityType,
+    /// Share of full time, 1–100.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+    #[serde(deserialize_with = "whole_number")]
     pub extent_percent: u8,
     pub from: NaiveDate,
+    /// Not before `from`.
     pub to: NaiveDate,
     /// The agency responsible for this activity (SIP).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<AgencyCodeText>))]
     pub responsible: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Text>))]
     pub description: Option<String>,
 }
 
+/// The body of an `action_plan`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActionPlan {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Text>, min_items = 1))]
     pub goals: Vec<String>,
     /// The agency holding overall responsibility (SIP).
+    #[cfg_attr(feature = "openapi", schema(value_type = AgencyCodeText))]
     pub overall_responsibility: String,
     pub activities: Vec<Activity>,
 }
@@ -65,23 +78,89 @@ pub struct ActionPlan {
 /// Assessment, follow-up, meeting note, closure and note share one shape:
 /// a text, with an optional date and list of agencies involved.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TextEntry {
+    #[cfg_attr(feature = "openapi", schema(value_type = Text))]
     pub text: String,
     #[serde(default)]
     pub date: Option<NaiveDate>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<AgencyCodeText>))]
     pub agencies: Vec<String>,
 }
 
+/// The pattern of free text in the contract: at least one character outside
+/// Unicode's White_Space set (what [`is_blank`] checks), spelled out so
+/// every regex dialect reads it alike.
+pub const TEXT_PATTERN: &str = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// The pattern of agency codes in the contract ([`AgencyCode::parse`]).
+pub const AGENCY_CODE_PATTERN: &str = "^[a-z][a-z0-9-]{1,31}$";
+
+/// Free text as the contract states it (schema only).
+#[cfg(feature = "openapi")]
+pub struct Text;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Text {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(TEXT_PATTERN))
+            .max_length(Some(MAX_TEXT))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Text {}
+
+/// An agency code as the contract states it (schema only).
+#[cfg(feature = "openapi")]
+pub struct AgencyCodeText;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for AgencyCodeText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(AGENCY_CODE_PATTERN))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for AgencyCodeText {}
+
 crate::redacted_debug!(Activity, ActionPlan, TextEntry);
+
+/// A JSON integer as JSON Schema counts integers: `15` and `15.0` alike.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = match (number.as_u64(), number.as_f64()) {
+        (Some(n), _) => Some(n),
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..=255.0).contains(&f) => Some(f as u64),
+        (None, Some(_) | None) => None,
+    };
+    whole
+        .and_then(|n| u8::try_from(n).ok())
+        .ok_or_else(|| serde::de::Error::custom("expected a whole number from 1 to 100"))
+}
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, BodyError> {
     T::deserialize(body).map_err(|e| BodyError::new("body", sanitize_json_error(&e.to_string())))
 }
 
+/// Whether `value` has a character outside Unicode's White_Space set: the
+/// same set the contract's pattern for free text lists, so that a client
+/// validating against the contract agrees with the server.
+pub fn is_blank(value: &str) -> bool {
+    value.chars().all(char::is_whitespace)
+}
+
 fn text(field: &str, value: &str) -> Result<(), BodyError> {
-    if value.trim().is_empty() {
+    if is_blank(value) {
         return Err(BodyError::new(field, "must not be empty"));
     }
     if value.chars().count() > MAX_TEXT {

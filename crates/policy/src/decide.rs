@@ -74,6 +74,23 @@ pub mod action_name {
     pub const MANAGE_AGENCIES: &str = "agency.manage";
     pub const MANAGE_OFFICERS: &str = "officer.manage";
     pub const QUERY_AUDIT: &str = "audit.query";
+
+    /// Every action name, for the contract's enum.
+    pub const ALL: [&str; 13] = [
+        READ_CLIENT,
+        LIST_RECORDS,
+        READ_RECORD,
+        CREATE_RECORD,
+        UPDATE_RECORD,
+        SEARCH_CLIENT,
+        MANAGE_CONSENTS,
+        MANAGE_ASSIGNMENT,
+        READ_ACCESS_LOG,
+        REGISTER_CLIENT,
+        MANAGE_AGENCIES,
+        MANAGE_OFFICERS,
+        QUERY_AUDIT,
+    ];
 }
 
 impl Action {
@@ -220,8 +237,11 @@ pub enum Disclosure {
     Gone,
 }
 
-/// Why access was refused. `code()` is the stable machine-readable reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why access was refused. `code()` is the stable machine-readable reason
+/// (and its serialized form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
 pub enum DenyReason {
     /// No such client, or the caller has no relation to it (shown as 404).
     NotFound,
@@ -239,6 +259,19 @@ pub enum DenyReason {
 }
 
 impl DenyReason {
+    pub const ALL: [DenyReason; 10] = [
+        DenyReason::NotFound,
+        DenyReason::NoAssignment,
+        DenyReason::ClientErased,
+        DenyReason::RoleNotPermitted,
+        DenyReason::OfficerInactive,
+        DenyReason::NoActiveConsent,
+        DenyReason::ConsentWithdrawn,
+        DenyReason::ConsentExpired,
+        DenyReason::OutsideConsentScope,
+        DenyReason::NotAuthoringAgency,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             DenyReason::NotFound => "not-found",

@@ -27,4 +27,4 @@ pub use ids::{
     AgencyCode, AssignmentId, ClientId, ConsentId, InvalidAgencyCode, OfficerId, RecordId,
 };
 pub use json_errors::sanitize_json_error;
-pub use personal_number::{PersonalNumber, PersonalNumberError};
+pub use personal_number::{PersonalNumber, PersonalNumberError, PERSONAL_NUMBER_PATTERN};

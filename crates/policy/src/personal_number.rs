@@ -5,6 +5,10 @@
 use chrono::{Datelike, NaiveDate};
 use std::fmt;
 
+/// The forms a personal number may be written in, as the contract's
+/// pattern (date and check digit are checked beyond it). ASCII digits only.
+pub const PERSONAL_NUMBER_PATTERN: &str = "^([0-9]{8}-?[0-9]{4}|[0-9]{6}[-+]?[0-9]{4})$";
+
 /// A validated personal or co-ordination number, kept in the normalised
 /// 12-digit form `YYYYMMDDNNNC`.
 #[derive(Clone, PartialEq, Eq)]
@@ -41,7 +45,7 @@ impl PersonalNumber {
     /// Parses and validates `input`. `today` decides the century of the
     /// 10-digit forms: `-` means younger than 100, `+` means 100 or older.
     pub fn parse(input: &str, today: NaiveDate) -> Result<Self, PersonalNumberError> {
-        let (digits, separator) = split_separator(input.trim())?;
+        let (digits, separator) = split_separator(input)?;
         let full = match (digits.len(), separator) {
             (12, None | Some('-')) => digits,
             (10, _) => {

@@ -141,7 +141,12 @@ fn postgres_template_name() -> String {
     files.sort();
     let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
     for file in files {
-        hasher.update(file.strip_prefix(&dir).unwrap().to_string_lossy().as_bytes());
+        hasher.update(
+            file.strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .as_bytes(),
+        );
         hasher.update(&std::fs::read(&file).unwrap());
     }
     let digest = hasher.finish();

@@ -3,9 +3,11 @@
 use super::{as_caller, required_text};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
+use crate::schemas::Name200;
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
+use ingang_policy::bodies::AgencyCodeText;
 use ingang_policy::AgencyCode;
 use serde::{Deserialize, Serialize};
 
@@ -13,14 +15,15 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CreateAgency {
     /// 2–32 characters of `a-z`, `0-9`, `-`, starting with a letter.
-    #[schema(example = "af")]
+    #[schema(example = "af", value_type = AgencyCodeText)]
     pub code: String,
-    #[schema(example = "Arbetsförmedlingen Hässleholm")]
+    #[schema(example = "Arbetsförmedlingen Hässleholm", value_type = Name200)]
     pub name: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AgencyResponse {
+    #[schema(value_type = AgencyCodeText)]
     pub code: String,
     pub name: String,
     pub created_at: DateTime<Utc>,

@@ -1,13 +1,16 @@
 //! The audit log query (auditor) and the client's access-log extract
 //! (auditor, coordinator). Both are themselves audited.
 
-use super::{as_caller, decode_cursor, encode_cursor, page_limit, PageQuery};
+use super::{as_caller, page_limit, parse_seq_cursor, PageQuery};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
+use crate::schemas::{AuditAction, AuditDecision};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use ingang_app::{AuditEvent, AuditFilter};
+use ingang_policy::bodies::AgencyCodeText;
+use ingang_policy::DenyReason;
 use ingang_policy::{AgencyCode, ClientId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -19,17 +22,21 @@ pub struct AuditQuery {
     pub client_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
     /// The actor's agency code.
+    #[param(value_type = Option<AgencyCodeText>)]
     pub agency: Option<String>,
-    /// For example `record.read`, `client.search`, `audit.query`.
+    #[param(value_type = Option<AuditAction>)]
     pub action: Option<String>,
-    /// `allow` or `deny`.
+    #[param(value_type = Option<AuditDecision>)]
     pub decision: Option<String>,
     /// From this time (inclusive), RFC 3339.
     pub from: Option<DateTime<Utc>>,
     /// Until this time (exclusive), RFC 3339.
     pub to: Option<DateTime<Utc>>,
+    /// The previous page's `next_cursor`.
+    #[param(pattern = r"^[0-9]{1,18}$")]
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -38,15 +45,18 @@ pub struct AuditEventResponse {
     pub seq: i64,
     pub at: DateTime<Utc>,
     pub actor_id: String,
+    #[schema(value_type = AgencyCodeText)]
     pub actor_agency: String,
     pub on_behalf_of: Option<String>,
     /// The roles the actor's token used, comma-separated.
     pub roles: String,
+    #[schema(value_type = AuditAction)]
     pub action: String,
     pub client_id: Option<String>,
     pub record_id: Option<String>,
-    /// `allow` or `deny`.
+    #[schema(value_type = AuditDecision)]
     pub decision: String,
+    #[schema(value_type = Option<DenyReason>)]
     pub reason: Option<String>,
     pub consent_id: Option<String>,
     pub request_id: String,
@@ -82,22 +92,13 @@ impl From<AuditEvent> for AuditEventResponse {
 }
 
 fn after_seq(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
-    cursor
-        .map(|c| {
-            decode_cursor(c)?
-                .strip_prefix("seq:")
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| ApiError::invalid("cursor", "not a cursor returned by this service"))
-        })
-        .transpose()
+    cursor.map(parse_seq_cursor).transpose()
 }
 
 fn page(events: Vec<AuditEvent>, limit: i64) -> AuditPage {
     let full = events.len() as i64 == limit;
     let next_cursor = if full {
-        events
-            .last()
-            .map(|e| encode_cursor(&format!("seq:{}", e.seq)))
+        events.last().map(|e| e.seq.to_string())
     } else {
         None
     };
@@ -127,12 +128,11 @@ pub async fn audit_events(
         }
     }
     if let Some(action) = &q.action {
-        if action.len() > 64
-            || !action
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
-        {
-            return Err(ApiError::invalid("action", "must look like 'record.read'"));
+        if !ingang_policy::action_name::ALL.contains(&action.as_str()) {
+            return Err(ApiError::invalid(
+                "action",
+                "must be an action of the audit log, such as 'record.read'",
+            ));
         }
     }
     let filter = AuditFilter {

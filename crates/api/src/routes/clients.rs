@@ -4,6 +4,7 @@
 use super::{as_caller, required_text};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
+use crate::schemas::{Name200, NormalisedPersonalNumber, PersonalNumberText};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -16,16 +17,16 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct RegisterClient {
     /// Personnummer or samordningsnummer in any common form.
-    #[schema(example = "19900101-1239")]
+    #[schema(example = "19900101-1239", value_type = PersonalNumberText)]
     pub personal_number: String,
-    #[schema(example = "Ali Svensson")]
+    #[schema(example = "Ali Svensson", value_type = Name200)]
     pub name: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchClient {
-    #[schema(example = "19900101-1239")]
+    #[schema(example = "19900101-1239", value_type = PersonalNumberText)]
     pub personal_number: String,
 }
 
@@ -38,6 +39,7 @@ pub struct ClientRef {
 pub struct ClientResponse {
     pub id: Uuid,
     /// `YYYYMMDD-NNNC`.
+    #[schema(value_type = NormalisedPersonalNumber)]
     pub personal_number: String,
     pub name: String,
     pub created_at: DateTime<Utc>,
@@ -54,6 +56,8 @@ pub fn parse_personal_number(value: &str) -> Result<PersonalNumber, ApiError> {
 /// client, exactly when a search would find it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegistrationAccepted {
+    /// Present only once one of the caller's agency's officers is assigned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Uuid>,
 }
 

@@ -4,10 +4,12 @@
 use super::{as_caller, required_text};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
+use crate::schemas::{EvidenceMethod, Purpose500, Reason1000, Sha256Hex};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use ingang_app::{Consent, ConsentEvidence, NewConsent};
+use ingang_policy::bodies::AgencyCodeText;
 use ingang_policy::{AgencyCode, ClientId, ConsentId, OfficerId, RecordKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -20,6 +22,7 @@ pub struct Recipients {
     pub officers: Vec<Uuid>,
     /// Whole agencies, where the client chose that.
     #[serde(default)]
+    #[schema(value_type = Vec<AgencyCodeText>)]
     pub agencies: Vec<String>,
 }
 
@@ -28,29 +31,36 @@ pub struct Recipients {
 pub struct Scope {
     /// Source agencies whose records are covered; empty means all.
     #[serde(default)]
+    #[schema(value_type = Vec<AgencyCodeText>)]
     pub from_agencies: Vec<String>,
     /// Record kinds covered; empty means all.
     #[serde(default)]
+    #[schema(value_type = Vec<RecordKind>)]
     pub kinds: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
-    /// `paper` or `e-signature`.
+    #[schema(value_type = EvidenceMethod)]
     pub method: String,
     /// SHA-256 of the signed document, 64 hex digits.
+    #[schema(value_type = Sha256Hex)]
     pub document_sha256: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateConsent {
+    /// At least one officer or agency.
     pub recipients: Recipients,
     pub scope: Scope,
+    #[schema(value_type = Purpose500)]
     pub purpose: String,
+    /// Not in the future, and not after `valid_until`.
     pub signed_at: DateTime<Utc>,
     pub valid_from: DateTime<Utc>,
+    /// After `valid_from`.
     pub valid_until: DateTime<Utc>,
     pub evidence: Evidence,
 }
@@ -58,6 +68,7 @@ pub struct CreateConsent {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawConsent {
+    #[schema(value_type = Reason1000)]
     pub reason: String,
 }
 
@@ -196,7 +207,7 @@ fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiEr
 
 /// Record a signed consent.
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateConsent,
-    responses((status = 201, body = ConsentResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = ConsentResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json", description = "names an officer or agency that is not registered"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients/{id}/consents")]
 pub async fn create_consent(
     state: web::Data<AppState>,

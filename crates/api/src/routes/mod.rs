@@ -14,7 +14,6 @@ use crate::auth::{Caller, Credentials};
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::web;
-use base64::Engine;
 use ingang_app::App;
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -82,14 +81,16 @@ pub struct Page<T: utoipa::ToSchema> {
     pub next_cursor: Option<String>,
 }
 
-/// Query parameters of paginated lists.
+/// Query parameters of lists in audit order.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Opaque cursor from the previous page's `next_cursor`.
+    /// The previous page's `next_cursor`: where the next page starts.
+    #[param(pattern = r"^[0-9]{1,18}$")]
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -107,16 +108,20 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
-pub fn encode_cursor(raw: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+/// A cursor is a position in a list, written so that the contract's
+/// pattern says exactly which cursors the server takes: any position is a
+/// valid place to continue from, whether or not an item is there.
+pub fn bad_cursor() -> ApiError {
+    ApiError::invalid("cursor", "not a cursor returned by this service")
 }
 
-pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ApiError::invalid("cursor", "not a cursor returned by this service"))
+/// A position in audit order: the `seq` of the last entry given.
+pub fn parse_seq_cursor(cursor: &str) -> Result<i64, ApiError> {
+    let digits = (1..=18).contains(&cursor.len()) && cursor.bytes().all(|b| b.is_ascii_digit());
+    if !digits {
+        return Err(bad_cursor());
+    }
+    cursor.parse().map_err(|_| bad_cursor())
 }
 
 /// Refuses empty or oversized free text, naming the field.

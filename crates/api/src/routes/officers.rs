@@ -3,10 +3,12 @@
 use super::{as_caller, required_text};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
+use crate::schemas::Name200;
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use ingang_app::NewOfficer;
+use ingang_policy::bodies::AgencyCodeText;
 use ingang_policy::{AgencyCode, OfficerId, Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,12 +16,12 @@ use uuid::Uuid;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOfficer {
-    #[schema(example = "Eva Ek")]
+    #[schema(example = "Eva Ek", value_type = Name200)]
     pub name: String,
-    #[schema(example = "af")]
+    #[schema(example = "af", value_type = AgencyCodeText)]
     pub agency: String,
-    /// Any of `officer`, `coordinator`, `system`, `auditor`, `admin`.
-    #[schema(example = json!(["officer"]))]
+    /// At least one of `officer`, `coordinator`, `system`, `auditor`, `admin`.
+    #[schema(example = json!(["officer"]), value_type = Vec<Role>, min_items = 1)]
     pub roles: Vec<String>,
 }
 
@@ -27,7 +29,9 @@ pub struct CreateOfficer {
 pub struct OfficerResponse {
     pub id: Uuid,
     pub name: String,
+    #[schema(value_type = AgencyCodeText)]
     pub agency: String,
+    #[schema(value_type = Vec<Role>)]
     pub roles: Vec<String>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -74,7 +78,7 @@ pub fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
 
 /// Create a named officer or system account.
 #[utoipa::path(tag = "officers", security(("bearer" = [])), request_body = CreateOfficer,
-    responses((status = 201, body = OfficerResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = OfficerResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json", description = "the agency is not registered")))]
 #[post("/v1/officers")]
 pub async fn create_officer(
     state: web::Data<AppState>,

@@ -1,37 +1,34 @@
 //! Records: create, list, read, and new versions with ETag / If-Match.
 //! Every read is decided per record and audited before the body leaves.
 
-use super::{as_caller, decode_cursor, encode_cursor, page_limit, PageQuery};
+use super::{as_caller, bad_cursor, page_limit, parse_seq_cursor};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
+use crate::schemas::{IfMatchTags, NewRecordSchema, RecordAmendmentSchema, RecordBodySchema};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use ingang_app::records::{Record, RecordPosition};
+use ingang_policy::bodies::AgencyCodeText;
 use ingang_policy::{ClientId, RecordId, RecordKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-#[derive(Deserialize, utoipa::ToSchema)]
+/// `{kind, body}`; the contract states it per kind ([`NewRecordSchema`]).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRecord {
-    /// `action_plan`, `assessment`, `follow_up`, `meeting_note`, `closure` or `note`.
-    #[schema(example = "note")]
     pub kind: String,
-    /// Validated per kind; see docs/api.md.
-    #[schema(value_type = Object)]
     pub body: Value,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+/// `{kind?, body}`; the contract's [`RecordAmendmentSchema`].
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRecord {
-    /// Optional; when given it must be the record's own kind.
-    #[schema(example = "note")]
     pub kind: Option<String>,
-    #[schema(value_type = Object)]
     pub body: Value,
 }
 
@@ -39,13 +36,16 @@ pub struct UpdateRecord {
 pub struct RecordResponse {
     pub id: Uuid,
     pub client_id: Uuid,
+    #[schema(value_type = RecordKind)]
     pub kind: String,
+    #[schema(value_type = AgencyCodeText)]
     pub source_agency: String,
     pub author_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[schema(minimum = 1)]
     pub version: i32,
-    #[schema(value_type = Object)]
+    #[schema(value_type = RecordBodySchema)]
     pub body: Value,
 }
 
@@ -83,7 +83,7 @@ fn parse_kind(kind: &str) -> Result<RecordKind, ApiError> {
 }
 
 /// Write an entry for the client, as the caller's (or represented officer's) agency.
-#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = CreateRecord,
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = NewRecordSchema,
     responses((status = 201, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients/{id}/records")]
 pub async fn create_record(
@@ -106,14 +106,14 @@ pub async fn create_record(
 
 /// The records the caller may see, newest first. Records outside the
 /// caller's consent are left out without trace; each one returned is audited.
-#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), PageQuery),
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), RecordPageQuery),
     responses((status = 200, body = RecordPageResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/clients/{id}/records")]
 pub async fn list_records(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ClientId>,
-    query: web::Query<PageQuery>,
+    query: web::Query<RecordPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let q = query.into_inner();
@@ -130,17 +130,36 @@ pub async fn list_records(
     Ok(HttpResponse::Ok().json(page))
 }
 
-fn record_cursor((created_at, id): RecordPosition) -> String {
-    encode_cursor(&format!("rec:{}:{id}", created_at.timestamp_micros()))
+/// Query parameters of a record list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecordPageQuery {
+    /// The previous page's `next_cursor`, `<created_at in µs>_<record id>`:
+    /// where the next page starts.
+    #[param(
+        pattern = "^[0-9]{1,18}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
 }
 
-fn parse_record_cursor(cursor: &str) -> Result<(DateTime<Utc>, RecordId), ApiError> {
-    let bad = || ApiError::invalid("cursor", "not a cursor returned by this service");
-    let raw = decode_cursor(cursor)?;
-    let mut parts = raw.strip_prefix("rec:").ok_or_else(bad)?.splitn(2, ':');
-    let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let id: RecordId = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    Ok((DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id))
+fn record_cursor((created_at, id): RecordPosition) -> String {
+    format!("{}_{id}", created_at.timestamp_micros())
+}
+
+fn parse_record_cursor(cursor: &str) -> Result<RecordPosition, ApiError> {
+    let (micros, id_text) = cursor.split_once('_').ok_or_else(bad_cursor)?;
+    let micros = parse_seq_cursor(micros)?;
+    let id: RecordId = id_text.parse().map_err(|_| bad_cursor())?;
+    // Only the lower-case hyphenated form the service writes.
+    if id.to_string() != id_text {
+        return Err(bad_cursor());
+    }
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad_cursor)?;
+    Ok((at, id))
 }
 
 /// One record, with its version as `ETag`.
@@ -253,7 +272,7 @@ fn entity_tags(text: &str) -> Option<Vec<EntityTag<'_>>> {
 }
 
 /// A new version of a record, by the authoring agency. Old versions are kept.
-#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id"), ("If-Match" = String, Header, description = "the ETag you read")), request_body = UpdateRecord,
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id"), ("If-Match" = IfMatchTags, Header, description = "the ETag you read: entity tags such as \"3\"; `*` is refused (428)")), request_body = RecordAmendmentSchema,
     responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 #[put("/v1/records/{id}")]
 pub async fn update_record(

@@ -603,3 +603,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn reasons_serialize_as_their_codes() {
+    for reason in DenyReason::ALL {
+        assert_eq!(
+            serde_json::to_value(reason).unwrap(),
+            serde_json::Value::from(reason.code())
+        );
+    }
+}
