@@ -48,20 +48,8 @@ impl TestDatabase {
     /// none is installed (a loud note was printed).
     pub fn create(backend: Backend) -> Option<Self> {
         match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let path = dir.path().join("ingang.sqlite3");
-                Some(TestDatabase {
-                    url: DatabaseUrl::Sqlite(path.display().to_string()),
-                    admin_url: None,
-                    name: String::new(),
-                    _dir: Some(dir),
-                })
-            }
-            Backend::Postgres => {
-                let server = postgres_or_skip()?;
-                Some(server.create_database())
-            }
+            Backend::Sqlite => Some(Self::sqlite(None)),
+            Backend::Postgres => Some(postgres_or_skip()?.create_database()),
         }
     }
 
@@ -70,21 +58,26 @@ impl TestDatabase {
     /// file copy for SQLite), so a test does not pay for the migrations.
     pub fn migrated(backend: Backend) -> Option<Self> {
         match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let path = dir.path().join("ingang.sqlite3");
-                std::fs::copy(sqlite_template(), &path).unwrap();
-                Some(TestDatabase {
-                    url: DatabaseUrl::Sqlite(path.display().to_string()),
-                    admin_url: None,
-                    name: String::new(),
-                    _dir: Some(dir),
-                })
-            }
+            Backend::Sqlite => Some(Self::sqlite(Some(sqlite_template()))),
             Backend::Postgres => {
                 let server = postgres_or_skip()?;
                 Some(server.create_database_from(server.template()))
             }
+        }
+    }
+
+    /// A SQLite file in a new temporary directory: empty, or a copy of `from`.
+    fn sqlite(from: Option<&Path>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ingang.sqlite3");
+        if let Some(from) = from {
+            std::fs::copy(from, &path).unwrap();
+        }
+        TestDatabase {
+            url: DatabaseUrl::Sqlite(path.display().to_string()),
+            admin_url: None,
+            name: String::new(),
+            _dir: Some(dir),
         }
     }
 
