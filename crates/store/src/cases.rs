@@ -177,22 +177,47 @@ pub struct RecordPage {
     pub more: bool,
 }
 
-type RecordRow = (String, String, String, String, String, i64, i64, i32);
+/// A row of `records`, as stored. Its fields are in the table's column
+/// order, so `RETURNING records.*` reads back into it: diesel's
+/// `as_returning()` is bound to one backend and the connection here serves
+/// two.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = records)]
+struct RecordRow {
+    id: String,
+    client_id: String,
+    kind: String,
+    source_agency: String,
+    author_id: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i32,
+}
+
+/// A row of `record_versions`: one version's sealed body.
+#[derive(Insertable)]
+#[diesel(table_name = record_versions)]
+struct RecordVersionRow<'a> {
+    record_id: &'a str,
+    version: i32,
+    author_id: &'a str,
+    created_at: i64,
+    body_ct: &'a [u8],
+}
 
 /// (record id, version, sealed body, kek id, wrapped data key)
 type BodyWithKeyRow = (String, i32, Vec<u8>, String, Vec<u8>);
 
 fn record_meta(row: RecordRow) -> StoreResult<RecordMeta> {
-    let (id, client_id, kind, source, author, created_at, updated_at, version) = row;
     Ok(RecordMeta {
-        id: parse_id(&id)?,
-        client_id: parse_id(&client_id)?,
-        kind: kind.parse().map_err(StoreError::Corrupt)?,
-        source_agency: parse_agency(&source)?,
-        author_id: parse_id(&author)?,
-        created_at: from_micros(created_at),
-        updated_at: from_micros(updated_at),
-        version,
+        id: parse_id(&row.id)?,
+        client_id: parse_id(&row.client_id)?,
+        kind: row.kind.parse().map_err(StoreError::Corrupt)?,
+        source_agency: parse_agency(&row.source_agency)?,
+        author_id: parse_id(&row.author_id)?,
+        created_at: from_micros(row.created_at),
+        updated_at: from_micros(row.updated_at),
+        version: row.version,
     })
 }
 
@@ -529,40 +554,35 @@ impl Store {
             },
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
-        conn.transaction(|c| {
-            diesel::insert_into(records::table)
-                .values((
-                    records::id.eq(id.to_string()),
-                    records::client_id.eq(&client_text),
-                    records::kind.eq(kind.as_str()),
-                    records::source_agency.eq(source.as_str()),
-                    records::author_id.eq(author.to_string()),
-                    records::created_at.eq(to_micros(now)),
-                    records::updated_at.eq(to_micros(now)),
-                    records::version.eq(1),
-                ))
-                .execute(c)?;
+        let id_text = id.to_string();
+        let author_text = author.to_string();
+        let stored = conn.transaction(|c| {
+            // What the database stored is what the caller gets back.
+            let stored = diesel::insert_into(records::table)
+                .values(RecordRow {
+                    id: id_text.clone(),
+                    client_id: client_text.clone(),
+                    kind: kind.as_str().to_owned(),
+                    source_agency: source.as_str().to_owned(),
+                    author_id: author_text.clone(),
+                    created_at: to_micros(now),
+                    updated_at: to_micros(now),
+                    version: 1,
+                })
+                .returning(records::all_columns)
+                .get_result(c)?;
             diesel::insert_into(record_versions::table)
-                .values((
-                    record_versions::record_id.eq(id.to_string()),
-                    record_versions::version.eq(1),
-                    record_versions::author_id.eq(author.to_string()),
-                    record_versions::created_at.eq(to_micros(now)),
-                    record_versions::body_ct.eq(&body_ct),
-                ))
+                .values(RecordVersionRow {
+                    record_id: &id_text,
+                    version: 1,
+                    author_id: &author_text,
+                    created_at: to_micros(now),
+                    body_ct: &body_ct,
+                })
                 .execute(c)?;
-            diesel::QueryResult::Ok(())
+            diesel::QueryResult::Ok(stored)
         })?;
-        Ok(RecordMeta {
-            id,
-            client_id: client,
-            kind,
-            source_agency: source.clone(),
-            author_id: author,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        })
+        record_meta(stored)
     }
 
     /// A record's metadata and the facts of a decision on its client, on one
@@ -573,7 +593,7 @@ impl Store {
         let (row, erased_at): (RecordRow, Option<i64>) = records::table
             .inner_join(clients::table)
             .filter(records::id.eq(id.to_string()))
-            .select((records::all_columns, clients::erased_at))
+            .select((RecordRow::as_select(), clients::erased_at))
             .first(&mut *conn)?;
         let meta = record_meta(row)?;
         let facts = crate::clients::facts_on(&mut conn, meta.client_id, erased_at.is_some())?;
@@ -584,7 +604,7 @@ impl Store {
         let mut conn = self.conn()?;
         let row: RecordRow = records::table
             .find(id.to_string())
-            .select(records::all_columns)
+            .select(RecordRow::as_select())
             .first(&mut *conn)?;
         record_meta(row)
     }
@@ -600,7 +620,7 @@ impl Store {
         let mut conn = self.conn()?;
         let mut query = records::table
             .filter(records::client_id.eq(client.to_string()))
-            .select(records::all_columns)
+            .select(RecordRow::as_select())
             .into_boxed();
         if let Some((at, id)) = after {
             let at = to_micros(at);
@@ -726,10 +746,12 @@ impl Store {
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
         let id_text = meta.id.to_string();
+        let author_text = author.to_string();
         let updated = conn.transaction(|c| {
             // The guarded update comes first: it takes the write lock and
-            // makes concurrent writers of the same version lose cleanly.
-            let changed = diesel::update(
+            // makes concurrent writers of the same version lose cleanly. It
+            // reads the new row back in the same statement.
+            let Some(updated) = diesel::update(
                 records::table
                     .find(&id_text)
                     .filter(records::version.eq(meta.version)),
@@ -738,28 +760,29 @@ impl Store {
                 records::version.eq(next),
                 records::updated_at.eq(to_micros(now)),
             ))
-            .execute(c)?;
-            if changed == 0 {
-                return Ok(false);
-            }
+            .returning(records::all_columns)
+            .get_result(c)
+            .optional()?
+            else {
+                return Ok(None);
+            };
             diesel::insert_into(record_versions::table)
-                .values((
-                    record_versions::record_id.eq(&id_text),
-                    record_versions::version.eq(next),
-                    record_versions::author_id.eq(author.to_string()),
-                    record_versions::created_at.eq(to_micros(now)),
-                    record_versions::body_ct.eq(&body_ct),
-                ))
+                .values(RecordVersionRow {
+                    record_id: &id_text,
+                    version: next,
+                    author_id: &author_text,
+                    created_at: to_micros(now),
+                    body_ct: &body_ct,
+                })
                 .execute(c)?;
-            diesel::QueryResult::Ok(true)
+            diesel::QueryResult::Ok(Some(updated))
         })?;
         drop(conn);
-        if !updated {
-            let current = self.record_meta(meta.id)?;
-            return Err(StoreError::VersionMismatch {
-                current: current.version,
-            });
+        match updated {
+            Some(row) => record_meta(row),
+            None => Err(StoreError::VersionMismatch {
+                current: self.record_meta(meta.id)?.version,
+            }),
         }
-        self.record_meta(meta.id)
     }
 }
