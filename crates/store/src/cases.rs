@@ -81,18 +81,20 @@ pub(crate) fn consent_facts(
     conn: &mut crate::db::PooledConn,
     client: &str,
 ) -> StoreResult<Vec<ConsentFact>> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        i64,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = consents::table
+    /// The terms of one consent that a decision needs, and its withdrawal.
+    #[derive(Queryable)]
+    struct ConsentFactRow {
+        id: String,
+        recipient_officers: String,
+        recipient_agencies: String,
+        from_agencies: String,
+        kinds: String,
+        signed_at: i64,
+        valid_from: i64,
+        valid_until: i64,
+        withdrawn_at: Option<i64>,
+    }
+    let rows: Vec<ConsentFactRow> = consents::table
         .left_join(consent_withdrawals::table)
         .filter(consents::client_id.eq(client))
         .select((
@@ -108,39 +110,49 @@ pub(crate) fn consent_facts(
         ))
         .load(&mut **conn)?;
     rows.into_iter()
-        .map(
-            |(
-                id,
-                officers,
-                agencies,
-                from_agencies,
-                kinds,
-                signed_at,
-                valid_from,
-                valid_until,
-                withdrawn_at,
-            )| {
-                Ok(ConsentFact {
-                    id: parse_id(&id)?,
-                    recipient_officers: from_json(&officers)?,
-                    recipient_agencies: from_json(&agencies)?,
-                    from_agencies: from_json(&from_agencies)?,
-                    kinds: from_json(&kinds)?,
-                    signed_at: from_micros(signed_at),
-                    valid_from: from_micros(valid_from),
-                    valid_until: from_micros(valid_until),
-                    withdrawn_at: withdrawn_at.map(from_micros),
-                })
-            },
-        )
+        .map(|row| {
+            Ok(ConsentFact {
+                id: parse_id(&row.id)?,
+                recipient_officers: from_json(&row.recipient_officers)?,
+                recipient_agencies: from_json(&row.recipient_agencies)?,
+                from_agencies: from_json(&row.from_agencies)?,
+                kinds: from_json(&row.kinds)?,
+                signed_at: from_micros(row.signed_at),
+                valid_from: from_micros(row.valid_from),
+                valid_until: from_micros(row.valid_until),
+                withdrawn_at: row.withdrawn_at.map(from_micros),
+            })
+        })
         .collect()
 }
 
-type ConsentRow = (
-    (String, String, String, String, String, String, Vec<u8>),
-    (i64, i64, i64, String, String, String, i64),
-    (Option<i64>, Option<String>, Option<Vec<u8>>),
-);
+/// A row of `consents`, as stored (lists as JSON, the purpose sealed).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = consents)]
+struct ConsentRow {
+    id: String,
+    recipient_officers: String,
+    recipient_agencies: String,
+    from_agencies: String,
+    kinds: String,
+    purpose_ct: Vec<u8>,
+    signed_at: i64,
+    valid_from: i64,
+    valid_until: i64,
+    evidence_method: String,
+    evidence_sha256: String,
+    recorded_by: String,
+    created_at: i64,
+}
+
+/// A row of `consent_withdrawals` (the reason sealed).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = consent_withdrawals)]
+struct WithdrawalRow {
+    withdrawn_at: i64,
+    withdrawn_by: String,
+    reason_ct: Vec<u8>,
+}
 
 // ---------- assignments ----------
 
@@ -305,79 +317,59 @@ impl Store {
         only: Option<ConsentId>,
     ) -> StoreResult<Vec<Consent>> {
         let mut conn = self.conn()?;
-        let mut query = consents::table
+        let mut rows = consents::table
             .left_join(consent_withdrawals::table)
             .filter(consents::client_id.eq(client.to_string()))
             .select((
-                (
-                    consents::id,
-                    consents::client_id,
-                    consents::recipient_officers,
-                    consents::recipient_agencies,
-                    consents::from_agencies,
-                    consents::kinds,
-                    consents::purpose_ct,
-                ),
-                (
-                    consents::signed_at,
-                    consents::valid_from,
-                    consents::valid_until,
-                    consents::evidence_method,
-                    consents::evidence_sha256,
-                    consents::recorded_by,
-                    consents::created_at,
-                ),
-                (
-                    consent_withdrawals::withdrawn_at.nullable(),
-                    consent_withdrawals::withdrawn_by.nullable(),
-                    consent_withdrawals::reason_ct.nullable(),
-                ),
+                ConsentRow::as_select(),
+                Option::<WithdrawalRow>::as_select(),
             ))
-            .into_boxed();
-        if let Some(id) = only {
-            query = query.filter(consents::id.eq(id.to_string()));
-        }
-        let rows: Vec<ConsentRow> = query
             .order((consents::created_at.asc(), consents::id.asc()))
-            .load(&mut *conn)?;
+            .load::<(ConsentRow, Option<WithdrawalRow>)>(&mut *conn)?;
+        // A client has a handful of consents: pick the one asked for here
+        // rather than build a second query shape.
+        if let Some(id) = only {
+            let id = id.to_string();
+            rows.retain(|(row, _)| row.id == id);
+        }
         if rows.is_empty() {
             return Ok(vec![]);
         }
         let key = self.data_key(&mut conn, &client.to_string())?;
         rows.into_iter()
-            .map(
-                |((id, _, officers, agencies, from_agencies, kinds, purpose_ct), second, third)| {
-                    let (signed_at, valid_from, valid_until, method, sha, recorded_by, created_at) =
-                        second;
-                    let (withdrawn_at, withdrawn_by, reason_ct) = third;
-                    let withdrawal_reason = reason_ct
-                        .map(|ct| key.open_string(consent_place("withdrawal_reason", &id), &ct))
-                        .transpose()?;
-                    Ok(Consent {
-                        id: parse_id(&id)?,
-                        client_id: client,
-                        terms: NewConsent {
-                            recipient_officers: from_json(&officers)?,
-                            recipient_agencies: from_json(&agencies)?,
-                            from_agencies: from_json(&from_agencies)?,
-                            kinds: from_json(&kinds)?,
-                            purpose: key.open_string(consent_place("purpose", &id), &purpose_ct)?,
-                            signed_at: from_micros(signed_at),
-                            valid_from: from_micros(valid_from),
-                            valid_until: from_micros(valid_until),
-                            evidence: ConsentEvidence {
-                                method,
-                                document_sha256: sha,
-                            },
+            .map(|(row, withdrawal)| {
+                let id = row.id;
+                let withdrawal_reason = withdrawal
+                    .as_ref()
+                    .map(|w| key.open_string(consent_place("withdrawal_reason", &id), &w.reason_ct))
+                    .transpose()?;
+                Ok(Consent {
+                    id: parse_id(&id)?,
+                    client_id: client,
+                    terms: NewConsent {
+                        recipient_officers: from_json(&row.recipient_officers)?,
+                        recipient_agencies: from_json(&row.recipient_agencies)?,
+                        from_agencies: from_json(&row.from_agencies)?,
+                        kinds: from_json(&row.kinds)?,
+                        purpose: key.open_string(consent_place("purpose", &id), &row.purpose_ct)?,
+                        signed_at: from_micros(row.signed_at),
+                        valid_from: from_micros(row.valid_from),
+                        valid_until: from_micros(row.valid_until),
+                        evidence: ConsentEvidence {
+                            method: row.evidence_method,
+                            document_sha256: row.evidence_sha256,
                         },
-                        recorded_by: parse_id(&recorded_by)?,
-                        created_at: from_micros(created_at),
-                        withdrawn_at: withdrawn_at.map(from_micros),
-                        withdrawn_by: withdrawn_by.map(|w| parse_id(&w)).transpose()?,
-                        withdrawal_reason,
-                    })
-                },
-            )
+                    },
+                    recorded_by: parse_id(&row.recorded_by)?,
+                    created_at: from_micros(row.created_at),
+                    withdrawn_at: withdrawal.as_ref().map(|w| from_micros(w.withdrawn_at)),
+                    withdrawn_by: withdrawal
+                        .as_ref()
+                        .map(|w| parse_id(&w.withdrawn_by))
+                        .transpose()?,
+                    withdrawal_reason,
+                })
+            })
             .collect()
     }
 
