@@ -79,7 +79,36 @@ fn officer_name_place(row: &str) -> Place<'_> {
     }
 }
 
-type OfficerRow = (String, String, Vec<u8>, String, bool, i64, Option<i64>);
+/// A row of `officers` (the name sealed under the officer's own key).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = officers)]
+struct OfficerRow {
+    id: String,
+    agency: String,
+    name_ct: Vec<u8>,
+    roles: String,
+    active: bool,
+    created_at: i64,
+    deactivated_at: Option<i64>,
+}
+
+/// A subject's data key, wrapped by the master key `kek_id`.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = data_keys)]
+struct DataKeyRow {
+    subject_id: String,
+    kek_id: String,
+    wrapped: Vec<u8>,
+}
+
+/// What authentication needs of an account.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = officers)]
+struct AccountRow {
+    agency: String,
+    roles: String,
+    active: bool,
+}
 
 impl Store {
     pub fn create_agency(&self, code: &AgencyCode, name: &str) -> StoreResult<Agency> {
@@ -110,16 +139,24 @@ impl Store {
 
     pub fn list_agencies(&self) -> StoreResult<Vec<Agency>> {
         let mut conn = self.conn()?;
-        let rows: Vec<(String, String, i64)> = agencies::table
-            .select((agencies::code, agencies::name, agencies::created_at))
+        /// A row of `agencies`.
+        #[derive(Queryable, Selectable)]
+        #[diesel(table_name = agencies)]
+        struct AgencyRow {
+            code: String,
+            name: String,
+            created_at: i64,
+        }
+        let rows: Vec<AgencyRow> = agencies::table
+            .select(AgencyRow::as_select())
             .order(agencies::code.asc())
             .load(&mut *conn)?;
         rows.into_iter()
-            .map(|(code, name, at)| {
+            .map(|row| {
                 Ok(Agency {
-                    code: parse_agency(&code)?,
-                    name,
-                    created_at: from_micros(at),
+                    code: parse_agency(&row.code)?,
+                    name: row.name,
+                    created_at: from_micros(row.created_at),
                 })
             })
             .collect()
@@ -182,17 +219,17 @@ impl Store {
     /// The account behind a token's `sub`, if any. The authentication hot path.
     pub fn account(&self, id: OfficerId) -> StoreResult<Option<Account>> {
         let mut conn = self.conn()?;
-        let row: Option<(String, String, bool)> = officers::table
+        let row: Option<AccountRow> = officers::table
             .find(id.to_string())
-            .select((officers::agency, officers::roles, officers::active))
+            .select(AccountRow::as_select())
             .first(&mut *conn)
             .optional()?;
-        row.map(|(agency, roles, active)| {
+        row.map(|row| {
             Ok(Account {
                 id,
-                agency: parse_agency(&agency)?,
-                roles: roles_from_text(&roles)?,
-                active,
+                agency: parse_agency(&row.agency)?,
+                roles: roles_from_text(&row.roles)?,
+                active: row.active,
             })
         })
         .transpose()
@@ -202,28 +239,20 @@ impl Store {
         let mut conn = self.conn()?;
         let row: OfficerRow = officers::table
             .find(id.to_string())
-            .select((
-                officers::id,
-                officers::agency,
-                officers::name_ct,
-                officers::roles,
-                officers::active,
-                officers::created_at,
-                officers::deactivated_at,
-            ))
+            .select(OfficerRow::as_select())
             .first(&mut *conn)?;
-        let key = self.data_key(&mut conn, &row.0)?;
-        let name = key.open_string(officer_name_place(&row.0), &row.2)?;
+        let key = self.data_key(&mut conn, &row.id)?;
+        let name = key.open_string(officer_name_place(&row.id), &row.name_ct)?;
         Ok(Officer {
             account: Account {
                 id,
-                agency: parse_agency(&row.1)?,
-                roles: roles_from_text(&row.3)?,
-                active: row.4,
+                agency: parse_agency(&row.agency)?,
+                roles: roles_from_text(&row.roles)?,
+                active: row.active,
             },
             name,
-            created_at: from_micros(row.5),
-            deactivated_at: row.6.map(from_micros),
+            created_at: from_micros(row.created_at),
+            deactivated_at: row.deactivated_at.map(from_micros),
         })
     }
 
@@ -260,15 +289,19 @@ impl Store {
         conn: &mut crate::db::PooledConn,
         subject: &str,
     ) -> StoreResult<crate::crypto::DataKey> {
-        let (kek_id, wrapped): (String, Vec<u8>) = data_keys::table
+        let row: DataKeyRow = data_keys::table
             .find(subject)
-            .select((data_keys::kek_id, data_keys::wrapped))
+            .select(DataKeyRow::as_select())
             .first(&mut **conn)
             .optional()?
             .ok_or_else(|| StoreError::Corrupt("data key missing".into()))?;
-        Ok(self
-            .keys()
-            .unwrap(subject, &crate::crypto::WrappedKey { kek_id, wrapped })?)
+        Ok(self.keys().unwrap(
+            subject,
+            &crate::crypto::WrappedKey {
+                kek_id: row.kek_id,
+                wrapped: row.wrapped,
+            },
+        )?)
     }
 
     /// Re-wraps every data key under the keyring's current master key.
@@ -276,12 +309,17 @@ impl Store {
     pub fn rewrap_data_keys(&self) -> StoreResult<usize> {
         let current = self.keys().current_master_id().to_owned();
         let mut conn = self.conn()?;
-        let stale: Vec<(String, String, Vec<u8>)> = data_keys::table
+        let stale: Vec<DataKeyRow> = data_keys::table
             .filter(data_keys::kek_id.ne(&current))
-            .select((data_keys::subject_id, data_keys::kek_id, data_keys::wrapped))
+            .select(DataKeyRow::as_select())
             .load(&mut *conn)?;
         let mut count = 0;
-        for (subject, kek_id, wrapped) in stale {
+        for DataKeyRow {
+            subject_id: subject,
+            kek_id,
+            wrapped,
+        } in stale
+        {
             let fresh = self.keys().rewrap(
                 &subject,
                 &crate::crypto::WrappedKey {

@@ -84,56 +84,42 @@ impl<'a> From<&'a NewAuditEvent> for AuditRow<'a> {
     }
 }
 
-type StoredRow = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-);
+/// A stored row of `audit_events`, in the table's column order.
+#[derive(Queryable)]
+struct StoredRow {
+    seq: i64,
+    at: i64,
+    actor_id: String,
+    actor_agency: String,
+    on_behalf_of: Option<String>,
+    roles: String,
+    action: String,
+    client_id: Option<String>,
+    record_id: Option<String>,
+    decision: String,
+    reason: Option<String>,
+    consent_id: Option<String>,
+    request_id: String,
+    source_addr: Option<String>,
+}
 
 fn from_row(row: StoredRow) -> AuditEvent {
-    let (
-        seq,
-        at,
-        actor_id,
-        actor_agency,
-        on_behalf_of,
-        roles,
-        action,
-        client_id,
-        record_id,
-        decision,
-        reason,
-        consent_id,
-        request_id,
-        source_addr,
-    ) = row;
     AuditEvent {
-        seq,
+        seq: row.seq,
         event: NewAuditEvent {
-            at: from_micros(at),
-            actor_id,
-            actor_agency,
-            on_behalf_of,
-            roles,
-            action,
-            client_id,
-            record_id,
-            decision,
-            reason,
-            consent_id,
-            request_id,
-            source_addr,
+            at: from_micros(row.at),
+            actor_id: row.actor_id,
+            actor_agency: row.actor_agency,
+            on_behalf_of: row.on_behalf_of,
+            roles: row.roles,
+            action: row.action,
+            client_id: row.client_id,
+            record_id: row.record_id,
+            decision: row.decision,
+            reason: row.reason,
+            consent_id: row.consent_id,
+            request_id: row.request_id,
+            source_addr: row.source_addr,
         },
     }
 }

@@ -218,7 +218,15 @@ struct RecordVersionRow<'a> {
 }
 
 /// (record id, version, sealed body, kek id, wrapped data key)
-type BodyWithKeyRow = (String, i32, Vec<u8>, String, Vec<u8>);
+/// One version's sealed body with its client's wrapped data key.
+#[derive(Queryable)]
+struct BodyWithKeyRow {
+    record_id: String,
+    version: i32,
+    body_ct: Vec<u8>,
+    kek_id: String,
+    wrapped: Vec<u8>,
+}
 
 fn record_meta(row: RecordRow) -> StoreResult<RecordMeta> {
     Ok(RecordMeta {
@@ -471,15 +479,18 @@ impl Store {
     }
 
     pub fn assignment(&self, id: AssignmentId) -> StoreResult<Assignment> {
+        /// An assignment and its officer's agency.
+        #[derive(Queryable)]
+        struct AssignmentRow {
+            client_id: String,
+            officer_id: String,
+            officer_agency: String,
+            created_by: String,
+            starts_at: i64,
+            ended_at: Option<i64>,
+        }
         let mut conn = self.conn()?;
-        let (client, officer, agency, created_by, starts_at, ended_at): (
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<i64>,
-        ) = assignments::table
+        let row: AssignmentRow = assignments::table
             .inner_join(officers::table)
             .filter(assignments::id.eq(id.to_string()))
             .select((
@@ -493,12 +504,12 @@ impl Store {
             .first(&mut *conn)?;
         Ok(Assignment {
             id,
-            client_id: parse_id(&client)?,
-            officer_id: parse_id(&officer)?,
-            officer_agency: parse_agency(&agency)?,
-            created_by: parse_id(&created_by)?,
-            starts_at: from_micros(starts_at),
-            ended_at: ended_at.map(from_micros),
+            client_id: parse_id(&row.client_id)?,
+            officer_id: parse_id(&row.officer_id)?,
+            officer_agency: parse_agency(&row.officer_agency)?,
+            created_by: parse_id(&row.created_by)?,
+            starts_at: from_micros(row.starts_at),
+            ended_at: row.ended_at.map(from_micros),
         })
     }
 
@@ -674,20 +685,18 @@ impl Store {
             ))
             .load(&mut *conn)?;
         let key = match rows.first() {
-            Some((_, _, _, kek_id, wrapped)) => self.keys().unwrap(
+            Some(row) => self.keys().unwrap(
                 &client_text,
                 &crate::crypto::WrappedKey {
-                    kek_id: kek_id.clone(),
-                    wrapped: wrapped.clone(),
+                    kek_id: row.kek_id.clone(),
+                    wrapped: row.wrapped.clone(),
                 },
             )?,
             None => return Err(StoreError::Corrupt("record bodies missing".into())),
         };
-        let rows = rows
-            .into_iter()
-            .map(|(id, version, body, _, _)| (id, version, body));
         let mut sealed: std::collections::HashMap<(String, i32), Vec<u8>> = rows
-            .map(|(id, version, body)| ((id, version), body))
+            .into_iter()
+            .map(|row| ((row.record_id, row.version), row.body_ct))
             .collect();
         metas
             .iter()

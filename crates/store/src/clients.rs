@@ -150,7 +150,15 @@ pub(crate) fn facts_on(
     erased: bool,
 ) -> StoreResult<LoadedFacts> {
     let id_text = id.to_string();
-    let assignment_rows: Vec<(String, String, i64, Option<i64>)> = assignments::table
+    /// One assignment as a decision sees it.
+    #[derive(Queryable)]
+    struct AssignmentFactRow {
+        officer_id: String,
+        officer_agency: String,
+        starts_at: i64,
+        ended_at: Option<i64>,
+    }
+    let assignment_rows: Vec<AssignmentFactRow> = assignments::table
         .inner_join(officers::table)
         .filter(assignments::client_id.eq(&id_text))
         .select((
@@ -162,12 +170,12 @@ pub(crate) fn facts_on(
         .load(&mut *conn)?;
     let assignments = assignment_rows
         .into_iter()
-        .map(|(officer, agency, from, until)| {
+        .map(|row| {
             Ok(AssignmentFact {
-                officer: parse_id(&officer)?,
-                officer_agency: parse_agency(&agency)?,
-                from: from_micros(from),
-                until: until.map(from_micros),
+                officer: parse_id(&row.officer_id)?,
+                officer_agency: parse_agency(&row.officer_agency)?,
+                from: from_micros(row.starts_at),
+                until: row.ended_at.map(from_micros),
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
