@@ -1,6 +1,7 @@
 //! Role × consent state over every case-data endpoint. Each consent state
-//! gets a fresh server; the records are seeded through the store so that
-//! every state can be set up the same way.
+//! gets a fresh server; the records are seeded through the store (under a
+//! permit from an audited seed decision) so that every state can be set up
+//! the same way.
 
 use ingang_tests::{consent_body, TestServer, Who, World};
 use serde_json::json;
@@ -21,10 +22,33 @@ fn world_in(state: ConsentState) -> Option<(World, String)> {
     let world = World::build(server, false);
     let s = &world.server;
     let store = &s.state.store;
-    let client: ingang_policy::ClientId = world.client.parse().unwrap();
+    // Seeded below the use cases, before any consent exists: the seed is
+    // audited as an allowed create, which is what gives its permit.
+    let seeded = ingang_store::NewAuditEvent {
+        at: chrono::Utc::now(),
+        actor_id: world.af.id.clone(),
+        actor_agency: "af".into(),
+        on_behalf_of: None,
+        roles: "officer".into(),
+        action: "record.create".into(),
+        client_id: Some(world.client.clone()),
+        record_id: None,
+        decision: "allow".into(),
+        reason: None,
+        consent_id: None,
+        request_id: "matrix-seed".into(),
+        source_addr: None,
+    };
+    let permit = store
+        .audit()
+        .append_decisions(vec![seeded])
+        .unwrap()
+        .pop()
+        .flatten()
+        .unwrap();
     let record = store
         .create_record(
-            client,
+            &permit,
             ingang_policy::RecordKind::Note,
             &"af".parse().unwrap(),
             world.af.id.parse().unwrap(),

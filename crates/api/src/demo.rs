@@ -4,6 +4,8 @@
 
 use crate::auth::TokenKeys;
 use chrono::{Duration, Utc};
+use ingang_app::clients::Registration;
+use ingang_app::{App, AppError, Caller, TokenIdentity};
 use ingang_policy::{AgencyCode, ClientId, OfficerId, PersonalNumber, RecordKind, Role};
 use ingang_store::{ConsentEvidence, NewConsent, NewOfficer, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,8 @@ pub struct DemoAccount {
 pub enum DemoError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0:?}")]
+    App(AppError),
     #[error("demo data: {0}")]
     Other(String),
 }
@@ -40,7 +44,10 @@ fn code(c: &str) -> Result<AgencyCode, DemoError> {
 }
 
 /// Loads the demo data once; later calls return what was made the first time.
-pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
+/// Agencies and accounts are made in the store directly (as `bootstrap`
+/// does); the case data goes through the use cases as its coordinator and
+/// officers, decided and audited like any other.
+pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
     let file = data_dir.join("demo.json");
     if let Ok(text) = std::fs::read_to_string(&file) {
         return serde_json::from_str(&text).map_err(|e| DemoError::Other(e.to_string()));
@@ -80,8 +87,7 @@ pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
         });
     }
     let id_of = |label: &str| people.iter().find(|p| p.label == label).map(|p| p.id);
-    let (Some(coordinator), Some(eva), Some(sara), Some(per)) = (
-        id_of("coordinator"),
+    let (Some(eva), Some(sara), Some(per)) = (
         id_of("af-officer"),
         id_of("soc-officer"),
         id_of("psyk-officer"),
@@ -89,13 +95,31 @@ pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
         return Err(DemoError::Other("demo accounts missing".into()));
     };
 
+    let as_caller = |label: &str| -> Result<Caller, DemoError> {
+        let person = people
+            .iter()
+            .find(|p| p.label == label)
+            .ok_or_else(|| DemoError::Other("demo account missing".into()))?;
+        let token = TokenIdentity {
+            subject: person.id.to_string(),
+            agency: person.agency.to_string(),
+            roles: person.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        };
+        Ok(app.authenticate(&token, None, "demo".into(), None)?)
+    };
+    let karin = as_caller("coordinator")?;
     let today = Utc::now().date_naive();
     let pn = |s: &str| PersonalNumber::parse(s, today).map_err(|e| DemoError::Other(e.to_string()));
-    let client = store.register_client(&pn("19900101-1239")?, "Ali Svensson", coordinator)?;
+    let created = |registration: Registration| match registration {
+        Registration::Created(id) => Ok(id),
+        Registration::Accepted(_) => Err(DemoError::Other("demo client not created".into())),
+    };
+    let client = created(app.register_client(&karin, &pn("19900101-1239")?, "Ali Svensson")?)?;
     let second_client =
-        store.register_client(&pn("19850372-2343")?, "Lina Nilsson", coordinator)?;
+        created(app.register_client(&karin, &pn("19850372-2343")?, "Lina Nilsson")?)?;
     let now = Utc::now();
-    store.create_consent(
+    app.record_consent(
+        &karin,
         client,
         &NewConsent {
             recipient_officers: vec![eva, sara],
@@ -111,37 +135,29 @@ pub fn load(store: &Store, data_dir: &Path) -> Result<Demo, DemoError> {
                 document_sha256: "ab".repeat(32),
             },
         },
-        coordinator,
     )?;
-    let account = |id: OfficerId| {
-        store
-            .account(id)?
-            .ok_or_else(|| DemoError::Other("demo account missing".into()))
-    };
     for officer in [eva, sara, per] {
-        store.create_assignment(client, &account(officer)?, coordinator)?;
+        app.assign(&karin, client, officer)?;
     }
-    store.create_assignment(second_client, &account(eva)?, coordinator)?;
-    let plan = store.create_record(
+    app.assign(&karin, second_client, eva)?;
+    let plan = app.create_record(
+        &as_caller("af-officer")?,
         client,
         RecordKind::ActionPlan,
-        &code("af")?,
-        eva,
-        &json!({"goals": ["Arbete inom lager på halvtid"], "overall_responsibility": "af",
+        json!({"goals": ["Arbete inom lager på halvtid"], "overall_responsibility": "af",
                 "activities": [{"type": "internship", "extent_percent": 50, "from": "2026-02-01", "to": "2026-04-30", "responsible": "af"}]}),
     )?;
-    store.create_record(
+    app.create_record(
+        &as_caller("soc-officer")?,
         client,
         RecordKind::Note,
-        &code("soc")?,
-        sara,
-        &json!({"text": "Försörjningsstöd beviljat t.o.m. april."}),
+        json!({"text": "Försörjningsstöd beviljat t.o.m. april."}),
     )?;
     let demo = Demo {
         people,
         client,
         second_client,
-        record: plan.id.to_string(),
+        record: plan.meta.id.to_string(),
     };
     let text = serde_json::to_string_pretty(&demo).map_err(|e| DemoError::Other(e.to_string()))?;
     std::fs::write(&file, text).map_err(|e| DemoError::Other(e.to_string()))?;
@@ -172,4 +188,10 @@ pub fn instructions(demo: &Demo, tokens: &TokenKeys, base_url: &str, ca: &Path) 
         r = demo.record,
     ));
     out
+}
+
+impl From<AppError> for DemoError {
+    fn from(error: AppError) -> Self {
+        DemoError::App(error)
+    }
 }

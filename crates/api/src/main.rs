@@ -246,7 +246,8 @@ fn serve(config: Config, with_demo: bool) -> Result<(), String> {
         let base_url = format!("{scheme}://{}", addr.replace("127.0.0.1", "localhost"));
         log::info!("ingång listening on {base_url}");
         if with_demo {
-            let demo = demo::load(&running.state.store, &data_dir).map_err(|e| e.to_string())?;
+            let demo = demo::load(&running.state.app, &running.state.store, &data_dir)
+                .map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 demo::instructions(&demo, &running.state.tokens, &base_url, &ca)

@@ -242,7 +242,7 @@ fn serve_demo_loads_data_and_prints_tokens() {
         ..Default::default()
     };
     let state = ingang_api::server::open_state(config).unwrap();
-    let demo = ingang_api::demo::load(&state.store, dir.path()).unwrap();
+    let demo = ingang_api::demo::load(&state.app, &state.store, dir.path()).unwrap();
     assert_eq!(demo.people.len(), 7);
     let codes: Vec<String> = state
         .store

@@ -22,22 +22,23 @@ impl App {
             .as_ref()
             .map(|a| a.agency.clone())
             .unwrap_or_else(|| caller.actor.agency.clone());
-        self.authorize_on_client(caller, Action::ManageAssignment { officer_agency }, client)?;
+        let (_, permit) =
+            self.authorize_on_client(caller, Action::ManageAssignment { officer_agency }, client)?;
         let account = account.ok_or(AppError::UnknownReference("officer_id"))?;
         Ok(self
             .store
-            .create_assignment(client, &account, caller.actor.id)?)
+            .create_assignment(&permit, &account, caller.actor.id)?)
     }
 
     /// Ends an assignment at once; a missing one is decided (and audited)
     /// exactly like a hidden one.
     pub fn end_assignment(&self, caller: &Caller, id: AssignmentId) -> AppResult<Assignment> {
-        match self.store.assignment(id) {
+        let (_, permit) = match self.store.assignment(id) {
             Ok(assignment) => {
                 let action = Action::ManageAssignment {
                     officer_agency: assignment.officer_agency.clone(),
                 };
-                self.authorize_on_client(caller, action, assignment.client_id)?;
+                self.authorize_on_client(caller, action, assignment.client_id)?
             }
             Err(StoreError::NotFound) => {
                 let action = Action::ManageAssignment {
@@ -47,7 +48,7 @@ impl App {
                 return Err(AppError::NotFound);
             }
             Err(other) => return Err(other.into()),
-        }
-        Ok(self.store.end_assignment(id, caller.actor.id)?)
+        };
+        Ok(self.store.end_assignment(&permit, id, caller.actor.id)?)
     }
 }

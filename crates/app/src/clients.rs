@@ -25,14 +25,19 @@ impl App {
         number: &PersonalNumber,
         name: &str,
     ) -> AppResult<Registration> {
-        self.authorize_without_client(caller, Action::RegisterClient)?;
+        let permit = self.authorize_without_client(caller, Action::RegisterClient)?;
         if caller.actor.has(Role::Coordinator) {
-            let id = self.store.register_client(number, name, caller.actor.id)?;
+            let id = self
+                .store
+                .register_client(&permit, number, name, caller.actor.id)?;
             return Ok(Registration::Created(id));
         }
         // The new client is stored exactly as for a coordinator; an existing
         // one is left as it is (its name is not overwritten).
-        let id = match self.store.register_client(number, name, caller.actor.id) {
+        let id = match self
+            .store
+            .register_client(&permit, number, name, caller.actor.id)
+        {
             Ok(id) => id,
             Err(StoreError::Conflict(_)) => {
                 self.store.find_client(number)?.ok_or(AppError::NotFound)?

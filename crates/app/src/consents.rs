@@ -13,13 +13,13 @@ impl App {
         client: ClientId,
         terms: &NewConsent,
     ) -> AppResult<Consent> {
-        self.authorize_on_client(caller, Action::ManageConsents, client)?;
+        let (_, permit) = self.authorize_on_client(caller, Action::ManageConsents, client)?;
         for agency in terms.recipient_agencies.iter().chain(&terms.from_agencies) {
             if !self.store.agency_exists(agency)? {
                 return Err(AppError::UnknownReference("agencies"));
             }
         }
-        Ok(self.store.create_consent(client, terms, caller.actor.id)?)
+        Ok(self.store.create_consent(&permit, terms, caller.actor.id)?)
     }
 
     /// The client's consents, oldest first.

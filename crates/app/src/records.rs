@@ -60,11 +60,11 @@ impl App {
             kind,
             existing_source: None,
         };
-        self.authorize_on_client(caller, action, client)?;
+        let (_, permit) = self.authorize_on_client(caller, action, client)?;
         let subject = caller.subject();
         let meta = self
             .store
-            .create_record(client, kind, &subject.agency, subject.id, &body)?;
+            .create_record(&permit, kind, &subject.agency, subject.id, &body)?;
         Ok(Record { meta, body })
     }
 
@@ -189,7 +189,7 @@ impl App {
             kind: RecordKind::Note,
             existing_source: Some(caller.actor.agency.clone()),
         };
-        let (meta, _permit) =
+        let (meta, permit) =
             self.authorize_record(caller, id, probe, |meta| Action::WriteRecord {
                 kind: meta.kind,
                 existing_source: Some(meta.source_agency.clone()),
@@ -203,9 +203,9 @@ impl App {
             ));
         }
         bodies::validate(meta.kind, &body)?;
-        let meta = self
-            .store
-            .update_record(&meta, expected, caller.subject().id, &body)?;
+        let meta =
+            self.store
+                .update_record(&permit, &meta, expected, caller.subject().id, &body)?;
         Ok(Record { meta, body })
     }
 

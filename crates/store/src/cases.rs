@@ -248,12 +248,14 @@ fn body_row_id(record: RecordId, version: i32) -> String {
 impl Store {
     // ----- consents -----
 
+    /// Records a consent for the client a `consent.manage` permit names.
     pub fn create_consent(
         &self,
-        client: ClientId,
+        permit: &Permit,
         terms: &NewConsent,
         by: OfficerId,
     ) -> StoreResult<Consent> {
+        let client = permit.client_for(action_name::MANAGE_CONSENTS)?;
         self.check_officers_exist(&terms.recipient_officers, "recipients.officers")?;
         let id = ConsentId::new_random();
         let id_text = id.to_string();
@@ -430,12 +432,14 @@ impl Store {
     // ----- assignments -----
 
     /// Assigns an active officer (an account with the officer role) to a client.
+    /// Assigns `account` to the client an `assignment.manage` permit names.
     pub fn create_assignment(
         &self,
-        client: ClientId,
+        permit: &Permit,
         account: &Account,
         by: OfficerId,
     ) -> StoreResult<Assignment> {
+        let client = permit.client_for(action_name::MANAGE_ASSIGNMENT)?;
         let officer = account.id;
         if !account.active || !account.roles.contains(&Role::Officer) {
             return Err(StoreError::UnknownReference("officer_id"));
@@ -514,7 +518,15 @@ impl Store {
     }
 
     /// Ends an assignment at once. `Conflict` if it has already ended.
-    pub fn end_assignment(&self, id: AssignmentId, by: OfficerId) -> StoreResult<Assignment> {
+    pub fn end_assignment(
+        &self,
+        permit: &Permit,
+        id: AssignmentId,
+        by: OfficerId,
+    ) -> StoreResult<Assignment> {
+        if permit.client_for(action_name::MANAGE_ASSIGNMENT)? != self.assignment(id)?.client_id {
+            return Err(StoreError::PermitMismatch(action_name::MANAGE_ASSIGNMENT));
+        }
         let mut conn = self.conn()?;
         let changed = diesel::update(
             assignments::table
@@ -536,14 +548,16 @@ impl Store {
 
     // ----- records -----
 
+    /// Writes a record for the client a `record.create` permit names.
     pub fn create_record(
         &self,
-        client: ClientId,
+        permit: &Permit,
         kind: RecordKind,
         source: &AgencyCode,
         author: OfficerId,
         body: &serde_json::Value,
     ) -> StoreResult<RecordMeta> {
+        let client = permit.client_for(action_name::CREATE_RECORD)?;
         let id = RecordId::new_random();
         let now = Utc::now();
         let client_text = client.to_string();
@@ -724,11 +738,13 @@ impl Store {
     /// writer got there first.
     pub fn update_record(
         &self,
+        permit: &Permit,
         meta: &RecordMeta,
         expected: &[i32],
         author: OfficerId,
         body: &serde_json::Value,
     ) -> StoreResult<RecordMeta> {
+        permit.check_record(action_name::UPDATE_RECORD, meta.client_id, meta.id)?;
         if !expected.contains(&meta.version) {
             return Err(StoreError::VersionMismatch {
                 current: meta.version,

@@ -49,12 +49,15 @@ pub struct LoadedFacts {
 
 impl Store {
     /// Registers a client; `Conflict` if the personal number is already registered.
+    /// Registers a client under a `client.register` permit.
     pub fn register_client(
         &self,
+        permit: &Permit,
         number: &PersonalNumber,
         name: &str,
         by: OfficerId,
     ) -> StoreResult<ClientId> {
+        permit.check_action(action_name::REGISTER_CLIENT)?;
         let id = ClientId::new_random();
         let id_text = id.to_string();
         let (key, wrapped) = self.keys().new_data_key(&id_text)?;

@@ -89,6 +89,15 @@ impl Permit {
         self.consent
     }
 
+    /// Checks that this permit is for `action` (one that names no client).
+    pub(crate) fn check_action(&self, action: &'static str) -> StoreResult<()> {
+        if self.action == action {
+            Ok(())
+        } else {
+            Err(StoreError::PermitMismatch(action))
+        }
+    }
+
     /// The client of a permit for `action`; `PermitMismatch` otherwise.
     pub(crate) fn client_for(&self, action: &'static str) -> StoreResult<ClientId> {
         match self.client {
