@@ -326,8 +326,6 @@ impl TestServer {
         };
         self.state
             .app
-            .session()
-            .unwrap()
             .authenticate(&token, None, "test".into(), None)
             .unwrap()
     }

@@ -48,14 +48,13 @@ pub fn bootstrap(
             "--agency-name and --admin-name must not be empty".into(),
         ));
     }
-    let mut db = store.db()?;
-    if db.admin_exists()? {
+    if store.admin_exists()? {
         return Err(BootstrapError::AdminExists);
     }
-    if !db.agency_exists(&agency)? {
-        db.create_agency(&agency, agency_name.trim())?;
+    if !store.agency_exists(&agency)? {
+        store.create_agency(&agency, agency_name.trim())?;
     }
-    let admin = db.create_officer(&NewOfficer {
+    let admin = store.create_officer(&NewOfficer {
         name: admin_name.trim().to_owned(),
         agency,
         roles: vec![Role::Admin],

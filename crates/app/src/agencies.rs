@@ -1,23 +1,23 @@
 //! Agencies (admin).
 
-use crate::{Agency, AppResult, Caller, Session};
+use crate::{Agency, App, AppResult, Caller};
 use ingang_policy::{Action, AgencyCode};
 
-impl Session<'_> {
+impl App {
     /// Registers an agency.
     pub fn create_agency(
-        &mut self,
+        &self,
         caller: &Caller,
         code: &AgencyCode,
         name: &str,
     ) -> AppResult<Agency> {
         self.authorize_without_client(caller, Action::ManageAgencies)?;
-        Ok(self.db.create_agency(code, name)?)
+        Ok(self.store.create_agency(code, name)?)
     }
 
     /// Every agency.
-    pub fn list_agencies(&mut self, caller: &Caller) -> AppResult<Vec<Agency>> {
+    pub fn list_agencies(&self, caller: &Caller) -> AppResult<Vec<Agency>> {
         self.authorize_without_client(caller, Action::ManageAgencies)?;
-        Ok(self.db.list_agencies()?)
+        Ok(self.store.list_agencies()?)
     }
 }

@@ -305,15 +305,11 @@ pub struct AuditFilter {
     pub after_seq: Option<i64>,
 }
 
-impl crate::Db<'_> {
+impl crate::Store {
     /// Entries in sequence order, at most `limit`.
-    pub fn audit_events(
-        &mut self,
-        filter: &AuditFilter,
-        limit: i64,
-    ) -> StoreResult<Vec<AuditEvent>> {
+    pub fn audit_events(&self, filter: &AuditFilter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
         use audit_events::dsl as a;
-        let conn = &mut *self.conn;
+        let mut conn = self.conn()?;
         let mut query = a::audit_events.into_boxed();
         if let Some(v) = &filter.client_id {
             query = query.filter(a::client_id.eq(v.clone()));
