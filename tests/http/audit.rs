@@ -103,6 +103,9 @@ fn filters_and_cursor_pagination() {
         ("limit=0", "limit"),
         ("agency=NOPE", "agency"),
         ("cursor=zzz", "cursor"),
+        ("cursor=-1", "cursor"),
+        ("action=record.delete", "action"),
+        ("action=RECORD.READ", "action"),
         ("from=yesterday", "query"),
         ("to=2026-13-01T00:00:00Z", "query"),
     ] {

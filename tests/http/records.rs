@@ -136,6 +136,30 @@ fn write_read_and_version_records() {
             r.text
         );
     }
+    // A caller who may not write learns neither the kind nor the version:
+    // the denial comes first, and a hidden caller gets the missing id's 404.
+    let missing = s.put(
+        &format!("/v1/records/{}", uuid::Uuid::new_v4()),
+        &world.unassigned.token,
+        with_kind("note"),
+        Some("\"stale\""),
+    );
+    for (who, status, reason) in [
+        (&world.soc, 403, Some("not-authoring-agency")),
+        (&world.unassigned, 404, None),
+    ] {
+        let r = s.put(&path, &who.token, with_kind("note"), Some("\"stale\""));
+        assert_eq!(
+            (r.status, r.body["reason"].as_str()),
+            (status, reason),
+            "{}",
+            r.text
+        );
+        assert!(!r.text.contains("action_plan") && !r.text.contains("version"));
+        if status == 404 {
+            assert_eq!(r.text, missing.text);
+        }
+    }
 
     // Old versions are kept.
     use diesel::prelude::*;
@@ -231,6 +255,18 @@ fn lists_show_only_what_the_consent_covers_newest_first() {
             .body["field"],
         "cursor"
     );
+    // Only the cursors the contract's pattern describes: the position's
+    // id in the lower-case form the service writes, digits before it.
+    let upper = cursor.to_uppercase();
+    for bad in ["1_", "_1", upper.as_str(), "12345678901234567890_x"] {
+        let r = s.get(&format!("{path}?cursor={bad}"), &world.af.token);
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some("cursor")),
+            "{bad}: {}",
+            r.text
+        );
+    }
 
     // Försäkringskassan's officer: consent for af notes only.
     let r = s.post(

@@ -160,11 +160,13 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     let https = tls.is_some() || state.config.tls == crate::config::TlsMode::LoadBalancer;
     let data = web::Data::new(state);
     let app_data = data.clone();
-    let fixed_paths = std::sync::Arc::new(crate::methods::KnownPaths::from_openapi(
+    // Every path and its methods, from the same route list as the server:
+    // built once, shared by the 405 answers of every worker.
+    let known_paths = std::sync::Arc::new(crate::methods::KnownPaths::from_openapi(
         &openapi::document(),
     ));
     let factory = move || {
-        let (app, api) = App::new()
+        let (app, _) = App::new()
             .into_utoipa_app()
             .app_data(app_data.clone())
             .app_data(
@@ -174,7 +176,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             )
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(web::PathConfig::default().error_handler({
-                let known_paths = std::sync::Arc::clone(&fixed_paths);
+                let known_paths = std::sync::Arc::clone(&known_paths);
                 move |_, req| match known_paths.allow_fixed(req.path()) {
                     Some(allow) => ApiError::MethodNotAllowed {
                         allow: allow.to_owned(),
@@ -188,7 +190,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             }))
             .configure(routes::configure)
             .split_for_parts();
-        let known_paths = std::sync::Arc::new(crate::methods::KnownPaths::from_openapi(&api));
+        let known_paths = std::sync::Arc::clone(&known_paths);
         // Responses carry personal data: no cache may keep them.
         let mut headers = middleware::DefaultHeaders::new()
             .add(("Cache-Control", "no-store"))

@@ -98,6 +98,19 @@ pub const TEXT_PATTERN: &str = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u20
 /// The pattern of agency codes in the contract ([`AgencyCode::parse`]).
 pub const AGENCY_CODE_PATTERN: &str = "^[a-z][a-z0-9-]{1,31}$";
 
+/// A string schema with a pattern and, if given, a maximum length.
+#[cfg(feature = "openapi")]
+fn string_schema(
+    pattern: &str,
+    max_length: Option<usize>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(pattern))
+        .max_length(max_length)
+        .into()
+}
+
 /// Free text as the contract states it (schema only).
 #[cfg(feature = "openapi")]
 pub struct Text;
@@ -105,11 +118,7 @@ pub struct Text;
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Text {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(TEXT_PATTERN))
-            .max_length(Some(MAX_TEXT))
-            .into()
+        string_schema(TEXT_PATTERN, Some(MAX_TEXT))
     }
 }
 
@@ -123,10 +132,7 @@ pub struct AgencyCodeText;
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for AgencyCodeText {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(AGENCY_CODE_PATTERN))
-            .into()
+        string_schema(AGENCY_CODE_PATTERN, None)
     }
 }
 
