@@ -98,7 +98,8 @@ impl App {
         let mut after = after;
         loop {
             let batch = self.store.record_page(client, after, (limit + 1).max(50))?;
-            for meta in &batch.records {
+            after = batch.records.last().map(|m| (m.created_at, m.id));
+            for meta in batch.records {
                 let action = Action::ReadRecord {
                     source: meta.source_agency.clone(),
                     kind: meta.kind,
@@ -109,13 +110,12 @@ impl App {
                 };
                 let decided = self.decide(caller, &action, resource, Some(&facts), at)?;
                 if decided.is_allowed() {
-                    visible.push((meta.clone(), decided));
+                    visible.push((meta, decided));
                 }
                 if visible.len() as i64 > limit {
                     break;
                 }
             }
-            after = batch.records.last().map(|m| (m.created_at, m.id));
             if visible.len() as i64 > limit || !batch.more {
                 break;
             }
