@@ -326,6 +326,8 @@ impl TestServer {
         };
         self.state
             .app
+            .session()
+            .unwrap()
             .authenticate(&token, None, "test".into(), None)
             .unwrap()
     }

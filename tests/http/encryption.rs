@@ -103,6 +103,8 @@ fn a_moved_ciphertext_fails_to_decrypt() {
     let error = s
         .state
         .app
+        .session()
+        .unwrap()
         .read_record(&s.caller(&world.af), other.parse().unwrap())
         .unwrap_err();
     assert!(

@@ -47,6 +47,8 @@ fn world_in(state: ConsentState) -> Option<(World, String)> {
         .flatten()
         .unwrap();
     let record = store
+        .db()
+        .unwrap()
         .create_record(
             &permit,
             ingang_policy::RecordKind::Note,
@@ -155,7 +157,13 @@ fn role_by_consent_state_over_every_case_data_endpoint() {
                     headers.push(("Ingang-On-Behalf-Of", officer.to_string()));
                 }
                 if *method == "PUT" {
-                    let meta = s.state.store.record_meta(record.parse().unwrap()).unwrap();
+                    let meta = s
+                        .state
+                        .store
+                        .db()
+                        .unwrap()
+                        .record_meta(record.parse().unwrap())
+                        .unwrap();
                     headers.push(("If-Match", format!("\"{}\"", meta.version)));
                 }
                 let headers: Vec<(&str, &str)> =

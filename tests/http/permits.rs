@@ -58,7 +58,14 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
     );
     let other_record = r.id();
     let record = world.note(&world.af, "Alis anteckning");
-    let meta = |id: &str| store.record_meta(id.parse().unwrap()).unwrap();
+    let mut db = store.db().unwrap();
+    let meta = |id: &str| {
+        store
+            .db()
+            .unwrap()
+            .record_meta(id.parse().unwrap())
+            .unwrap()
+    };
 
     let mut permits = store
         .audit()
@@ -77,7 +84,7 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
     );
 
     // A permit for one client's record does not open another client's record.
-    let refused = store.record_bodies(&[(meta(&other_record), read_record)]);
+    let refused = db.record_bodies(&[(meta(&other_record), read_record)]);
     assert!(
         matches!(refused, Err(StoreError::PermitMismatch("record.read"))),
         "{refused:?}"
@@ -85,7 +92,7 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
     // Nor is a client-level permit good for a record, or a record permit
     // good for the identity.
     assert!(matches!(
-        store.record_bodies(&[(meta(&record), read_client)]),
+        db.record_bodies(&[(meta(&record), read_client)]),
         Err(StoreError::PermitMismatch(_))
     ));
     let mut permits = store
@@ -94,11 +101,11 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
         .unwrap();
     let record_permit = permits.pop().flatten().unwrap();
     assert!(matches!(
-        store.client_identity(&record_permit),
+        db.client_identity(&record_permit),
         Err(StoreError::PermitMismatch("client.read"))
     ));
     // The right permit opens the record it names.
-    let bodies = store
+    let bodies = db
         .record_bodies(&[(meta(&record), read_record_again)])
         .unwrap();
     assert_eq!(bodies[0]["text"], "Alis anteckning");
@@ -110,4 +117,68 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
     let permits = store.audit().append_decisions(vec![denied]).unwrap();
     assert_eq!(permits.len(), 1);
     assert!(permits[0].is_none());
+}
+
+/// Store operations compose: writes in one `Db::tx` commit together or not
+/// at all, and a nested one is a savepoint.
+#[test]
+fn a_transaction_commits_everything_or_nothing() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let store = &world.server.state.store;
+    let create = || {
+        let mut event = allowed("record.create", &world.client, None);
+        event.actor_id = world.af.id.clone();
+        store
+            .audit()
+            .append_decisions(vec![event])
+            .unwrap()
+            .pop()
+            .flatten()
+            .unwrap()
+    };
+    let note = |db: &mut ingang_store::Db<'_>, permit: &Permit, text: &str| {
+        db.create_record(
+            permit,
+            ingang_policy::RecordKind::Note,
+            &"af".parse().unwrap(),
+            world.af.id.parse().unwrap(),
+            &json!({ "text": text }),
+        )
+    };
+    let count = || {
+        world
+            .server
+            .get(
+                &format!("/v1/clients/{}/records", world.client),
+                &world.af.token,
+            )
+            .body["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let (first, second) = (create(), create());
+    let mut db = store.db().unwrap();
+    let failed: Result<(), StoreError> = db.tx(|db| {
+        note(db, &first, "kept?")?;
+        note(db, &second, "kept?")?;
+        Err(StoreError::Conflict("the use case changed its mind"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(count(), 0, "a failed transaction leaves nothing");
+    db.tx(|db| {
+        note(db, &first, "one")?;
+        // A nested transaction that fails rolls back only itself.
+        let inner: Result<(), StoreError> = db.tx(|db| {
+            note(db, &second, "dropped")?;
+            Err(StoreError::Conflict("inner"))
+        });
+        assert!(inner.is_err());
+        note(db, &second, "two")
+    })
+    .unwrap();
+    drop(db);
+    assert_eq!(count(), 2);
 }

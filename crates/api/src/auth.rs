@@ -272,7 +272,7 @@ impl Credentials {
     /// Resolves the verified token to a caller through the application
     /// (the account is checked on every request). Blocking: runs on the
     /// worker pool with the rest of the request.
-    pub fn resolve(self, app: &ingang_app::App) -> Result<Caller, ApiError> {
+    pub fn resolve(self, session: &mut ingang_app::Session<'_>) -> Result<Caller, ApiError> {
         let Credentials {
             claims,
             on_behalf_of,
@@ -284,7 +284,7 @@ impl Credentials {
             agency: claims.agency,
             roles: claims.roles,
         };
-        Ok(app.authenticate(&token, on_behalf_of, request_id, source_addr)?)
+        Ok(session.authenticate(&token, on_behalf_of, request_id, source_addr)?)
     }
 }
 

@@ -59,9 +59,10 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         ("psyk", "Regionpsykiatrin"),
         ("alm", "Arbetsmarknadsenheten"),
     ];
+    let mut db = store.db()?;
     for (c, name) in agencies {
-        if !store.agency_exists(&code(c)?)? {
-            store.create_agency(&code(c)?, name)?;
+        if !db.agency_exists(&code(c)?)? {
+            db.create_agency(&code(c)?, name)?;
         }
     }
     let mut people = vec![];
@@ -74,7 +75,7 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         ("psyk-officer", "Per Lind", "psyk", vec![Role::Officer]),
         ("af-system", "AF integration", "af", vec![Role::System]),
     ] {
-        let officer = store.create_officer(&NewOfficer {
+        let officer = db.create_officer(&NewOfficer {
             name: name.into(),
             agency: code(agency)?,
             roles: roles.clone(),
@@ -95,7 +96,8 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         return Err(DemoError::Other("demo accounts missing".into()));
     };
 
-    let as_caller = |label: &str| -> Result<Caller, DemoError> {
+    let mut session = app.session()?;
+    let mut as_caller = |label: &str| -> Result<Caller, DemoError> {
         let person = people
             .iter()
             .find(|p| p.label == label)
@@ -105,20 +107,23 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
             agency: person.agency.to_string(),
             roles: person.roles.iter().map(|r| r.as_str().to_owned()).collect(),
         };
-        Ok(app.authenticate(&token, None, "demo".into(), None)?)
+        Ok(session.authenticate(&token, None, "demo".into(), None)?)
     };
     let karin = as_caller("coordinator")?;
+    let eva_caller = as_caller("af-officer")?;
+    let sara_caller = as_caller("soc-officer")?;
     let today = Utc::now().date_naive();
     let pn = |s: &str| PersonalNumber::parse(s, today).map_err(|e| DemoError::Other(e.to_string()));
     let created = |registration: Registration| match registration {
         Registration::Created(id) => Ok(id),
         Registration::Accepted(_) => Err(DemoError::Other("demo client not created".into())),
     };
-    let client = created(app.register_client(&karin, &pn("19900101-1239")?, "Ali Svensson")?)?;
+    let client =
+        created(session.register_client(&karin, &pn("19900101-1239")?, "Ali Svensson")?)?;
     let second_client =
-        created(app.register_client(&karin, &pn("19850372-2343")?, "Lina Nilsson")?)?;
+        created(session.register_client(&karin, &pn("19850372-2343")?, "Lina Nilsson")?)?;
     let now = Utc::now();
-    app.record_consent(
+    session.record_consent(
         &karin,
         client,
         &NewConsent {
@@ -137,18 +142,18 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         },
     )?;
     for officer in [eva, sara, per] {
-        app.assign(&karin, client, officer)?;
+        session.assign(&karin, client, officer)?;
     }
-    app.assign(&karin, second_client, eva)?;
-    let plan = app.create_record(
-        &as_caller("af-officer")?,
+    session.assign(&karin, second_client, eva)?;
+    let plan = session.create_record(
+        &eva_caller,
         client,
         RecordKind::ActionPlan,
         json!({"goals": ["Arbete inom lager på halvtid"], "overall_responsibility": "af",
                 "activities": [{"type": "internship", "extent_percent": 50, "from": "2026-02-01", "to": "2026-04-30", "responsible": "af"}]}),
     )?;
-    app.create_record(
-        &as_caller("soc-officer")?,
+    session.create_record(
+        &sara_caller,
         client,
         RecordKind::Note,
         json!({"text": "Försörjningsstöd beviljat t.o.m. april."}),

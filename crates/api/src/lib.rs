@@ -48,13 +48,14 @@ pub fn bootstrap(
             "--agency-name and --admin-name must not be empty".into(),
         ));
     }
-    if store.admin_exists()? {
+    let mut db = store.db()?;
+    if db.admin_exists()? {
         return Err(BootstrapError::AdminExists);
     }
-    if !store.agency_exists(&agency)? {
-        store.create_agency(&agency, agency_name.trim())?;
+    if !db.agency_exists(&agency)? {
+        db.create_agency(&agency, agency_name.trim())?;
     }
-    let admin = store.create_officer(&NewOfficer {
+    let admin = db.create_officer(&NewOfficer {
         name: admin_name.trim().to_owned(),
         agency,
         roles: vec![Role::Admin],

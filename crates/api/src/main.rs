@@ -221,7 +221,11 @@ fn run(cli: Cli) -> Result<(), String> {
                     .map_err(|e| e.to_string())?,
             };
             let state = server::open_state(config).map_err(|e| e.to_string())?;
-            let count = state.store.rewrap_data_keys().map_err(|e| e.to_string())?;
+            let count = state
+                .store
+                .db()
+                .and_then(|mut db| db.rewrap_data_keys())
+                .map_err(|e| e.to_string())?;
             println!("master key {id} is now current; re-wrapped {count} data keys");
             Ok(())
         }

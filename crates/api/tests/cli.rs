@@ -129,7 +129,12 @@ fn bootstrap_once_then_token_then_rotate() {
     let after = std::fs::read_to_string(data.join("keys/current")).unwrap();
     assert_ne!(before, after);
     let state = ingang_api::server::open_state(config).unwrap();
-    let officer = state.store.officer(admin.parse().unwrap()).unwrap();
+    let officer = state
+        .store
+        .db()
+        .unwrap()
+        .officer(admin.parse().unwrap())
+        .unwrap();
     assert_eq!(officer.name, "Anna Admin");
     // The old master key is no longer needed: remove it and read again.
     std::fs::remove_file(data.join(format!("keys/master-{}.key", before.trim()))).unwrap();
@@ -141,7 +146,13 @@ fn bootstrap_once_then_token_then_rotate() {
     };
     let state = ingang_api::server::open_state(config).unwrap();
     assert_eq!(
-        state.store.officer(admin.parse().unwrap()).unwrap().name,
+        state
+            .store
+            .db()
+            .unwrap()
+            .officer(admin.parse().unwrap())
+            .unwrap()
+            .name,
         "Anna Admin"
     );
 }
@@ -246,6 +257,8 @@ fn serve_demo_loads_data_and_prints_tokens() {
     assert_eq!(demo.people.len(), 7);
     let codes: Vec<String> = state
         .store
+        .db()
+        .unwrap()
         .list_agencies()
         .unwrap()
         .iter()
@@ -254,15 +267,18 @@ fn serve_demo_loads_data_and_prints_tokens() {
     assert_eq!(codes, ["af", "alm", "fk", "psyk", "soc"]);
     let today = chrono::Utc::now().date_naive();
     let ali = ingang_policy::PersonalNumber::parse("19900101-1239", today).unwrap();
-    assert_eq!(state.store.find_client(&ali).unwrap(), Some(demo.client));
+    assert_eq!(
+        state.store.db().unwrap().find_client(&ali).unwrap(),
+        Some(demo.client)
+    );
     // The consent, read as its coordinator would: through the use case.
     let coordinator = demo
         .people
         .iter()
         .find(|p| p.roles.contains(&ingang_policy::Role::Coordinator))
         .unwrap();
-    let caller = state
-        .app
+    let mut session = state.app.session().unwrap();
+    let caller = session
         .authenticate(
             &ingang_app::TokenIdentity {
                 subject: coordinator.id.to_string(),
@@ -274,7 +290,7 @@ fn serve_demo_loads_data_and_prints_tokens() {
             None,
         )
         .unwrap();
-    assert_eq!(state.app.consents(&caller, demo.client).unwrap().len(), 1);
+    assert_eq!(session.consents(&caller, demo.client).unwrap().len(), 1);
 }
 
 #[test]

@@ -1,23 +1,23 @@
 //! Agencies (admin).
 
-use crate::{Agency, App, AppResult, Caller};
+use crate::{Agency, AppResult, Caller, Session};
 use ingang_policy::{Action, AgencyCode};
 
-impl App {
+impl Session<'_> {
     /// Registers an agency.
     pub fn create_agency(
-        &self,
+        &mut self,
         caller: &Caller,
         code: &AgencyCode,
         name: &str,
     ) -> AppResult<Agency> {
         self.authorize_without_client(caller, Action::ManageAgencies)?;
-        Ok(self.store.create_agency(code, name)?)
+        Ok(self.db.create_agency(code, name)?)
     }
 
     /// Every agency.
-    pub fn list_agencies(&self, caller: &Caller) -> AppResult<Vec<Agency>> {
+    pub fn list_agencies(&mut self, caller: &Caller) -> AppResult<Vec<Agency>> {
         self.authorize_without_client(caller, Action::ManageAgencies)?;
-        Ok(self.store.list_agencies()?)
+        Ok(self.db.list_agencies()?)
     }
 }

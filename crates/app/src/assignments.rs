@@ -2,22 +2,22 @@
 //! its own agency's officers).
 
 use crate::decision::Resource;
-use crate::{App, AppError, AppResult, Assignment, Caller};
+use crate::{AppError, AppResult, Assignment, Caller, Session};
 use ingang_policy::{Action, AssignmentId, ClientId, OfficerId};
 use ingang_store::StoreError;
 
-impl App {
+impl Session<'_> {
     /// Assigns `officer` to `client`. 409 when already assigned (the
     /// database decides races).
     pub fn assign(
-        &self,
+        &mut self,
         caller: &Caller,
         client: ClientId,
         officer: OfficerId,
     ) -> AppResult<Assignment> {
         // The officer's agency decides whether a system account may do this;
         // an unknown officer is decided as one of the caller's own agency.
-        let account = self.store.account(officer)?;
+        let account = self.db.account(officer)?;
         let officer_agency = account
             .as_ref()
             .map(|a| a.agency.clone())
@@ -26,14 +26,14 @@ impl App {
             self.authorize_on_client(caller, Action::ManageAssignment { officer_agency }, client)?;
         let account = account.ok_or(AppError::UnknownReference("officer_id"))?;
         Ok(self
-            .store
+            .db
             .create_assignment(&permit, &account, caller.actor.id)?)
     }
 
     /// Ends an assignment at once; a missing one is decided (and audited)
     /// exactly like a hidden one.
-    pub fn end_assignment(&self, caller: &Caller, id: AssignmentId) -> AppResult<Assignment> {
-        let (_, permit) = match self.store.assignment(id) {
+    pub fn end_assignment(&mut self, caller: &Caller, id: AssignmentId) -> AppResult<Assignment> {
+        let (_, permit) = match self.db.assignment(id) {
             Ok(assignment) => {
                 let action = Action::ManageAssignment {
                     officer_agency: assignment.officer_agency.clone(),
@@ -49,6 +49,6 @@ impl App {
             }
             Err(other) => return Err(other.into()),
         };
-        Ok(self.store.end_assignment(&permit, id, caller.actor.id)?)
+        Ok(self.db.end_assignment(&permit, id, caller.actor.id)?)
     }
 }

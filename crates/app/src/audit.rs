@@ -2,13 +2,13 @@
 //! coordinator). Queries of the log are audited too.
 
 use crate::decision::Resource;
-use crate::{App, AppResult, AuditEvent, AuditFilter, Caller};
+use crate::{AppResult, AuditEvent, AuditFilter, Caller, Session};
 use ingang_policy::{Action, ClientId};
 
-impl App {
+impl Session<'_> {
     /// Entries matching `filter`, oldest first, at most `limit`.
     pub fn audit_events(
-        &self,
+        &mut self,
         caller: &Caller,
         filter: &AuditFilter,
         limit: i64,
@@ -16,13 +16,13 @@ impl App {
         let client: Option<ClientId> = filter.client_id.as_deref().and_then(|c| c.parse().ok());
         let resource = client.map_or(Resource::Nothing, Resource::Client);
         self.authorize(caller, Action::QueryAudit, resource, None)?;
-        Ok(self.store.audit_events(filter, limit)?)
+        Ok(self.db.audit_events(filter, limit)?)
     }
 
     /// The client's extract: every access to their data, oldest first,
     /// after `after_seq`.
     pub fn access_log(
-        &self,
+        &mut self,
         caller: &Caller,
         client: ClientId,
         after_seq: Option<i64>,
@@ -34,6 +34,6 @@ impl App {
             after_seq,
             ..AuditFilter::default()
         };
-        Ok(self.store.audit_events(&filter, limit)?)
+        Ok(self.db.audit_events(&filter, limit)?)
     }
 }

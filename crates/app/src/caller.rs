@@ -1,7 +1,7 @@
 //! Who is asking: an authenticated account, checked against the store on
 //! every request, never cached.
 
-use crate::{App, AppError, AppResult};
+use crate::{AppError, AppResult, Session};
 use ingang_policy::{Actor, DenyReason, OfficerId, Role};
 
 /// What a verified token says about its bearer; the HTTP layer checks the
@@ -30,12 +30,12 @@ impl Caller {
     }
 }
 
-impl App {
+impl Session<'_> {
     /// Resolves a verified token to a caller: the subject must be an
     /// existing, active account of the token's agency holding every role the
     /// token claims. A system account may name an officer it acts for.
     pub fn authenticate(
-        &self,
+        &mut self,
         token: &TokenIdentity,
         on_behalf_of: Option<OfficerId>,
         request_id: String,
@@ -45,7 +45,7 @@ impl App {
             .subject
             .parse()
             .map_err(|_| AppError::Unauthenticated("invalid token subject"))?;
-        let account = self.store.account(sub)?.ok_or(AppError::Unauthenticated(
+        let account = self.db.account(sub)?.ok_or(AppError::Unauthenticated(
             "token subject is not a known account",
         ))?;
         if !account.active {
@@ -78,7 +78,7 @@ impl App {
             None => None,
             // Naming an officer that does not exist is refused like any
             // other attempt to act for someone one may not act for.
-            Some(id) => match self.store.account(id)? {
+            Some(id) => match self.db.account(id)? {
                 Some(officer) => Some(Actor {
                     id: officer.id,
                     agency: officer.agency,

@@ -1,7 +1,7 @@
 //! Clients: registration, search by personal number, identity.
 
 use crate::decision::Resource;
-use crate::{App, AppError, AppResult, Caller, ClientIdentity};
+use crate::{AppError, AppResult, Caller, ClientIdentity, Session};
 use ingang_policy::{Action, ClientId, PersonalNumber, Role};
 use ingang_store::StoreError;
 
@@ -16,11 +16,11 @@ pub enum Registration {
     Accepted(Option<ClientId>),
 }
 
-impl App {
+impl Session<'_> {
     /// Registers a client. Only a coordinator (operator staff, who must
     /// know) is told that the person is already registered (`Conflict`).
     pub fn register_client(
-        &self,
+        &mut self,
         caller: &Caller,
         number: &PersonalNumber,
         name: &str,
@@ -28,24 +28,24 @@ impl App {
         let permit = self.authorize_without_client(caller, Action::RegisterClient)?;
         if caller.actor.has(Role::Coordinator) {
             let id = self
-                .store
+                .db
                 .register_client(&permit, number, name, caller.actor.id)?;
             return Ok(Registration::Created(id));
         }
         // The new client is stored exactly as for a coordinator; an existing
         // one is left as it is (its name is not overwritten).
         let id = match self
-            .store
+            .db
             .register_client(&permit, number, name, caller.actor.id)
         {
             Ok(id) => id,
             Err(StoreError::Conflict(_)) => {
-                self.store.find_client(number)?.ok_or(AppError::NotFound)?
+                self.db.find_client(number)?.ok_or(AppError::NotFound)?
             }
             Err(other) => return Err(other.into()),
         };
         // Whether the id may be told is the search decision, audited as one.
-        let facts = self.store.load_facts(id)?;
+        let facts = self.db.load_facts(id)?;
         match self.authorize(
             caller,
             Action::SearchClient,
@@ -61,10 +61,14 @@ impl App {
     /// Finds a client by personal number: `NotFound` unless the caller may
     /// see that client (coordinators any, officers their own, systems their
     /// agency's officers' clients).
-    pub fn search_client(&self, caller: &Caller, number: &PersonalNumber) -> AppResult<ClientId> {
-        let found = self.store.find_client(number)?;
+    pub fn search_client(
+        &mut self,
+        caller: &Caller,
+        number: &PersonalNumber,
+    ) -> AppResult<ClientId> {
+        let found = self.db.find_client(number)?;
         let facts = found
-            .map(|id| self.store.load_facts(id))
+            .map(|id| self.db.load_facts(id))
             .transpose()?
             .flatten();
         let resource = found.map_or(Resource::Nothing, Resource::Client);
@@ -73,8 +77,12 @@ impl App {
     }
 
     /// The client's identity fields, under the access rule (audited).
-    pub fn client_identity(&self, caller: &Caller, client: ClientId) -> AppResult<ClientIdentity> {
+    pub fn client_identity(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+    ) -> AppResult<ClientIdentity> {
         let (_, permit) = self.authorize_on_client(caller, Action::ReadClient, client)?;
-        Ok(self.store.client_identity(&permit)?)
+        Ok(self.db.client_identity(&permit)?)
     }
 }

@@ -7,7 +7,7 @@
 //! return case data demand that permit. If the audit store fails, the
 //! request fails (503) and nothing is returned.
 
-use crate::{App, AppError, AppResult, Caller};
+use crate::{AppError, AppResult, Caller, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::{Action, ClientId, Decision, Facts, RecordId, Request};
 use ingang_store::{LoadedFacts, NewAuditEvent, Permit};
@@ -59,7 +59,7 @@ impl Decided {
     }
 }
 
-impl App {
+impl Session<'_> {
     /// Decides `action` on `resource` as of `at`. `facts` must be those of
     /// the resource's client (`None`: no such client, or none named); facts
     /// of another client are refused as a bug, never decided on.
@@ -108,10 +108,10 @@ impl App {
         decisions: &[Decided],
     ) -> AppResult<Vec<Option<Permit>>> {
         let events = decisions.iter().map(|d| audit_event(caller, d)).collect();
-        let permits = self.store.audit().append_decisions(events)?;
+        let permits = self.app.store.audit().append_decisions(events)?;
         for decided in decisions {
             match decided.decision {
-                Decision::Deny { reason } => (self.on_denial)(reason),
+                Decision::Deny { reason } => (self.app.on_denial)(reason),
                 Decision::Allow { .. } => {}
             }
         }
@@ -147,12 +147,12 @@ impl App {
 
     /// Loads the client's facts and authorizes `action` on it.
     pub(crate) fn authorize_on_client(
-        &self,
+        &mut self,
         caller: &Caller,
         action: Action,
         client: ClientId,
     ) -> AppResult<(LoadedFacts, Permit)> {
-        let facts = self.store.load_facts(client)?;
+        let facts = self.db.load_facts(client)?;
         let permit = self.authorize(caller, action, Resource::Client(client), facts.as_ref())?;
         // An allow is only possible when the client exists.
         let facts = facts.ok_or(AppError::NotFound)?;

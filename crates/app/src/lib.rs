@@ -36,7 +36,8 @@ use ingang_policy::DenyReason;
 use ingang_store::Store;
 use std::sync::Arc;
 
-/// The application: the store behind the use cases. Cheap to clone.
+/// The application: the store behind the use cases, which run in a
+/// [`Session`] (see [`App::session`]). Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     store: Store,
@@ -94,6 +95,28 @@ impl App {
     /// `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
         self.store.backend()
+    }
+
+    /// A session for one request: one database connection, on which the
+    /// caller is authenticated and every use case of the request runs.
+    pub fn session(&self) -> AppResult<Session<'_>> {
+        Ok(Session {
+            app: self,
+            db: self.store.db()?,
+        })
+    }
+}
+
+/// One request's use cases over one database connection. Every operation
+/// is a method here: caller and typed input in, typed output out.
+pub struct Session<'a> {
+    app: &'a App,
+    db: ingang_store::Db<'a>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
     }
 }
 

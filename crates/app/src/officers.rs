@@ -1,22 +1,22 @@
 //! Named officers and system accounts (admin).
 
-use crate::{App, AppResult, Caller, NewOfficer, Officer};
+use crate::{AppResult, Caller, NewOfficer, Officer, Session};
 use ingang_policy::{Action, OfficerId};
 
-impl App {
-    pub fn create_officer(&self, caller: &Caller, new: &NewOfficer) -> AppResult<Officer> {
+impl Session<'_> {
+    pub fn create_officer(&mut self, caller: &Caller, new: &NewOfficer) -> AppResult<Officer> {
         self.authorize_without_client(caller, Action::ManageOfficers)?;
-        Ok(self.store.create_officer(new)?)
+        Ok(self.db.create_officer(new)?)
     }
 
-    pub fn officer(&self, caller: &Caller, id: OfficerId) -> AppResult<Officer> {
+    pub fn officer(&mut self, caller: &Caller, id: OfficerId) -> AppResult<Officer> {
         self.authorize_without_client(caller, Action::ManageOfficers)?;
-        Ok(self.store.officer(id)?)
+        Ok(self.db.officer(id)?)
     }
 
     /// Deactivates an account; it is refused from its very next request.
-    pub fn deactivate_officer(&self, caller: &Caller, id: OfficerId) -> AppResult<Officer> {
+    pub fn deactivate_officer(&mut self, caller: &Caller, id: OfficerId) -> AppResult<Officer> {
         self.authorize_without_client(caller, Action::ManageOfficers)?;
-        Ok(self.store.deactivate_officer(id)?)
+        Ok(self.db.deactivate_officer(id)?)
     }
 }

@@ -2,7 +2,7 @@
 //! audited before its body is loaded.
 
 use crate::decision::{Decided, Resource};
-use crate::{App, AppError, AppResult, Caller, RecordMeta};
+use crate::{AppError, AppResult, Caller, RecordMeta, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::bodies::{self, BodyError};
 use ingang_policy::{Action, ClientId, RecordId, RecordKind};
@@ -45,11 +45,11 @@ impl From<BodyError> for AppError {
     }
 }
 
-impl App {
+impl Session<'_> {
     /// Writes a new record for `client` as the caller's (or the represented
     /// officer's) agency.
     pub fn create_record(
-        &self,
+        &mut self,
         caller: &Caller,
         client: ClientId,
         kind: RecordKind,
@@ -63,7 +63,7 @@ impl App {
         let (_, permit) = self.authorize_on_client(caller, action, client)?;
         let subject = caller.subject();
         let meta = self
-            .store
+            .db
             .create_record(&permit, kind, &subject.agency, subject.id, &body)?;
         Ok(Record { meta, body })
     }
@@ -72,13 +72,13 @@ impl App {
     /// `after`. Records outside the caller's consent are left out without
     /// trace: a short page never hints at hidden ones.
     pub fn list_records(
-        &self,
+        &mut self,
         caller: &Caller,
         client: ClientId,
         after: Option<RecordPosition>,
         limit: i64,
     ) -> AppResult<RecordPage> {
-        let facts = self.store.load_facts(client)?;
+        let facts = self.db.load_facts(client)?;
         // One moment for the whole list: the gate and every record.
         let at = Utc::now();
         let gate = self.decide(
@@ -97,7 +97,7 @@ impl App {
         let mut visible: Vec<(RecordMeta, Decided)> = Vec::new();
         let mut after = after;
         loop {
-            let batch = self.store.record_page(client, after, (limit + 1).max(50))?;
+            let batch = self.db.record_page(client, after, (limit + 1).max(50))?;
             after = batch.records.last().map(|m| (m.created_at, m.id));
             for meta in batch.records {
                 let action = Action::ReadRecord {
@@ -144,7 +144,7 @@ impl App {
                     .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))
             })
             .collect::<AppResult<Vec<_>>>()?;
-        let bodies = self.store.record_bodies(&readable)?;
+        let bodies = self.db.record_bodies(&readable)?;
         let items = readable
             .into_iter()
             .zip(bodies)
@@ -154,7 +154,7 @@ impl App {
     }
 
     /// One record, decided and audited before its body is loaded.
-    pub fn read_record(&self, caller: &Caller, id: RecordId) -> AppResult<Record> {
+    pub fn read_record(&mut self, caller: &Caller, id: RecordId) -> AppResult<Record> {
         let probe = Action::ReadRecord {
             source: caller.actor.agency.clone(),
             kind: RecordKind::Note,
@@ -166,7 +166,7 @@ impl App {
             })?;
         let readable = [(meta, permit)];
         let body = self
-            .store
+            .db
             .record_bodies(&readable)?
             .pop()
             .ok_or(AppError::NotFound)?;
@@ -178,7 +178,7 @@ impl App {
     /// version is one of `expected` (the caller's `If-Match`). A `kind`, when
     /// given, must be the record's own. Old versions are kept.
     pub fn amend_record(
-        &self,
+        &mut self,
         caller: &Caller,
         id: RecordId,
         expected: &[i32],
@@ -203,9 +203,9 @@ impl App {
             ));
         }
         bodies::validate(meta.kind, &body)?;
-        let meta =
-            self.store
-                .update_record(&permit, &meta, expected, caller.subject().id, &body)?;
+        let meta = self
+            .db
+            .update_record(&permit, &meta, expected, caller.subject().id, &body)?;
         Ok(Record { meta, body })
     }
 
@@ -213,13 +213,13 @@ impl App {
     /// record is decided (and audited) with `probe` and answers `NotFound`,
     /// exactly as a hidden one.
     fn authorize_record(
-        &self,
+        &mut self,
         caller: &Caller,
         id: RecordId,
         probe: Action,
         action_on: impl FnOnce(&RecordMeta) -> Action,
     ) -> AppResult<(RecordMeta, ingang_store::Permit)> {
-        let (meta, facts): (RecordMeta, LoadedFacts) = match self.store.record_with_facts(id) {
+        let (meta, facts): (RecordMeta, LoadedFacts) = match self.db.record_with_facts(id) {
             Ok(found) => found,
             Err(StoreError::NotFound) => {
                 let resource = Resource::Record {

@@ -3,7 +3,7 @@
 use crate::crypto::Place;
 use crate::schema::{agencies, data_keys, officers};
 use crate::time::{from_micros, to_micros};
-use crate::{Store, StoreError, StoreResult};
+use crate::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ingang_policy::{AgencyCode, OfficerId, Role};
@@ -110,10 +110,10 @@ struct AccountRow {
     active: bool,
 }
 
-impl Store {
-    pub fn create_agency(&self, code: &AgencyCode, name: &str) -> StoreResult<Agency> {
+impl crate::Db<'_> {
+    pub fn create_agency(&mut self, code: &AgencyCode, name: &str) -> StoreResult<Agency> {
         let now = Utc::now();
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let inserted = diesel::insert_into(agencies::table)
             .values((
                 agencies::code.eq(code.as_str()),
@@ -137,8 +137,8 @@ impl Store {
         }
     }
 
-    pub fn list_agencies(&self) -> StoreResult<Vec<Agency>> {
-        let mut conn = self.conn()?;
+    pub fn list_agencies(&mut self) -> StoreResult<Vec<Agency>> {
+        let conn = &mut *self.conn;
         /// A row of `agencies`.
         #[derive(Queryable, Selectable)]
         #[diesel(table_name = agencies)]
@@ -162,8 +162,8 @@ impl Store {
             .collect()
     }
 
-    pub fn agency_exists(&self, code: &AgencyCode) -> StoreResult<bool> {
-        let mut conn = self.conn()?;
+    pub fn agency_exists(&mut self, code: &AgencyCode) -> StoreResult<bool> {
+        let conn = &mut *self.conn;
         let count: i64 = agencies::table
             .filter(agencies::code.eq(code.as_str()))
             .count()
@@ -172,16 +172,16 @@ impl Store {
     }
 
     /// Creates an officer or system account, with its own data key for the name.
-    pub fn create_officer(&self, new: &NewOfficer) -> StoreResult<Officer> {
+    pub fn create_officer(&mut self, new: &NewOfficer) -> StoreResult<Officer> {
         if !self.agency_exists(&new.agency)? {
             return Err(StoreError::UnknownReference("agency"));
         }
         let id = OfficerId::new_random();
         let id_text = id.to_string();
-        let (key, wrapped) = self.keys().new_data_key(&id_text)?;
+        let (key, wrapped) = self.store.keys().new_data_key(&id_text)?;
         let name_ct = key.seal_str(officer_name_place(&id_text), &new.name)?;
         let now = Utc::now();
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         conn.transaction(|c| {
             diesel::insert_into(data_keys::table)
                 .values((
@@ -217,8 +217,8 @@ impl Store {
     }
 
     /// The account behind a token's `sub`, if any. The authentication hot path.
-    pub fn account(&self, id: OfficerId) -> StoreResult<Option<Account>> {
-        let mut conn = self.conn()?;
+    pub fn account(&mut self, id: OfficerId) -> StoreResult<Option<Account>> {
+        let conn = &mut *self.conn;
         let row: Option<AccountRow> = officers::table
             .find(id.to_string())
             .select(AccountRow::as_select())
@@ -235,13 +235,13 @@ impl Store {
         .transpose()
     }
 
-    pub fn officer(&self, id: OfficerId) -> StoreResult<Officer> {
-        let mut conn = self.conn()?;
+    pub fn officer(&mut self, id: OfficerId) -> StoreResult<Officer> {
+        let conn = &mut *self.conn;
         let row: OfficerRow = officers::table
             .find(id.to_string())
             .select(OfficerRow::as_select())
             .first(&mut *conn)?;
-        let key = self.data_key(&mut conn, &row.id)?;
+        let key = crate::accounts::data_key(self.store.keys(), conn, &row.id)?;
         let name = key.open_string(officer_name_place(&row.id), &row.name_ct)?;
         Ok(Officer {
             account: Account {
@@ -257,8 +257,8 @@ impl Store {
     }
 
     /// Deactivates an officer at once; tokens already issued stop working.
-    pub fn deactivate_officer(&self, id: OfficerId) -> StoreResult<Officer> {
-        let mut conn = self.conn()?;
+    pub fn deactivate_officer(&mut self, id: OfficerId) -> StoreResult<Officer> {
+        let conn = &mut *self.conn;
         // Already inactive changes nothing (idempotent); a missing id is
         // `NotFound` from the read below.
         diesel::update(
@@ -271,44 +271,23 @@ impl Store {
             officers::deactivated_at.eq(Some(to_micros(Utc::now()))),
         ))
         .execute(&mut *conn)?;
-        drop(conn);
         self.officer(id)
     }
 
     /// True once any admin account exists, active or not (bootstrap refuses then).
-    pub fn admin_exists(&self) -> StoreResult<bool> {
-        let mut conn = self.conn()?;
+    pub fn admin_exists(&mut self) -> StoreResult<bool> {
+        let conn = &mut *self.conn;
         let roles: Vec<String> = officers::table.select(officers::roles).load(&mut *conn)?;
         Ok(roles
             .iter()
             .any(|r| r.split(',').any(|role| role == Role::Admin.as_str())))
     }
 
-    pub(crate) fn data_key(
-        &self,
-        conn: &mut crate::db::PooledConn,
-        subject: &str,
-    ) -> StoreResult<crate::crypto::DataKey> {
-        let row: DataKeyRow = data_keys::table
-            .find(subject)
-            .select(DataKeyRow::as_select())
-            .first(&mut **conn)
-            .optional()?
-            .ok_or_else(|| StoreError::Corrupt("data key missing".into()))?;
-        Ok(self.keys().unwrap(
-            subject,
-            &crate::crypto::WrappedKey {
-                kek_id: row.kek_id,
-                wrapped: row.wrapped,
-            },
-        )?)
-    }
-
     /// Re-wraps every data key under the keyring's current master key.
     /// Returns how many keys were re-wrapped. No data is re-encrypted.
-    pub fn rewrap_data_keys(&self) -> StoreResult<usize> {
-        let current = self.keys().current_master_id().to_owned();
-        let mut conn = self.conn()?;
+    pub fn rewrap_data_keys(&mut self) -> StoreResult<usize> {
+        let current = self.store.keys().current_master_id().to_owned();
+        let conn = &mut *self.conn;
         let stale: Vec<DataKeyRow> = data_keys::table
             .filter(data_keys::kek_id.ne(&current))
             .select(DataKeyRow::as_select())
@@ -320,7 +299,7 @@ impl Store {
             wrapped,
         } in stale
         {
-            let fresh = self.keys().rewrap(
+            let fresh = self.store.keys().rewrap(
                 &subject,
                 &crate::crypto::WrappedKey {
                     kek_id: kek_id.clone(),
@@ -340,4 +319,25 @@ impl Store {
         }
         Ok(count)
     }
+}
+
+/// A subject's data key, unwrapped by the master key that wraps it.
+pub(crate) fn data_key(
+    keys: &crate::Keyring,
+    conn: &mut crate::DbConnection,
+    subject: &str,
+) -> StoreResult<crate::crypto::DataKey> {
+    let row: DataKeyRow = data_keys::table
+        .find(subject)
+        .select(DataKeyRow::as_select())
+        .first(&mut *conn)
+        .optional()?
+        .ok_or_else(|| StoreError::Corrupt("data key missing".into()))?;
+    Ok(keys.unwrap(
+        subject,
+        &crate::crypto::WrappedKey {
+            kek_id: row.kek_id,
+            wrapped: row.wrapped,
+        },
+    )?)
 }

@@ -305,11 +305,15 @@ pub struct AuditFilter {
     pub after_seq: Option<i64>,
 }
 
-impl crate::Store {
+impl crate::Db<'_> {
     /// Entries in sequence order, at most `limit`.
-    pub fn audit_events(&self, filter: &AuditFilter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+    pub fn audit_events(
+        &mut self,
+        filter: &AuditFilter,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEvent>> {
         use audit_events::dsl as a;
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let mut query = a::audit_events.into_boxed();
         if let Some(v) = &filter.client_id {
             query = query.filter(a::client_id.eq(v.clone()));

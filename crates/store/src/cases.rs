@@ -8,7 +8,7 @@ use crate::schema::{
 };
 use crate::time::{from_micros, to_micros};
 use crate::{Account, LoadedFacts};
-use crate::{Permit, Store, StoreError, StoreResult};
+use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ingang_policy::{
@@ -78,7 +78,7 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
 
 /// The consents of one client as decision facts.
 pub(crate) fn consent_facts(
-    conn: &mut crate::db::PooledConn,
+    conn: &mut crate::DbConnection,
     client: &str,
 ) -> StoreResult<Vec<ConsentFact>> {
     /// The terms of one consent that a decision needs, and its withdrawal.
@@ -108,7 +108,7 @@ pub(crate) fn consent_facts(
             consents::valid_until,
             consent_withdrawals::withdrawn_at.nullable(),
         ))
-        .load(&mut **conn)?;
+        .load(&mut *conn)?;
     rows.into_iter()
         .map(|row| {
             Ok(ConsentFact {
@@ -245,12 +245,12 @@ fn body_row_id(record: RecordId, version: i32) -> String {
     format!("{record}/{version}")
 }
 
-impl Store {
+impl crate::Db<'_> {
     // ----- consents -----
 
     /// Records a consent for the client a `consent.manage` permit names.
     pub fn create_consent(
-        &self,
+        &mut self,
         permit: &Permit,
         terms: &NewConsent,
         by: OfficerId,
@@ -260,8 +260,8 @@ impl Store {
         let id = ConsentId::new_random();
         let id_text = id.to_string();
         let client_text = client.to_string();
-        let mut conn = self.conn()?;
-        let key = self.data_key(&mut conn, &client_text)?;
+        let conn = &mut *self.conn;
+        let key = crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
         let purpose_ct = key.seal_str(consent_place("purpose", &id_text), &terms.purpose)?;
         let now = Utc::now();
         diesel::insert_into(consents::table)
@@ -299,12 +299,12 @@ impl Store {
     }
 
     /// The consents of the client a `consent.manage` permit names.
-    pub fn consents(&self, permit: &Permit) -> StoreResult<Vec<Consent>> {
+    pub fn consents(&mut self, permit: &Permit) -> StoreResult<Vec<Consent>> {
         let client = permit.client_for(action_name::MANAGE_CONSENTS)?;
         self.load_consents(client, None)
     }
 
-    fn consent(&self, id: ConsentId) -> StoreResult<Consent> {
+    fn consent(&mut self, id: ConsentId) -> StoreResult<Consent> {
         let client = self.consent_client(id)?;
         self.load_consents(client, Some(id))?
             .pop()
@@ -312,8 +312,8 @@ impl Store {
     }
 
     /// The client a consent belongs to, without decrypting anything.
-    pub fn consent_client(&self, id: ConsentId) -> StoreResult<ClientId> {
-        let mut conn = self.conn()?;
+    pub fn consent_client(&mut self, id: ConsentId) -> StoreResult<ClientId> {
+        let conn = &mut *self.conn;
         let client: String = consents::table
             .find(id.to_string())
             .select(consents::client_id)
@@ -322,11 +322,11 @@ impl Store {
     }
 
     fn load_consents(
-        &self,
+        &mut self,
         client: ClientId,
         only: Option<ConsentId>,
     ) -> StoreResult<Vec<Consent>> {
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let mut rows = consents::table
             .left_join(consent_withdrawals::table)
             .filter(consents::client_id.eq(client.to_string()))
@@ -345,7 +345,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(vec![]);
         }
-        let key = self.data_key(&mut conn, &client.to_string())?;
+        let key = crate::accounts::data_key(self.store.keys(), conn, &client.to_string())?;
         rows.into_iter()
             .map(|(row, withdrawal)| {
                 let id = row.id;
@@ -386,7 +386,7 @@ impl Store {
     /// Withdraws a consent, final and effective at once. `Conflict` if it
     /// was already withdrawn.
     pub fn withdraw_consent(
-        &self,
+        &mut self,
         permit: &Permit,
         id: ConsentId,
         reason: &str,
@@ -397,8 +397,8 @@ impl Store {
             return Err(StoreError::PermitMismatch(action_name::MANAGE_CONSENTS));
         }
         let id_text = id.to_string();
-        let mut conn = self.conn()?;
-        let key = self.data_key(&mut conn, &client.to_string())?;
+        let conn = &mut *self.conn;
+        let key = crate::accounts::data_key(self.store.keys(), conn, &client.to_string())?;
         let reason_ct = key.seal_str(consent_place("withdrawal_reason", &id_text), reason)?;
         let inserted = diesel::insert_into(consent_withdrawals::table)
             .values((
@@ -416,11 +416,10 @@ impl Store {
             )) => return Err(StoreError::Conflict("the consent is already withdrawn")),
             Err(e) => return Err(e.into()),
         }
-        drop(conn);
         self.consent(id)
     }
 
-    fn check_officers_exist(&self, ids: &[OfficerId], field: &'static str) -> StoreResult<()> {
+    fn check_officers_exist(&mut self, ids: &[OfficerId], field: &'static str) -> StoreResult<()> {
         for id in ids {
             if self.account(*id)?.is_none() {
                 return Err(StoreError::UnknownReference(field));
@@ -434,7 +433,7 @@ impl Store {
     /// Assigns an active officer (an account with the officer role) to a client.
     /// Assigns `account` to the client an `assignment.manage` permit names.
     pub fn create_assignment(
-        &self,
+        &mut self,
         permit: &Permit,
         account: &Account,
         by: OfficerId,
@@ -446,7 +445,7 @@ impl Store {
         }
         let id = AssignmentId::new_random();
         let now = Utc::now();
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         // The partial unique index `assignments_one_open` decides races: of
         // concurrent identical requests, through any number of processes,
         // exactly one insert succeeds.
@@ -482,7 +481,7 @@ impl Store {
         })
     }
 
-    pub fn assignment(&self, id: AssignmentId) -> StoreResult<Assignment> {
+    pub fn assignment(&mut self, id: AssignmentId) -> StoreResult<Assignment> {
         /// An assignment and its officer's agency.
         #[derive(Queryable)]
         struct AssignmentRow {
@@ -493,7 +492,7 @@ impl Store {
             starts_at: i64,
             ended_at: Option<i64>,
         }
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let row: AssignmentRow = assignments::table
             .inner_join(officers::table)
             .filter(assignments::id.eq(id.to_string()))
@@ -519,7 +518,7 @@ impl Store {
 
     /// Ends an assignment at once. `Conflict` if it has already ended.
     pub fn end_assignment(
-        &self,
+        &mut self,
         permit: &Permit,
         id: AssignmentId,
         by: OfficerId,
@@ -527,7 +526,7 @@ impl Store {
         if permit.client_for(action_name::MANAGE_ASSIGNMENT)? != self.assignment(id)?.client_id {
             return Err(StoreError::PermitMismatch(action_name::MANAGE_ASSIGNMENT));
         }
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let changed = diesel::update(
             assignments::table
                 .find(id.to_string())
@@ -538,7 +537,6 @@ impl Store {
             assignments::ended_by.eq(Some(by.to_string())),
         ))
         .execute(&mut *conn)?;
-        drop(conn);
         if changed == 0 {
             self.assignment(id)?; // NotFound if missing
             return Err(StoreError::Conflict("the assignment has already ended"));
@@ -550,7 +548,7 @@ impl Store {
 
     /// Writes a record for the client a `record.create` permit names.
     pub fn create_record(
-        &self,
+        &mut self,
         permit: &Permit,
         kind: RecordKind,
         source: &AgencyCode,
@@ -561,8 +559,8 @@ impl Store {
         let id = RecordId::new_random();
         let now = Utc::now();
         let client_text = client.to_string();
-        let mut conn = self.conn()?;
-        let key = self.data_key(&mut conn, &client_text)?;
+        let conn = &mut *self.conn;
+        let key = crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
         let body_ct = key.seal(
             Place {
                 table: "record_versions",
@@ -605,20 +603,20 @@ impl Store {
     /// A record's metadata and the facts of a decision on its client, on one
     /// connection: the record and its client's erasure in one query, then
     /// assignments and consents.
-    pub fn record_with_facts(&self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
-        let mut conn = self.conn()?;
+    pub fn record_with_facts(&mut self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
+        let conn = &mut *self.conn;
         let (row, erased_at): (RecordRow, Option<i64>) = records::table
             .inner_join(clients::table)
             .filter(records::id.eq(id.to_string()))
             .select((RecordRow::as_select(), clients::erased_at))
             .first(&mut *conn)?;
         let meta = record_meta(row)?;
-        let facts = crate::clients::facts_on(&mut conn, meta.client_id, erased_at.is_some())?;
+        let facts = crate::clients::facts_on(conn, meta.client_id, erased_at.is_some())?;
         Ok((meta, facts))
     }
 
-    pub fn record_meta(&self, id: RecordId) -> StoreResult<RecordMeta> {
-        let mut conn = self.conn()?;
+    pub fn record_meta(&mut self, id: RecordId) -> StoreResult<RecordMeta> {
+        let conn = &mut *self.conn;
         let row: RecordRow = records::table
             .find(id.to_string())
             .select(RecordRow::as_select())
@@ -629,12 +627,12 @@ impl Store {
     /// One page of a client's records, newest first, starting after `after`
     /// (the `(created_at, id)` of the last record of the previous page).
     pub fn record_page(
-        &self,
+        &mut self,
         client: ClientId,
         after: Option<(DateTime<Utc>, RecordId)>,
         limit: i64,
     ) -> StoreResult<RecordPage> {
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let mut query = records::table
             .filter(records::client_id.eq(client.to_string()))
             .select(RecordRow::as_select())
@@ -665,7 +663,7 @@ impl Store {
     /// The current bodies of records of ONE client, in the order given, each
     /// with its `record.read` permit.
     pub fn record_bodies(
-        &self,
+        &mut self,
         records: &[(RecordMeta, Permit)],
     ) -> StoreResult<Vec<serde_json::Value>> {
         let Some((first, _)) = records.first() else {
@@ -679,7 +677,7 @@ impl Store {
             permit.check_record(action_name::READ_RECORD, client, meta.id)?;
         }
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let client_text = client.to_string();
         // One query for the page and the client's wrapped data key: the
         // wanted (record, version) pairs are a subset of these rows, picked
@@ -699,7 +697,7 @@ impl Store {
             ))
             .load(&mut *conn)?;
         let key = match rows.first() {
-            Some(row) => self.keys().unwrap(
+            Some(row) => self.store.keys().unwrap(
                 &client_text,
                 &crate::crypto::WrappedKey {
                     kek_id: row.kek_id.clone(),
@@ -737,7 +735,7 @@ impl Store {
     /// versions are kept. `VersionMismatch` otherwise, also when another
     /// writer got there first.
     pub fn update_record(
-        &self,
+        &mut self,
         permit: &Permit,
         meta: &RecordMeta,
         expected: &[i32],
@@ -752,8 +750,8 @@ impl Store {
         }
         let next = meta.version + 1;
         let now = Utc::now();
-        let mut conn = self.conn()?;
-        let key = self.data_key(&mut conn, &meta.client_id.to_string())?;
+        let conn = &mut *self.conn;
+        let key = crate::accounts::data_key(self.store.keys(), conn, &meta.client_id.to_string())?;
         let body_ct = key.seal(
             Place {
                 table: "record_versions",
@@ -794,7 +792,6 @@ impl Store {
                 .execute(c)?;
             diesel::QueryResult::Ok(Some(updated))
         })?;
-        drop(conn);
         match updated {
             Some(row) => record_meta(row),
             None => Err(StoreError::VersionMismatch {

@@ -6,7 +6,7 @@ use crate::cases::consent_facts;
 use crate::crypto::Place;
 use crate::schema::{assignments, clients, data_keys, officers};
 use crate::time::{from_micros, to_micros};
-use crate::{Permit, Store, StoreError, StoreResult};
+use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ingang_policy::{
@@ -47,11 +47,11 @@ pub struct LoadedFacts {
     pub consents: Vec<ConsentFact>,
 }
 
-impl Store {
+impl crate::Db<'_> {
     /// Registers a client; `Conflict` if the personal number is already registered.
     /// Registers a client under a `client.register` permit.
     pub fn register_client(
-        &self,
+        &mut self,
         permit: &Permit,
         number: &PersonalNumber,
         name: &str,
@@ -60,12 +60,12 @@ impl Store {
         permit.check_action(action_name::REGISTER_CLIENT)?;
         let id = ClientId::new_random();
         let id_text = id.to_string();
-        let (key, wrapped) = self.keys().new_data_key(&id_text)?;
+        let (key, wrapped) = self.store.keys().new_data_key(&id_text)?;
         let pn_ct = key.seal_str(place("personal_number", &id_text), number.normalised())?;
         let name_ct = key.seal_str(place("name", &id_text), name)?;
-        let index = self.keys().blind_index(number);
+        let index = self.store.keys().blind_index(number);
         let now = to_micros(Utc::now());
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let result = conn.transaction(|c| {
             diesel::insert_into(clients::table)
                 .values((
@@ -100,9 +100,9 @@ impl Store {
     }
 
     /// The client with this personal number, through the blind index.
-    pub fn find_client(&self, number: &PersonalNumber) -> StoreResult<Option<ClientId>> {
-        let index = self.keys().blind_index(number);
-        let mut conn = self.conn()?;
+    pub fn find_client(&mut self, number: &PersonalNumber) -> StoreResult<Option<ClientId>> {
+        let index = self.store.keys().blind_index(number);
+        let conn = &mut *self.conn;
         let id: Option<String> = clients::table
             .filter(clients::pn_index.eq(index))
             .select(clients::id)
@@ -112,15 +112,15 @@ impl Store {
     }
 
     /// The identity of the client a `client.read` permit names.
-    pub fn client_identity(&self, permit: &Permit) -> StoreResult<ClientIdentity> {
+    pub fn client_identity(&mut self, permit: &Permit) -> StoreResult<ClientIdentity> {
         let id = permit.client_for(action_name::READ_CLIENT)?;
         let id_text = id.to_string();
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let (pn_ct, name_ct, created_at): (Vec<u8>, Vec<u8>, i64) = clients::table
             .find(&id_text)
             .select((clients::pn_ct, clients::name_ct, clients::created_at))
             .first(&mut *conn)?;
-        let key = self.data_key(&mut conn, &id_text)?;
+        let key = crate::accounts::data_key(self.store.keys(), conn, &id_text)?;
         Ok(ClientIdentity {
             id,
             personal_number: key.open_string(place("personal_number", &id_text), &pn_ct)?,
@@ -131,9 +131,9 @@ impl Store {
 
     /// Loads the client's existence, assignments and consents: the facts of
     /// one decision. `None` when no such client exists.
-    pub fn load_facts(&self, id: ClientId) -> StoreResult<Option<LoadedFacts>> {
+    pub fn load_facts(&mut self, id: ClientId) -> StoreResult<Option<LoadedFacts>> {
         let id_text = id.to_string();
-        let mut conn = self.conn()?;
+        let conn = &mut *self.conn;
         let Some(erased_at) = clients::table
             .find(&id_text)
             .select(clients::erased_at)
@@ -142,13 +142,13 @@ impl Store {
         else {
             return Ok(None);
         };
-        facts_on(&mut conn, id, erased_at.is_some()).map(Some)
+        facts_on(conn, id, erased_at.is_some()).map(Some)
     }
 }
 
 /// Assignments and consents of a client known to exist (two queries).
 pub(crate) fn facts_on(
-    conn: &mut crate::db::PooledConn,
+    conn: &mut crate::DbConnection,
     id: ClientId,
     erased: bool,
 ) -> StoreResult<LoadedFacts> {

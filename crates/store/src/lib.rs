@@ -158,10 +158,6 @@ impl Store {
         &self.keys
     }
 
-    fn conn(&self) -> StoreResult<db::PooledConn> {
-        Ok(self.pool.get()?)
-    }
-
     /// Pool usage for metrics.
     pub fn pool_status(&self) -> PoolStatus {
         let state = self.pool.state();
@@ -179,8 +175,61 @@ impl Store {
     /// Readiness: a connection answers a trivial query.
     pub fn ping(&self) -> StoreResult<()> {
         use diesel::RunQueryDsl;
-        let mut conn = self.conn()?;
-        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
+        let mut db = self.db()?;
+        diesel::sql_query("SELECT 1").execute(&mut *db.conn)?;
         Ok(())
+    }
+}
+
+/// One checked-out connection: every query of one request runs on it, and
+/// [`Db::tx`] makes several of them commit together or not at all. The
+/// audit log keeps its own connection (its entries must be durable before
+/// anything is returned, whatever this connection is doing).
+pub struct Db<'s> {
+    store: &'s Store,
+    conn: db::PooledConn,
+}
+
+impl std::fmt::Debug for Db<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// A connection for one request (or one command).
+    pub fn db(&self) -> StoreResult<Db<'_>> {
+        Ok(Db {
+            store: self,
+            conn: self.pool.get()?,
+        })
+    }
+}
+
+impl Db<'_> {
+    /// Runs `work` in one transaction on this connection: it commits if
+    /// `work` succeeds and rolls back if it fails. Nested calls become
+    /// savepoints, so operations that use a transaction compose.
+    pub fn tx<T>(&mut self, work: impl FnOnce(&mut Self) -> StoreResult<T>) -> StoreResult<T> {
+        use diesel::connection::{Connection, TransactionManager};
+        type Manager = <DbConnection as Connection>::TransactionManager;
+        Manager::begin_transaction(&mut *self.conn)?;
+        match work(self) {
+            Ok(value) => {
+                Manager::commit_transaction(&mut *self.conn)?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The work's error is the one to report; a failed rollback
+                // leaves a broken connection the pool will drop.
+                let _ = Manager::rollback_transaction(&mut *self.conn);
+                Err(error)
+            }
+        }
+    }
+
+    /// The store this connection belongs to (keys, audit log).
+    pub fn store(&self) -> &Store {
+        self.store
     }
 }

@@ -23,24 +23,24 @@
 //! and a record's body cannot be read without one; this compiles:
 //!
 //! ```no_run
-//! fn body(store: &ingang_store::Store, meta: ingang_store::RecordMeta, permit: ingang_store::Permit) {
-//!     let _ = store.record_bodies(&[(meta, permit)]);
+//! fn body(db: &mut ingang_store::Db, meta: ingang_store::RecordMeta, permit: ingang_store::Permit) {
+//!     let _ = db.record_bodies(&[(meta, permit)]);
 //! }
 //! ```
 //!
 //! and the same call with the record alone does not:
 //!
 //! ```compile_fail
-//! fn body(store: &ingang_store::Store, meta: ingang_store::RecordMeta) {
-//!     let _ = store.record_bodies(&[meta]);
+//! fn body(db: &mut ingang_store::Db, meta: ingang_store::RecordMeta) {
+//!     let _ = db.record_bodies(&[meta]);
 //! }
 //! ```
 //!
 //! nor does reading a client's identity by id:
 //!
 //! ```compile_fail
-//! fn identity(store: &ingang_store::Store, client: ingang_policy::ClientId) {
-//!     let _ = store.client_identity(client);
+//! fn identity(db: &mut ingang_store::Db, client: ingang_policy::ClientId) {
+//!     let _ = db.client_identity(client);
 //! }
 //! ```
 

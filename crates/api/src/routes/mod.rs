@@ -14,7 +14,7 @@ use crate::auth::{Caller, Credentials};
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::web;
-use ingang_app::App;
+use ingang_app::Session;
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -54,12 +54,14 @@ pub async fn as_caller<T, F>(
     work: F,
 ) -> Result<T, ApiError>
 where
-    F: FnOnce(&App, Caller) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut Session<'_>, Caller) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     blocking(move || {
-        let caller = credentials.resolve(&state.app)?;
-        work(&state.app, caller)
+        // One session, one database connection, for the whole request.
+        let mut session = state.app.session()?;
+        let caller = credentials.resolve(&mut session)?;
+        work(&mut session, caller)
     })
     .await
 }
