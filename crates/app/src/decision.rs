@@ -103,7 +103,7 @@ impl Session<'_> {
     /// Stores the audit entries of `decisions` in one commit and returns a
     /// permit for each allowed one, in order.
     pub(crate) fn audit(
-        &self,
+        &mut self,
         caller: &Caller,
         decisions: &[Decided],
     ) -> AppResult<Vec<Option<Permit>>> {
@@ -120,7 +120,7 @@ impl Session<'_> {
 
     /// Decides now, audits, and returns the permit or the denial.
     pub(crate) fn authorize(
-        &self,
+        &mut self,
         caller: &Caller,
         action: Action,
         resource: Resource,
@@ -131,7 +131,11 @@ impl Session<'_> {
     }
 
     /// Audits one decision already made and returns its permit or denial.
-    pub(crate) fn authorize_decided(&self, caller: &Caller, decided: Decided) -> AppResult<Permit> {
+    pub(crate) fn authorize_decided(
+        &mut self,
+        caller: &Caller,
+        decided: Decided,
+    ) -> AppResult<Permit> {
         let permit = self
             .audit(caller, std::slice::from_ref(&decided))?
             .pop()
@@ -162,7 +166,7 @@ impl Session<'_> {
     /// Authorizes an action that involves no client (managing agencies and
     /// officers, registering a client, querying the audit log).
     pub(crate) fn authorize_without_client(
-        &self,
+        &mut self,
         caller: &Caller,
         action: Action,
     ) -> AppResult<Permit> {

@@ -113,7 +113,7 @@ struct AccountRow {
 impl crate::Db<'_> {
     pub fn create_agency(&mut self, code: &AgencyCode, name: &str) -> StoreResult<Agency> {
         let now = Utc::now();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let inserted = diesel::insert_into(agencies::table)
             .values((
                 agencies::code.eq(code.as_str()),
@@ -138,7 +138,7 @@ impl crate::Db<'_> {
     }
 
     pub fn list_agencies(&mut self) -> StoreResult<Vec<Agency>> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         /// A row of `agencies`.
         #[derive(Queryable, Selectable)]
         #[diesel(table_name = agencies)]
@@ -163,7 +163,7 @@ impl crate::Db<'_> {
     }
 
     pub fn agency_exists(&mut self, code: &AgencyCode) -> StoreResult<bool> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let count: i64 = agencies::table
             .filter(agencies::code.eq(code.as_str()))
             .count()
@@ -181,7 +181,7 @@ impl crate::Db<'_> {
         let (key, wrapped) = self.store.keys().new_data_key(&id_text)?;
         let name_ct = key.seal_str(officer_name_place(&id_text), &new.name)?;
         let now = Utc::now();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         conn.transaction(|c| {
             diesel::insert_into(data_keys::table)
                 .values((
@@ -218,7 +218,7 @@ impl crate::Db<'_> {
 
     /// The account behind a token's `sub`, if any. The authentication hot path.
     pub fn account(&mut self, id: OfficerId) -> StoreResult<Option<Account>> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let row: Option<AccountRow> = officers::table
             .find(id.to_string())
             .select(AccountRow::as_select())
@@ -236,7 +236,7 @@ impl crate::Db<'_> {
     }
 
     pub fn officer(&mut self, id: OfficerId) -> StoreResult<Officer> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let row: OfficerRow = officers::table
             .find(id.to_string())
             .select(OfficerRow::as_select())
@@ -258,7 +258,7 @@ impl crate::Db<'_> {
 
     /// Deactivates an officer at once; tokens already issued stop working.
     pub fn deactivate_officer(&mut self, id: OfficerId) -> StoreResult<Officer> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         // Already inactive changes nothing (idempotent); a missing id is
         // `NotFound` from the read below.
         diesel::update(
@@ -276,7 +276,7 @@ impl crate::Db<'_> {
 
     /// True once any admin account exists, active or not (bootstrap refuses then).
     pub fn admin_exists(&mut self) -> StoreResult<bool> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let roles: Vec<String> = officers::table.select(officers::roles).load(&mut *conn)?;
         Ok(roles
             .iter()
@@ -287,7 +287,7 @@ impl crate::Db<'_> {
     /// Returns how many keys were re-wrapped. No data is re-encrypted.
     pub fn rewrap_data_keys(&mut self) -> StoreResult<usize> {
         let current = self.store.keys().current_master_id().to_owned();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let stale: Vec<DataKeyRow> = data_keys::table
             .filter(data_keys::kek_id.ne(&current))
             .select(DataKeyRow::as_select())

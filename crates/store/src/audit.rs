@@ -313,7 +313,7 @@ impl crate::Db<'_> {
         limit: i64,
     ) -> StoreResult<Vec<AuditEvent>> {
         use audit_events::dsl as a;
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let mut query = a::audit_events.into_boxed();
         if let Some(v) = &filter.client_id {
             query = query.filter(a::client_id.eq(v.clone()));

@@ -260,7 +260,7 @@ impl crate::Db<'_> {
         let id = ConsentId::new_random();
         let id_text = id.to_string();
         let client_text = client.to_string();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let key = crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
         let purpose_ct = key.seal_str(consent_place("purpose", &id_text), &terms.purpose)?;
         let now = Utc::now();
@@ -313,7 +313,7 @@ impl crate::Db<'_> {
 
     /// The client a consent belongs to, without decrypting anything.
     pub fn consent_client(&mut self, id: ConsentId) -> StoreResult<ClientId> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let client: String = consents::table
             .find(id.to_string())
             .select(consents::client_id)
@@ -326,7 +326,7 @@ impl crate::Db<'_> {
         client: ClientId,
         only: Option<ConsentId>,
     ) -> StoreResult<Vec<Consent>> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let mut rows = consents::table
             .left_join(consent_withdrawals::table)
             .filter(consents::client_id.eq(client.to_string()))
@@ -397,7 +397,7 @@ impl crate::Db<'_> {
             return Err(StoreError::PermitMismatch(action_name::MANAGE_CONSENTS));
         }
         let id_text = id.to_string();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let key = crate::accounts::data_key(self.store.keys(), conn, &client.to_string())?;
         let reason_ct = key.seal_str(consent_place("withdrawal_reason", &id_text), reason)?;
         let inserted = diesel::insert_into(consent_withdrawals::table)
@@ -445,7 +445,7 @@ impl crate::Db<'_> {
         }
         let id = AssignmentId::new_random();
         let now = Utc::now();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         // The partial unique index `assignments_one_open` decides races: of
         // concurrent identical requests, through any number of processes,
         // exactly one insert succeeds.
@@ -492,7 +492,7 @@ impl crate::Db<'_> {
             starts_at: i64,
             ended_at: Option<i64>,
         }
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let row: AssignmentRow = assignments::table
             .inner_join(officers::table)
             .filter(assignments::id.eq(id.to_string()))
@@ -526,7 +526,7 @@ impl crate::Db<'_> {
         if permit.client_for(action_name::MANAGE_ASSIGNMENT)? != self.assignment(id)?.client_id {
             return Err(StoreError::PermitMismatch(action_name::MANAGE_ASSIGNMENT));
         }
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let changed = diesel::update(
             assignments::table
                 .find(id.to_string())
@@ -559,7 +559,7 @@ impl crate::Db<'_> {
         let id = RecordId::new_random();
         let now = Utc::now();
         let client_text = client.to_string();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let key = crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
         let body_ct = key.seal(
             Place {
@@ -604,7 +604,7 @@ impl crate::Db<'_> {
     /// connection: the record and its client's erasure in one query, then
     /// assignments and consents.
     pub fn record_with_facts(&mut self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let (row, erased_at): (RecordRow, Option<i64>) = records::table
             .inner_join(clients::table)
             .filter(records::id.eq(id.to_string()))
@@ -616,7 +616,7 @@ impl crate::Db<'_> {
     }
 
     pub fn record_meta(&mut self, id: RecordId) -> StoreResult<RecordMeta> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let row: RecordRow = records::table
             .find(id.to_string())
             .select(RecordRow::as_select())
@@ -632,7 +632,7 @@ impl crate::Db<'_> {
         after: Option<(DateTime<Utc>, RecordId)>,
         limit: i64,
     ) -> StoreResult<RecordPage> {
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let mut query = records::table
             .filter(records::client_id.eq(client.to_string()))
             .select(RecordRow::as_select())
@@ -677,7 +677,7 @@ impl crate::Db<'_> {
             permit.check_record(action_name::READ_RECORD, client, meta.id)?;
         }
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let client_text = client.to_string();
         // One query for the page and the client's wrapped data key: the
         // wanted (record, version) pairs are a subset of these rows, picked
@@ -750,7 +750,7 @@ impl crate::Db<'_> {
         }
         let next = meta.version + 1;
         let now = Utc::now();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let key = crate::accounts::data_key(self.store.keys(), conn, &meta.client_id.to_string())?;
         let body_ct = key.seal(
             Place {

@@ -65,7 +65,7 @@ impl crate::Db<'_> {
         let name_ct = key.seal_str(place("name", &id_text), name)?;
         let index = self.store.keys().blind_index(number);
         let now = to_micros(Utc::now());
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let result = conn.transaction(|c| {
             diesel::insert_into(clients::table)
                 .values((
@@ -102,7 +102,7 @@ impl crate::Db<'_> {
     /// The client with this personal number, through the blind index.
     pub fn find_client(&mut self, number: &PersonalNumber) -> StoreResult<Option<ClientId>> {
         let index = self.store.keys().blind_index(number);
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let id: Option<String> = clients::table
             .filter(clients::pn_index.eq(index))
             .select(clients::id)
@@ -115,7 +115,7 @@ impl crate::Db<'_> {
     pub fn client_identity(&mut self, permit: &Permit) -> StoreResult<ClientIdentity> {
         let id = permit.client_for(action_name::READ_CLIENT)?;
         let id_text = id.to_string();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let (pn_ct, name_ct, created_at): (Vec<u8>, Vec<u8>, i64) = clients::table
             .find(&id_text)
             .select((clients::pn_ct, clients::name_ct, clients::created_at))
@@ -133,7 +133,7 @@ impl crate::Db<'_> {
     /// one decision. `None` when no such client exists.
     pub fn load_facts(&mut self, id: ClientId) -> StoreResult<Option<LoadedFacts>> {
         let id_text = id.to_string();
-        let conn = &mut *self.conn;
+        let conn = self.conn.get(self.store)?;
         let Some(erased_at) = clients::table
             .find(&id_text)
             .select(clients::erased_at)

@@ -176,18 +176,36 @@ impl Store {
     pub fn ping(&self) -> StoreResult<()> {
         use diesel::RunQueryDsl;
         let mut db = self.db()?;
-        diesel::sql_query("SELECT 1").execute(&mut *db.conn)?;
+        diesel::sql_query("SELECT 1").execute(db.conn.get(self)?)?;
         Ok(())
     }
 }
 
-/// One checked-out connection: every query of one request runs on it, and
-/// [`Db::tx`] makes several of them commit together or not at all. The
-/// audit log keeps its own connection (its entries must be durable before
-/// anything is returned, whatever this connection is doing).
+/// The connection of one request (or one command): every query of the
+/// request runs on it, and [`Db::tx`] makes several of them commit together
+/// or not at all. Between transactions the connection goes back to the pool
+/// while the request waits for something else ([`Db::release`]: the audit
+/// log's commit, which keeps its own connection), so a few connections with
+/// warm caches serve many requests.
 pub struct Db<'s> {
     store: &'s Store,
-    conn: db::PooledConn,
+    conn: Checkout,
+    /// How many transactions are open on the connection.
+    depth: u32,
+}
+
+/// The connection a [`Db`] holds, checked out from the pool on first use.
+#[derive(Default)]
+struct Checkout(Option<db::PooledConn>);
+
+impl Checkout {
+    fn get(&mut self, store: &Store) -> StoreResult<&mut DbConnection> {
+        let conn = match self.0.take() {
+            Some(conn) => conn,
+            None => store.pool.get()?,
+        };
+        Ok(&mut **self.0.insert(conn))
+    }
 }
 
 impl std::fmt::Debug for Db<'_> {
@@ -197,11 +215,12 @@ impl std::fmt::Debug for Db<'_> {
 }
 
 impl Store {
-    /// A connection for one request (or one command).
+    /// The connection of one request (or one command).
     pub fn db(&self) -> StoreResult<Db<'_>> {
         Ok(Db {
             store: self,
-            conn: self.pool.get()?,
+            conn: Checkout::default(),
+            depth: 0,
         })
     }
 }
@@ -213,18 +232,30 @@ impl Db<'_> {
     pub fn tx<T>(&mut self, work: impl FnOnce(&mut Self) -> StoreResult<T>) -> StoreResult<T> {
         use diesel::connection::{Connection, TransactionManager};
         type Manager = <DbConnection as Connection>::TransactionManager;
-        Manager::begin_transaction(&mut *self.conn)?;
-        match work(self) {
+        Manager::begin_transaction(self.conn.get(self.store)?)?;
+        self.depth += 1;
+        let result = work(self);
+        self.depth -= 1;
+        let conn = self.conn.get(self.store)?;
+        match result {
             Ok(value) => {
-                Manager::commit_transaction(&mut *self.conn)?;
+                Manager::commit_transaction(conn)?;
                 Ok(value)
             }
             Err(error) => {
                 // The work's error is the one to report; a failed rollback
                 // leaves a broken connection the pool will drop.
-                let _ = Manager::rollback_transaction(&mut *self.conn);
+                let _ = Manager::rollback_transaction(conn);
                 Err(error)
             }
+        }
+    }
+
+    /// Gives the connection back to the pool until the next query, unless
+    /// a transaction is open on it: for waits that need no connection.
+    pub fn release(&mut self) {
+        if self.depth == 0 {
+            self.conn.0 = None;
         }
     }
 
