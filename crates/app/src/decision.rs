@@ -108,6 +108,12 @@ impl Session<'_> {
         decisions: &[Decided],
     ) -> AppResult<Vec<Option<Permit>>> {
         let events = decisions.iter().map(|d| audit_event(caller, d)).collect();
+        // The audit log commits on its own connection; while this request
+        // waits for that commit, its connection serves others (unless a
+        // transaction is open on it). Held through the wait, a pool smaller
+        // than the number of waiting requests would starve the group commit
+        // of company: smaller batches, more syncs, more CPU per read.
+        self.db.release();
         let permits = self.app.store.audit().append_decisions(events)?;
         for decided in decisions {
             match decided.decision {
