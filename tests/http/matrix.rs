@@ -26,12 +26,12 @@ fn world_in(state: ConsentState) -> Option<(World, String)> {
     // audited as an allowed create, which is what gives its permit.
     let seeded = ingang_store::NewAuditEvent {
         at: chrono::Utc::now(),
-        actor_id: world.af.id.clone(),
-        actor_agency: "af".into(),
+        actor_id: world.af.id.parse().unwrap(),
+        actor_agency: "af".parse().unwrap(),
         on_behalf_of: None,
         roles: "officer".into(),
         action: "record.create".into(),
-        client_id: Some(world.client.clone()),
+        client_id: Some(world.client.parse().unwrap()),
         record_id: None,
         decision: "allow".into(),
         reason: None,

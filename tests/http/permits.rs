@@ -10,13 +10,13 @@ use serde_json::json;
 fn allowed(action: &str, client: &str, record: Option<&str>) -> NewAuditEvent {
     NewAuditEvent {
         at: chrono::Utc::now(),
-        actor_id: uuid::Uuid::new_v4().to_string(),
-        actor_agency: "af".into(),
+        actor_id: ingang_policy::OfficerId::new_random(),
+        actor_agency: "af".parse().unwrap(),
         on_behalf_of: None,
         roles: "officer".into(),
         action: action.into(),
-        client_id: Some(client.into()),
-        record_id: record.map(str::to_owned),
+        client_id: Some(client.parse().unwrap()),
+        record_id: record.map(|r| r.parse().unwrap()),
         decision: "allow".into(),
         reason: None,
         consent_id: None,
@@ -129,7 +129,7 @@ fn a_transaction_commits_everything_or_nothing() {
     let store = &world.server.state.store;
     let create = || {
         let mut event = allowed("record.create", &world.client, None);
-        event.actor_id = world.af.id.clone();
+        event.actor_id = world.af.id.parse().unwrap();
         store
             .audit()
             .append_decisions(vec![event])

@@ -13,8 +13,7 @@ impl Session<'_> {
         filter: &AuditFilter,
         limit: i64,
     ) -> AppResult<Vec<AuditEvent>> {
-        let client: Option<ClientId> = filter.client_id.as_deref().and_then(|c| c.parse().ok());
-        let resource = client.map_or(Resource::Nothing, Resource::Client);
+        let resource = filter.client_id.map_or(Resource::Nothing, Resource::Client);
         self.authorize(caller, Action::QueryAudit, resource, None)?;
         Ok(self.db.audit_events(filter, limit)?)
     }
@@ -30,7 +29,7 @@ impl Session<'_> {
     ) -> AppResult<Vec<AuditEvent>> {
         self.authorize_on_client(caller, Action::ReadAccessLog, client)?;
         let filter = AuditFilter {
-            client_id: Some(client.to_string()),
+            client_id: Some(client),
             after_seq,
             ..AuditFilter::default()
         };

@@ -191,16 +191,16 @@ fn audit_event(caller: &Caller, decided: &Decided) -> NewAuditEvent {
     roles.sort_unstable();
     NewAuditEvent {
         at: decided.at,
-        actor_id: caller.actor.id.to_string(),
-        actor_agency: caller.actor.agency.to_string(),
-        on_behalf_of: caller.on_behalf_of.as_ref().map(|o| o.id.to_string()),
+        actor_id: caller.actor.id,
+        actor_agency: caller.actor.agency.clone(),
+        on_behalf_of: caller.on_behalf_of.as_ref().map(|o| o.id),
         roles: roles.join(","),
         action: decided.action.to_owned(),
-        client_id: decided.resource.client().map(|c| c.to_string()),
-        record_id: decided.resource.record().map(|r| r.to_string()),
+        client_id: decided.resource.client(),
+        record_id: decided.resource.record(),
         decision: verdict.to_owned(),
         reason,
-        consent_id: consent.map(|c| c.to_string()),
+        consent_id: consent,
         request_id: caller.request_id.clone(),
         source_addr: caller.source_addr.clone(),
     }

@@ -17,6 +17,8 @@ mod ids;
 mod json_errors;
 mod personal_number;
 mod redact;
+#[cfg(feature = "diesel")]
+mod sql;
 
 pub use decide::{
     action_name, decide, Action, Actor, AssignmentFact, ClientFacts, ConsentFact, Decision,

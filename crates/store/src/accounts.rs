@@ -63,14 +63,6 @@ fn roles_from_text(text: &str) -> StoreResult<Vec<Role>> {
         .collect()
 }
 
-pub(crate) fn parse_agency(text: &str) -> StoreResult<AgencyCode> {
-    AgencyCode::parse(text).map_err(|_| StoreError::Corrupt("agency code".into()))
-}
-
-pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> StoreResult<T> {
-    text.parse().map_err(|_| StoreError::Corrupt("id".into()))
-}
-
 fn officer_name_place(row: &str) -> Place<'_> {
     Place {
         table: "officers",
@@ -83,8 +75,8 @@ fn officer_name_place(row: &str) -> Place<'_> {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = officers)]
 struct OfficerRow {
-    id: String,
-    agency: String,
+    id: OfficerId,
+    agency: AgencyCode,
     name_ct: Vec<u8>,
     roles: String,
     active: bool,
@@ -105,7 +97,7 @@ struct DataKeyRow {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = officers)]
 struct AccountRow {
-    agency: String,
+    agency: AgencyCode,
     roles: String,
     active: bool,
 }
@@ -116,7 +108,7 @@ impl crate::Db<'_> {
         let conn = self.conn.get(self.store)?;
         let inserted = diesel::insert_into(agencies::table)
             .values((
-                agencies::code.eq(code.as_str()),
+                agencies::code.eq(code),
                 agencies::name.eq(name),
                 agencies::created_at.eq(to_micros(now)),
             ))
@@ -143,7 +135,7 @@ impl crate::Db<'_> {
         #[derive(Queryable, Selectable)]
         #[diesel(table_name = agencies)]
         struct AgencyRow {
-            code: String,
+            code: AgencyCode,
             name: String,
             created_at: i64,
         }
@@ -154,7 +146,7 @@ impl crate::Db<'_> {
         rows.into_iter()
             .map(|row| {
                 Ok(Agency {
-                    code: parse_agency(&row.code)?,
+                    code: row.code,
                     name: row.name,
                     created_at: from_micros(row.created_at),
                 })
@@ -165,7 +157,7 @@ impl crate::Db<'_> {
     pub fn agency_exists(&mut self, code: &AgencyCode) -> StoreResult<bool> {
         let conn = self.conn.get(self.store)?;
         let count: i64 = agencies::table
-            .filter(agencies::code.eq(code.as_str()))
+            .filter(agencies::code.eq(code))
             .count()
             .get_result(&mut *conn)?;
         Ok(count > 0)
@@ -193,8 +185,8 @@ impl crate::Db<'_> {
                 .execute(c)?;
             diesel::insert_into(officers::table)
                 .values((
-                    officers::id.eq(&id_text),
-                    officers::agency.eq(new.agency.as_str()),
+                    officers::id.eq(id),
+                    officers::agency.eq(&new.agency),
                     officers::name_ct.eq(&name_ct),
                     officers::roles.eq(roles_to_text(&new.roles)),
                     officers::active.eq(true),
@@ -220,14 +212,14 @@ impl crate::Db<'_> {
     pub fn account(&mut self, id: OfficerId) -> StoreResult<Option<Account>> {
         let conn = self.conn.get(self.store)?;
         let row: Option<AccountRow> = officers::table
-            .find(id.to_string())
+            .find(id)
             .select(AccountRow::as_select())
             .first(&mut *conn)
             .optional()?;
         row.map(|row| {
             Ok(Account {
                 id,
-                agency: parse_agency(&row.agency)?,
+                agency: row.agency,
                 roles: roles_from_text(&row.roles)?,
                 active: row.active,
             })
@@ -238,15 +230,16 @@ impl crate::Db<'_> {
     pub fn officer(&mut self, id: OfficerId) -> StoreResult<Officer> {
         let conn = self.conn.get(self.store)?;
         let row: OfficerRow = officers::table
-            .find(id.to_string())
+            .find(id)
             .select(OfficerRow::as_select())
             .first(&mut *conn)?;
-        let key = crate::accounts::data_key(self.store.keys(), conn, &row.id)?;
-        let name = key.open_string(officer_name_place(&row.id), &row.name_ct)?;
+        let subject = row.id.to_string();
+        let key = crate::accounts::data_key(self.store.keys(), conn, &subject)?;
+        let name = key.open_string(officer_name_place(&subject), &row.name_ct)?;
         Ok(Officer {
             account: Account {
-                id,
-                agency: parse_agency(&row.agency)?,
+                id: row.id,
+                agency: row.agency,
                 roles: roles_from_text(&row.roles)?,
                 active: row.active,
             },
@@ -261,16 +254,12 @@ impl crate::Db<'_> {
         let conn = self.conn.get(self.store)?;
         // Already inactive changes nothing (idempotent); a missing id is
         // `NotFound` from the read below.
-        diesel::update(
-            officers::table
-                .find(id.to_string())
-                .filter(officers::active.eq(true)),
-        )
-        .set((
-            officers::active.eq(false),
-            officers::deactivated_at.eq(Some(to_micros(Utc::now()))),
-        ))
-        .execute(&mut *conn)?;
+        diesel::update(officers::table.find(id).filter(officers::active.eq(true)))
+            .set((
+                officers::active.eq(false),
+                officers::deactivated_at.eq(Some(to_micros(Utc::now()))),
+            ))
+            .execute(&mut *conn)?;
         self.officer(id)
     }
 

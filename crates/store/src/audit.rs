@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
+use ingang_policy::{AgencyCode, ClientId, ConsentId, OfficerId, RecordId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -22,17 +23,17 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAuditEvent {
     pub at: DateTime<Utc>,
-    pub actor_id: String,
-    pub actor_agency: String,
-    pub on_behalf_of: Option<String>,
+    pub actor_id: OfficerId,
+    pub actor_agency: AgencyCode,
+    pub on_behalf_of: Option<OfficerId>,
     pub roles: String,
     pub action: String,
-    pub client_id: Option<String>,
-    pub record_id: Option<String>,
+    pub client_id: Option<ClientId>,
+    pub record_id: Option<RecordId>,
     /// `allow` or `deny`.
     pub decision: String,
     pub reason: Option<String>,
-    pub consent_id: Option<String>,
+    pub consent_id: Option<ConsentId>,
     pub request_id: String,
     pub source_addr: Option<String>,
 }
@@ -50,16 +51,16 @@ pub struct AuditEvent {
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct AuditRow<'a> {
     at: i64,
-    actor_id: &'a str,
-    actor_agency: &'a str,
-    on_behalf_of: Option<&'a str>,
+    actor_id: OfficerId,
+    actor_agency: &'a AgencyCode,
+    on_behalf_of: Option<OfficerId>,
     roles: &'a str,
     action: &'a str,
-    client_id: Option<&'a str>,
-    record_id: Option<&'a str>,
+    client_id: Option<ClientId>,
+    record_id: Option<RecordId>,
     decision: &'a str,
     reason: Option<&'a str>,
-    consent_id: Option<&'a str>,
+    consent_id: Option<ConsentId>,
     request_id: &'a str,
     source_addr: Option<&'a str>,
 }
@@ -68,16 +69,16 @@ impl<'a> From<&'a NewAuditEvent> for AuditRow<'a> {
     fn from(e: &'a NewAuditEvent) -> Self {
         AuditRow {
             at: to_micros(e.at),
-            actor_id: &e.actor_id,
+            actor_id: e.actor_id,
             actor_agency: &e.actor_agency,
-            on_behalf_of: e.on_behalf_of.as_deref(),
+            on_behalf_of: e.on_behalf_of,
             roles: &e.roles,
             action: &e.action,
-            client_id: e.client_id.as_deref(),
-            record_id: e.record_id.as_deref(),
+            client_id: e.client_id,
+            record_id: e.record_id,
             decision: &e.decision,
             reason: e.reason.as_deref(),
-            consent_id: e.consent_id.as_deref(),
+            consent_id: e.consent_id,
             request_id: &e.request_id,
             source_addr: e.source_addr.as_deref(),
         }
@@ -89,16 +90,16 @@ impl<'a> From<&'a NewAuditEvent> for AuditRow<'a> {
 struct StoredRow {
     seq: i64,
     at: i64,
-    actor_id: String,
-    actor_agency: String,
-    on_behalf_of: Option<String>,
+    actor_id: OfficerId,
+    actor_agency: AgencyCode,
+    on_behalf_of: Option<OfficerId>,
     roles: String,
     action: String,
-    client_id: Option<String>,
-    record_id: Option<String>,
+    client_id: Option<ClientId>,
+    record_id: Option<RecordId>,
     decision: String,
     reason: Option<String>,
-    consent_id: Option<String>,
+    consent_id: Option<ConsentId>,
     request_id: String,
     source_addr: Option<String>,
 }
@@ -204,10 +205,7 @@ impl AuditLog {
     /// out a [`Permit`] for each allowed one (in the order given; `None` for
     /// a denial). The only way to get a permit.
     pub fn append_decisions(&self, events: Vec<NewAuditEvent>) -> StoreResult<Vec<Option<Permit>>> {
-        let permits = events
-            .iter()
-            .map(Permit::for_stored)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let permits = events.iter().map(Permit::for_stored).collect();
         self.append(events)?;
         Ok(permits)
     }
@@ -294,9 +292,9 @@ impl Writer {
 /// Filters of the audit query; every field narrows.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub client_id: Option<String>,
-    pub actor_id: Option<String>,
-    pub agency: Option<String>,
+    pub client_id: Option<ClientId>,
+    pub actor_id: Option<OfficerId>,
+    pub agency: Option<AgencyCode>,
     pub action: Option<String>,
     pub decision: Option<String>,
     pub from: Option<DateTime<Utc>>,
@@ -315,11 +313,11 @@ impl crate::Db<'_> {
         use audit_events::dsl as a;
         let conn = self.conn.get(self.store)?;
         let mut query = a::audit_events.into_boxed();
-        if let Some(v) = &filter.client_id {
-            query = query.filter(a::client_id.eq(v.clone()));
+        if let Some(v) = filter.client_id {
+            query = query.filter(a::client_id.eq(v));
         }
-        if let Some(v) = &filter.actor_id {
-            query = query.filter(a::actor_id.eq(v.clone()));
+        if let Some(v) = filter.actor_id {
+            query = query.filter(a::actor_id.eq(v));
         }
         if let Some(v) = &filter.agency {
             query = query.filter(a::actor_agency.eq(v.clone()));

@@ -1,6 +1,5 @@
 //! Consents, assignments and records: the case data and what governs it.
 
-use crate::accounts::{parse_agency, parse_id};
 use crate::crypto::Place;
 use crate::schema::{
     assignments, clients, consent_withdrawals, consents, data_keys, officers, record_versions,
@@ -79,12 +78,12 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
 /// The consents of one client as decision facts.
 pub(crate) fn consent_facts(
     conn: &mut crate::DbConnection,
-    client: &str,
+    client: ClientId,
 ) -> StoreResult<Vec<ConsentFact>> {
     /// The terms of one consent that a decision needs, and its withdrawal.
     #[derive(Queryable)]
     struct ConsentFactRow {
-        id: String,
+        id: ConsentId,
         recipient_officers: String,
         recipient_agencies: String,
         from_agencies: String,
@@ -112,7 +111,7 @@ pub(crate) fn consent_facts(
     rows.into_iter()
         .map(|row| {
             Ok(ConsentFact {
-                id: parse_id(&row.id)?,
+                id: row.id,
                 recipient_officers: from_json(&row.recipient_officers)?,
                 recipient_agencies: from_json(&row.recipient_agencies)?,
                 from_agencies: from_json(&row.from_agencies)?,
@@ -130,7 +129,7 @@ pub(crate) fn consent_facts(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = consents)]
 struct ConsentRow {
-    id: String,
+    id: ConsentId,
     recipient_officers: String,
     recipient_agencies: String,
     from_agencies: String,
@@ -141,7 +140,7 @@ struct ConsentRow {
     valid_until: i64,
     evidence_method: String,
     evidence_sha256: String,
-    recorded_by: String,
+    recorded_by: OfficerId,
     created_at: i64,
 }
 
@@ -150,7 +149,7 @@ struct ConsentRow {
 #[diesel(table_name = consent_withdrawals)]
 struct WithdrawalRow {
     withdrawn_at: i64,
-    withdrawn_by: String,
+    withdrawn_by: OfficerId,
     reason_ct: Vec<u8>,
 }
 
@@ -196,11 +195,11 @@ pub struct RecordPage {
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = records)]
 struct RecordRow {
-    id: String,
-    client_id: String,
-    kind: String,
-    source_agency: String,
-    author_id: String,
+    id: RecordId,
+    client_id: ClientId,
+    kind: RecordKind,
+    source_agency: AgencyCode,
+    author_id: OfficerId,
     created_at: i64,
     updated_at: i64,
     version: i32,
@@ -210,35 +209,36 @@ struct RecordRow {
 #[derive(Insertable)]
 #[diesel(table_name = record_versions)]
 struct RecordVersionRow<'a> {
-    record_id: &'a str,
+    record_id: RecordId,
     version: i32,
-    author_id: &'a str,
+    author_id: OfficerId,
     created_at: i64,
     body_ct: &'a [u8],
 }
 
-/// (record id, version, sealed body, kek id, wrapped data key)
 /// One version's sealed body with its client's wrapped data key.
 #[derive(Queryable)]
 struct BodyWithKeyRow {
-    record_id: String,
+    record_id: RecordId,
     version: i32,
     body_ct: Vec<u8>,
     kek_id: String,
     wrapped: Vec<u8>,
 }
 
-fn record_meta(row: RecordRow) -> StoreResult<RecordMeta> {
-    Ok(RecordMeta {
-        id: parse_id(&row.id)?,
-        client_id: parse_id(&row.client_id)?,
-        kind: row.kind.parse().map_err(StoreError::Corrupt)?,
-        source_agency: parse_agency(&row.source_agency)?,
-        author_id: parse_id(&row.author_id)?,
-        created_at: from_micros(row.created_at),
-        updated_at: from_micros(row.updated_at),
-        version: row.version,
-    })
+impl From<RecordRow> for RecordMeta {
+    fn from(row: RecordRow) -> Self {
+        RecordMeta {
+            id: row.id,
+            client_id: row.client_id,
+            kind: row.kind,
+            source_agency: row.source_agency,
+            author_id: row.author_id,
+            created_at: from_micros(row.created_at),
+            updated_at: from_micros(row.updated_at),
+            version: row.version,
+        }
+    }
 }
 
 fn body_row_id(record: RecordId, version: i32) -> String {
@@ -267,8 +267,8 @@ impl crate::Db<'_> {
         diesel::insert_into(consents::table)
             .values((
                 (
-                    consents::id.eq(&id_text),
-                    consents::client_id.eq(&client_text),
+                    consents::id.eq(id),
+                    consents::client_id.eq(client),
                     consents::recipient_officers.eq(to_json(&terms.recipient_officers)?),
                     consents::recipient_agencies.eq(to_json(&terms.recipient_agencies)?),
                     consents::from_agencies.eq(to_json(&terms.from_agencies)?),
@@ -281,7 +281,7 @@ impl crate::Db<'_> {
                     consents::valid_until.eq(to_micros(terms.valid_until)),
                     consents::evidence_method.eq(&terms.evidence.method),
                     consents::evidence_sha256.eq(&terms.evidence.document_sha256),
-                    consents::recorded_by.eq(by.to_string()),
+                    consents::recorded_by.eq(by),
                     consents::created_at.eq(to_micros(now)),
                 ),
             ))
@@ -314,11 +314,10 @@ impl crate::Db<'_> {
     /// The client a consent belongs to, without decrypting anything.
     pub fn consent_client(&mut self, id: ConsentId) -> StoreResult<ClientId> {
         let conn = self.conn.get(self.store)?;
-        let client: String = consents::table
-            .find(id.to_string())
+        Ok(consents::table
+            .find(id)
             .select(consents::client_id)
-            .first(&mut *conn)?;
-        parse_id(&client)
+            .first(&mut *conn)?)
     }
 
     fn load_consents(
@@ -329,7 +328,7 @@ impl crate::Db<'_> {
         let conn = self.conn.get(self.store)?;
         let mut rows = consents::table
             .left_join(consent_withdrawals::table)
-            .filter(consents::client_id.eq(client.to_string()))
+            .filter(consents::client_id.eq(client))
             .select((
                 ConsentRow::as_select(),
                 Option::<WithdrawalRow>::as_select(),
@@ -339,7 +338,6 @@ impl crate::Db<'_> {
         // A client has a handful of consents: pick the one asked for here
         // rather than build a second query shape.
         if let Some(id) = only {
-            let id = id.to_string();
             rows.retain(|(row, _)| row.id == id);
         }
         if rows.is_empty() {
@@ -348,13 +346,13 @@ impl crate::Db<'_> {
         let key = crate::accounts::data_key(self.store.keys(), conn, &client.to_string())?;
         rows.into_iter()
             .map(|(row, withdrawal)| {
-                let id = row.id;
+                let id = row.id.to_string();
                 let withdrawal_reason = withdrawal
                     .as_ref()
                     .map(|w| key.open_string(consent_place("withdrawal_reason", &id), &w.reason_ct))
                     .transpose()?;
                 Ok(Consent {
-                    id: parse_id(&id)?,
+                    id: row.id,
                     client_id: client,
                     terms: NewConsent {
                         recipient_officers: from_json(&row.recipient_officers)?,
@@ -370,13 +368,10 @@ impl crate::Db<'_> {
                             document_sha256: row.evidence_sha256,
                         },
                     },
-                    recorded_by: parse_id(&row.recorded_by)?,
+                    recorded_by: row.recorded_by,
                     created_at: from_micros(row.created_at),
                     withdrawn_at: withdrawal.as_ref().map(|w| from_micros(w.withdrawn_at)),
-                    withdrawn_by: withdrawal
-                        .as_ref()
-                        .map(|w| parse_id(&w.withdrawn_by))
-                        .transpose()?,
+                    withdrawn_by: withdrawal.as_ref().map(|w| w.withdrawn_by),
                     withdrawal_reason,
                 })
             })
@@ -402,9 +397,9 @@ impl crate::Db<'_> {
         let reason_ct = key.seal_str(consent_place("withdrawal_reason", &id_text), reason)?;
         let inserted = diesel::insert_into(consent_withdrawals::table)
             .values((
-                consent_withdrawals::consent_id.eq(&id_text),
+                consent_withdrawals::consent_id.eq(id),
                 consent_withdrawals::withdrawn_at.eq(to_micros(Utc::now())),
-                consent_withdrawals::withdrawn_by.eq(by.to_string()),
+                consent_withdrawals::withdrawn_by.eq(by),
                 consent_withdrawals::reason_ct.eq(reason_ct),
             ))
             .execute(&mut *conn);
@@ -451,10 +446,10 @@ impl crate::Db<'_> {
         // exactly one insert succeeds.
         let inserted = diesel::insert_into(assignments::table)
             .values((
-                assignments::id.eq(id.to_string()),
-                assignments::client_id.eq(client.to_string()),
-                assignments::officer_id.eq(officer.to_string()),
-                assignments::created_by.eq(by.to_string()),
+                assignments::id.eq(id),
+                assignments::client_id.eq(client),
+                assignments::officer_id.eq(officer),
+                assignments::created_by.eq(by),
                 assignments::starts_at.eq(to_micros(now)),
             ))
             .execute(&mut *conn);
@@ -485,17 +480,17 @@ impl crate::Db<'_> {
         /// An assignment and its officer's agency.
         #[derive(Queryable)]
         struct AssignmentRow {
-            client_id: String,
-            officer_id: String,
-            officer_agency: String,
-            created_by: String,
+            client_id: ClientId,
+            officer_id: OfficerId,
+            officer_agency: AgencyCode,
+            created_by: OfficerId,
             starts_at: i64,
             ended_at: Option<i64>,
         }
         let conn = self.conn.get(self.store)?;
         let row: AssignmentRow = assignments::table
             .inner_join(officers::table)
-            .filter(assignments::id.eq(id.to_string()))
+            .filter(assignments::id.eq(id))
             .select((
                 assignments::client_id,
                 assignments::officer_id,
@@ -507,10 +502,10 @@ impl crate::Db<'_> {
             .first(&mut *conn)?;
         Ok(Assignment {
             id,
-            client_id: parse_id(&row.client_id)?,
-            officer_id: parse_id(&row.officer_id)?,
-            officer_agency: parse_agency(&row.officer_agency)?,
-            created_by: parse_id(&row.created_by)?,
+            client_id: row.client_id,
+            officer_id: row.officer_id,
+            officer_agency: row.officer_agency,
+            created_by: row.created_by,
             starts_at: from_micros(row.starts_at),
             ended_at: row.ended_at.map(from_micros),
         })
@@ -529,12 +524,12 @@ impl crate::Db<'_> {
         let conn = self.conn.get(self.store)?;
         let changed = diesel::update(
             assignments::table
-                .find(id.to_string())
+                .find(id)
                 .filter(assignments::ended_at.is_null()),
         )
         .set((
             assignments::ended_at.eq(Some(to_micros(Utc::now()))),
-            assignments::ended_by.eq(Some(by.to_string())),
+            assignments::ended_by.eq(Some(by)),
         ))
         .execute(&mut *conn)?;
         if changed == 0 {
@@ -569,17 +564,15 @@ impl crate::Db<'_> {
             },
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
-        let id_text = id.to_string();
-        let author_text = author.to_string();
         let stored = conn.transaction(|c| {
             // What the database stored is what the caller gets back.
             let stored = diesel::insert_into(records::table)
                 .values(RecordRow {
-                    id: id_text.clone(),
-                    client_id: client_text.clone(),
-                    kind: kind.as_str().to_owned(),
-                    source_agency: source.as_str().to_owned(),
-                    author_id: author_text.clone(),
+                    id,
+                    client_id: client,
+                    kind,
+                    source_agency: source.clone(),
+                    author_id: author,
                     created_at: to_micros(now),
                     updated_at: to_micros(now),
                     version: 1,
@@ -588,16 +581,16 @@ impl crate::Db<'_> {
                 .get_result(c)?;
             diesel::insert_into(record_versions::table)
                 .values(RecordVersionRow {
-                    record_id: &id_text,
+                    record_id: id,
                     version: 1,
-                    author_id: &author_text,
+                    author_id: author,
                     created_at: to_micros(now),
                     body_ct: &body_ct,
                 })
                 .execute(c)?;
-            diesel::QueryResult::Ok(stored)
+            diesel::QueryResult::<RecordRow>::Ok(stored)
         })?;
-        record_meta(stored)
+        Ok(stored.into())
     }
 
     /// A record's metadata and the facts of a decision on its client, on one
@@ -607,10 +600,10 @@ impl crate::Db<'_> {
         let conn = self.conn.get(self.store)?;
         let (row, erased_at): (RecordRow, Option<i64>) = records::table
             .inner_join(clients::table)
-            .filter(records::id.eq(id.to_string()))
+            .filter(records::id.eq(id))
             .select((RecordRow::as_select(), clients::erased_at))
             .first(&mut *conn)?;
-        let meta = record_meta(row)?;
+        let meta = RecordMeta::from(row);
         let facts = crate::clients::facts_on(conn, meta.client_id, erased_at.is_some())?;
         Ok((meta, facts))
     }
@@ -618,10 +611,10 @@ impl crate::Db<'_> {
     pub fn record_meta(&mut self, id: RecordId) -> StoreResult<RecordMeta> {
         let conn = self.conn.get(self.store)?;
         let row: RecordRow = records::table
-            .find(id.to_string())
+            .find(id)
             .select(RecordRow::as_select())
             .first(&mut *conn)?;
-        record_meta(row)
+        Ok(row.into())
     }
 
     /// One page of a client's records, newest first, starting after `after`
@@ -634,15 +627,15 @@ impl crate::Db<'_> {
     ) -> StoreResult<RecordPage> {
         let conn = self.conn.get(self.store)?;
         let mut query = records::table
-            .filter(records::client_id.eq(client.to_string()))
+            .filter(records::client_id.eq(client))
             .select(RecordRow::as_select())
             .into_boxed();
         if let Some((at, id)) = after {
             let at = to_micros(at);
             query = query.filter(
-                records::created_at.lt(at).or(records::created_at
-                    .eq(at)
-                    .and(records::id.lt(id.to_string()))),
+                records::created_at
+                    .lt(at)
+                    .or(records::created_at.eq(at).and(records::id.lt(id))),
             );
         }
         let mut rows: Vec<RecordRow> = query
@@ -652,10 +645,7 @@ impl crate::Db<'_> {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         Ok(RecordPage {
-            records: rows
-                .into_iter()
-                .map(record_meta)
-                .collect::<StoreResult<_>>()?,
+            records: rows.into_iter().map(RecordMeta::from).collect(),
             more,
         })
     }
@@ -685,8 +675,8 @@ impl crate::Db<'_> {
         let rows: Vec<BodyWithKeyRow> = record_versions::table
             .inner_join(records::table)
             .inner_join(data_keys::table.on(data_keys::subject_id.eq(records::client_id)))
-            .filter(records::client_id.eq(&client_text))
-            .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id.to_string())))
+            .filter(records::client_id.eq(client))
+            .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id)))
             .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version)))
             .select((
                 record_versions::record_id,
@@ -706,7 +696,7 @@ impl crate::Db<'_> {
             )?,
             None => return Err(StoreError::Corrupt("record bodies missing".into())),
         };
-        let mut sealed: std::collections::HashMap<(String, i32), Vec<u8>> = rows
+        let mut sealed: std::collections::HashMap<(RecordId, i32), Vec<u8>> = rows
             .into_iter()
             .map(|row| ((row.record_id, row.version), row.body_ct))
             .collect();
@@ -714,7 +704,7 @@ impl crate::Db<'_> {
             .iter()
             .map(|meta| {
                 let body = sealed
-                    .remove(&(meta.id.to_string(), meta.version))
+                    .remove(&(meta.id, meta.version))
                     .ok_or_else(|| StoreError::Corrupt("record version without a body".into()))?;
                 let row = body_row_id(meta.id, meta.version);
                 let plain = key.open(
@@ -760,15 +750,13 @@ impl crate::Db<'_> {
             },
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
-        let id_text = meta.id.to_string();
-        let author_text = author.to_string();
         let updated = conn.transaction(|c| {
             // The guarded update comes first: it takes the write lock and
             // makes concurrent writers of the same version lose cleanly. It
             // reads the new row back in the same statement.
             let Some(updated) = diesel::update(
                 records::table
-                    .find(&id_text)
+                    .find(meta.id)
                     .filter(records::version.eq(meta.version)),
             )
             .set((
@@ -783,17 +771,17 @@ impl crate::Db<'_> {
             };
             diesel::insert_into(record_versions::table)
                 .values(RecordVersionRow {
-                    record_id: &id_text,
+                    record_id: meta.id,
                     version: next,
-                    author_id: &author_text,
+                    author_id: author,
                     created_at: to_micros(now),
                     body_ct: &body_ct,
                 })
                 .execute(c)?;
-            diesel::QueryResult::Ok(Some(updated))
+            diesel::QueryResult::<Option<RecordRow>>::Ok(Some(updated))
         })?;
         match updated {
-            Some(row) => record_meta(row),
+            Some(row) => Ok(row.into()),
             None => Err(StoreError::VersionMismatch {
                 current: self.record_meta(meta.id)?.version,
             }),

@@ -1,7 +1,6 @@
 //! Clients: registration, lookup through the blind index, identity, and the
 //! facts the access decision needs.
 
-use crate::accounts::{parse_agency, parse_id};
 use crate::cases::consent_facts;
 use crate::crypto::Place;
 use crate::schema::{assignments, clients, data_keys, officers};
@@ -10,7 +9,8 @@ use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ingang_policy::{
-    action_name, AssignmentFact, ClientFacts, ClientId, ConsentFact, OfficerId, PersonalNumber,
+    action_name, AgencyCode, AssignmentFact, ClientFacts, ClientId, ConsentFact, OfficerId,
+    PersonalNumber,
 };
 
 /// A client's identity fields, decrypted.
@@ -69,11 +69,11 @@ impl crate::Db<'_> {
         let result = conn.transaction(|c| {
             diesel::insert_into(clients::table)
                 .values((
-                    clients::id.eq(&id_text),
+                    clients::id.eq(id),
                     clients::pn_index.eq(&index),
                     clients::pn_ct.eq(&pn_ct),
                     clients::name_ct.eq(&name_ct),
-                    clients::registered_by.eq(by.to_string()),
+                    clients::registered_by.eq(by),
                     clients::created_at.eq(now),
                 ))
                 .execute(c)?;
@@ -103,12 +103,11 @@ impl crate::Db<'_> {
     pub fn find_client(&mut self, number: &PersonalNumber) -> StoreResult<Option<ClientId>> {
         let index = self.store.keys().blind_index(number);
         let conn = self.conn.get(self.store)?;
-        let id: Option<String> = clients::table
+        Ok(clients::table
             .filter(clients::pn_index.eq(index))
             .select(clients::id)
             .first(&mut *conn)
-            .optional()?;
-        id.map(|id| parse_id(&id)).transpose()
+            .optional()?)
     }
 
     /// The identity of the client a `client.read` permit names.
@@ -116,26 +115,33 @@ impl crate::Db<'_> {
         let id = permit.client_for(action_name::READ_CLIENT)?;
         let id_text = id.to_string();
         let conn = self.conn.get(self.store)?;
-        let (pn_ct, name_ct, created_at): (Vec<u8>, Vec<u8>, i64) = clients::table
-            .find(&id_text)
-            .select((clients::pn_ct, clients::name_ct, clients::created_at))
+        /// The sealed identity fields of one client.
+        #[derive(Queryable, Selectable)]
+        #[diesel(table_name = clients)]
+        struct IdentityRow {
+            pn_ct: Vec<u8>,
+            name_ct: Vec<u8>,
+            created_at: i64,
+        }
+        let row: IdentityRow = clients::table
+            .find(id)
+            .select(IdentityRow::as_select())
             .first(&mut *conn)?;
         let key = crate::accounts::data_key(self.store.keys(), conn, &id_text)?;
         Ok(ClientIdentity {
             id,
-            personal_number: key.open_string(place("personal_number", &id_text), &pn_ct)?,
-            name: key.open_string(place("name", &id_text), &name_ct)?,
-            created_at: from_micros(created_at),
+            personal_number: key.open_string(place("personal_number", &id_text), &row.pn_ct)?,
+            name: key.open_string(place("name", &id_text), &row.name_ct)?,
+            created_at: from_micros(row.created_at),
         })
     }
 
     /// Loads the client's existence, assignments and consents: the facts of
     /// one decision. `None` when no such client exists.
     pub fn load_facts(&mut self, id: ClientId) -> StoreResult<Option<LoadedFacts>> {
-        let id_text = id.to_string();
         let conn = self.conn.get(self.store)?;
         let Some(erased_at) = clients::table
-            .find(&id_text)
+            .find(id)
             .select(clients::erased_at)
             .first::<Option<i64>>(&mut *conn)
             .optional()?
@@ -152,18 +158,17 @@ pub(crate) fn facts_on(
     id: ClientId,
     erased: bool,
 ) -> StoreResult<LoadedFacts> {
-    let id_text = id.to_string();
     /// One assignment as a decision sees it.
     #[derive(Queryable)]
     struct AssignmentFactRow {
-        officer_id: String,
-        officer_agency: String,
+        officer_id: OfficerId,
+        officer_agency: AgencyCode,
         starts_at: i64,
         ended_at: Option<i64>,
     }
     let assignment_rows: Vec<AssignmentFactRow> = assignments::table
         .inner_join(officers::table)
-        .filter(assignments::client_id.eq(&id_text))
+        .filter(assignments::client_id.eq(id))
         .select((
             assignments::officer_id,
             officers::agency,
@@ -173,16 +178,14 @@ pub(crate) fn facts_on(
         .load(&mut *conn)?;
     let assignments = assignment_rows
         .into_iter()
-        .map(|row| {
-            Ok(AssignmentFact {
-                officer: parse_id(&row.officer_id)?,
-                officer_agency: parse_agency(&row.officer_agency)?,
-                from: from_micros(row.starts_at),
-                until: row.ended_at.map(from_micros),
-            })
+        .map(|row| AssignmentFact {
+            officer: row.officer_id,
+            officer_agency: row.officer_agency,
+            from: from_micros(row.starts_at),
+            until: row.ended_at.map(from_micros),
         })
-        .collect::<StoreResult<Vec<_>>>()?;
-    let consents = consent_facts(conn, &id_text)?;
+        .collect();
+    let consents = consent_facts(conn, id)?;
     Ok(LoadedFacts {
         client: ClientFacts { id, erased },
         assignments,

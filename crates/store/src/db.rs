@@ -21,6 +21,31 @@ pub enum DbConnection {
     Pg(PgConnection),
 }
 
+/// Ids are written through the connection enum as its inner backend writes
+/// them (the policy crate maps them for SQLite and PostgreSQL; reading, and
+/// agency codes and record kinds, need nothing here).
+macro_rules! ids_through_multi_backend {
+    ($($id:ty),+) => {$(
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, MultiBackend> for $id {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, MultiBackend>,
+            ) -> diesel::serialize::Result {
+                out.set_value((diesel::sql_types::Text, self));
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+    )+};
+}
+
+ids_through_multi_backend!(
+    ingang_policy::ClientId,
+    ingang_policy::OfficerId,
+    ingang_policy::ConsentId,
+    ingang_policy::RecordId,
+    ingang_policy::AssignmentId
+);
+
 pub type DbPool = Pool<Manager>;
 pub type PooledConn = PooledConnection<Manager>;
 

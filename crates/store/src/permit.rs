@@ -59,16 +59,16 @@ pub struct Permit {
 
 impl Permit {
     /// The permit for a stored entry, if it records an allowed decision.
-    pub(crate) fn for_stored(event: &NewAuditEvent) -> StoreResult<Option<Permit>> {
+    pub(crate) fn for_stored(event: &NewAuditEvent) -> Option<Permit> {
         if event.decision != "allow" {
-            return Ok(None);
+            return None;
         }
-        Ok(Some(Permit {
+        Some(Permit {
             action: event.action.clone(),
-            client: parse(&event.client_id)?,
-            record: parse(&event.record_id)?,
-            consent: parse(&event.consent_id)?,
-        }))
+            client: event.client_id,
+            record: event.record_id,
+            consent: event.consent_id,
+        })
     }
 
     /// The audited action name (`record.read`, `client.read`, …).
@@ -119,13 +119,4 @@ impl Permit {
             Err(StoreError::PermitMismatch(action))
         }
     }
-}
-
-fn parse<T: std::str::FromStr>(text: &Option<String>) -> StoreResult<Option<T>> {
-    text.as_deref()
-        .map(|t| {
-            t.parse()
-                .map_err(|_| StoreError::Corrupt("an audit entry's id is not a UUID".into()))
-        })
-        .transpose()
 }

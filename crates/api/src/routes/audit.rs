@@ -11,16 +11,17 @@ use chrono::{DateTime, Utc};
 use ingang_app::{AuditEvent, AuditFilter};
 use ingang_policy::bodies::AgencyCodeText;
 use ingang_policy::DenyReason;
-use ingang_policy::{AgencyCode, ClientId};
+use ingang_policy::{AgencyCode, ClientId, ConsentId, OfficerId, RecordId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    pub client_id: Option<Uuid>,
-    pub actor_id: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    pub client_id: Option<ClientId>,
+    #[param(value_type = Option<Uuid>)]
+    pub actor_id: Option<OfficerId>,
     /// The actor's agency code.
     #[param(value_type = Option<AgencyCodeText>)]
     pub agency: Option<String>,
@@ -44,21 +45,26 @@ pub struct AuditQuery {
 pub struct AuditEventResponse {
     pub seq: i64,
     pub at: DateTime<Utc>,
-    pub actor_id: String,
+    #[schema(value_type = String)]
+    pub actor_id: OfficerId,
     #[schema(value_type = AgencyCodeText)]
-    pub actor_agency: String,
-    pub on_behalf_of: Option<String>,
+    pub actor_agency: AgencyCode,
+    #[schema(value_type = Option<String>)]
+    pub on_behalf_of: Option<OfficerId>,
     /// The roles the actor's token used, comma-separated.
     pub roles: String,
     #[schema(value_type = AuditAction)]
     pub action: String,
-    pub client_id: Option<String>,
-    pub record_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub client_id: Option<ClientId>,
+    #[schema(value_type = Option<String>)]
+    pub record_id: Option<RecordId>,
     #[schema(value_type = AuditDecision)]
     pub decision: String,
     #[schema(value_type = Option<DenyReason>)]
     pub reason: Option<String>,
-    pub consent_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub consent_id: Option<ConsentId>,
     pub request_id: String,
     pub source_addr: Option<String>,
 }
@@ -119,9 +125,12 @@ pub async fn audit_events(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
-    if let Some(agency) = &q.agency {
-        AgencyCode::parse(agency).map_err(|e| ApiError::invalid("agency", e.to_string()))?;
-    }
+    let agency = q
+        .agency
+        .as_deref()
+        .map(AgencyCode::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid("agency", e.to_string()))?;
     if let Some(decision) = &q.decision {
         if decision != "allow" && decision != "deny" {
             return Err(ApiError::invalid("decision", "must be 'allow' or 'deny'"));
@@ -136,9 +145,9 @@ pub async fn audit_events(
         }
     }
     let filter = AuditFilter {
-        client_id: q.client_id.map(|c| c.to_string()),
-        actor_id: q.actor_id.map(|a| a.to_string()),
-        agency: q.agency,
+        client_id: q.client_id,
+        actor_id: q.actor_id,
+        agency,
         action: q.action,
         decision: q.decision,
         from: q.from,
