@@ -27,6 +27,17 @@ struct Shape {
     indexes: BTreeSet<(String, String, String, String)>,
     /// Names of triggers (the append-only guard of the audit log).
     triggers: BTreeSet<String>,
+    /// (table, rule) of named invariants: CHECK constraints on PostgreSQL,
+    /// `check_<rule>_on_insert`/`_on_update` trigger pairs on SQLite.
+    checks: BTreeSet<(String, String)>,
+}
+
+#[derive(QueryableByName)]
+struct TableRule {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    name: String,
 }
 
 #[derive(QueryableByName)]
@@ -145,12 +156,39 @@ fn sqlite_shape(conn: &mut DbConnection) -> Shape {
             }
         }
     }
-    shape.triggers = names(
-        conn,
-        "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    let triggers: Vec<TableRule> = diesel::sql_query(
+        "SELECT tbl_name AS table_name, name FROM sqlite_master WHERE type = 'trigger'",
     )
-    .into_iter()
-    .collect();
+    .load(conn)
+    .unwrap();
+    let mut events: BTreeSet<(String, String, &str)> = BTreeSet::new();
+    for trigger in triggers {
+        let rule = trigger.name.strip_prefix("check_").and_then(|rest| {
+            let insert = rest.strip_suffix("_on_insert").map(|r| (r, "insert"));
+            insert.or_else(|| rest.strip_suffix("_on_update").map(|r| (r, "update")))
+        });
+        match rule {
+            Some((rule, event)) => {
+                events.insert((trigger.table_name, rule.to_owned(), event));
+            }
+            None => {
+                shape.triggers.insert(trigger.name);
+            }
+        }
+    }
+    // A rule holds only if it guards both inserts and updates.
+    for (table, rule, event) in &events {
+        let other = if *event == "insert" {
+            "update"
+        } else {
+            "insert"
+        };
+        assert!(
+            events.contains(&(table.clone(), rule.clone(), other)),
+            "check_{rule} on {table} guards only {event}s"
+        );
+        shape.checks.insert((table.clone(), rule.clone()));
+    }
     shape
 }
 
@@ -248,6 +286,14 @@ fn postgres_shape(conn: &mut DbConnection) -> Shape {
     )
     .into_iter()
     .collect();
+    let checks: Vec<TableRule> = diesel::sql_query(
+        "SELECT c.conrelid::regclass::text AS table_name, c.conname::text AS name \
+         FROM pg_constraint c WHERE c.contype = 'c' \
+         AND c.connamespace = 'public'::regnamespace",
+    )
+    .load(conn)
+    .unwrap();
+    shape.checks = checks.into_iter().map(|c| (c.table_name, c.name)).collect();
     shape
 }
 
@@ -263,6 +309,7 @@ fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let postgres_shape = postgres_shape(&mut postgres.connect());
     assert!(sqlite_shape.columns.len() > 60, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape.indexes.len(), 8, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.checks.len(), 8, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape, postgres_shape);
 }
 
@@ -292,7 +339,7 @@ fn the_audit_log_refuses_updates_and_deletes_on_both_backends() {
         .execute(&mut conn)
         .unwrap();
         for sql in [
-            "UPDATE audit_events SET decision = 'deny'",
+            "UPDATE audit_events SET request_id = 'other'",
             "DELETE FROM audit_events",
         ] {
             let error = diesel::sql_query(sql).execute(&mut conn).unwrap_err();
@@ -302,4 +349,118 @@ fn the_audit_log_refuses_updates_and_deletes_on_both_backends() {
             );
         }
     }
+}
+
+/// Rows every rule accepts: one of each table a rule guards. `BLOB0` and
+/// `BLOB1` stand for one-byte binary literals, spelled per backend.
+const VALID_ROWS: [&str; 8] = [
+    "INSERT INTO agencies (code, name, created_at) VALUES ('af', 'AF', 1)",
+    "INSERT INTO officers (id, agency, name_ct, roles, active, created_at) \
+     VALUES ('o1', 'af', BLOB0, 'officer', TRUE, 1)",
+    "INSERT INTO clients (id, pn_index, pn_ct, name_ct, registered_by, created_at) \
+     VALUES ('c1', BLOB1, BLOB0, BLOB0, 'o1', 1)",
+    "INSERT INTO records (id, client_id, kind, source_agency, author_id, created_at, updated_at, version) \
+     VALUES ('r1', 'c1', 'note', 'af', 'o1', 1, 1, 1)",
+    "INSERT INTO record_versions (record_id, version, author_id, created_at, body_ct) \
+     VALUES ('r1', 1, 'o1', 1, BLOB0)",
+    "INSERT INTO consents (id, client_id, recipient_officers, recipient_agencies, from_agencies, kinds, \
+     purpose_ct, signed_at, valid_from, valid_until, evidence_method, evidence_sha256, recorded_by, created_at) \
+     VALUES ('k1', 'c1', '[]', '[\"af\"]', '[]', '[]', BLOB0, 1, 1, 2, 'paper', \
+     'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'o1', 1)",
+    "INSERT INTO assignments (id, client_id, officer_id, created_by, starts_at) \
+     VALUES ('a1', 'c1', 'o1', 'o1', 1)",
+    "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, reason, request_id) \
+     VALUES (1, 'o1', 'af', 'officer', 'record.read', 'deny', 'no-consent', 'r')",
+];
+
+/// (rule, a statement that breaks it) for every named invariant.
+const VIOLATIONS: [(&str, &str); 12] = [
+    ("agencies_code_format", "INSERT INTO agencies (code, name, created_at) VALUES ('AF', 'x', 1)"),
+    ("agencies_code_format", "INSERT INTO agencies (code, name, created_at) VALUES ('a', 'x', 1)"),
+    ("records_kind", "UPDATE records SET kind = 'diary'"),
+    ("records_version", "UPDATE records SET version = 0"),
+    ("records_version", "UPDATE records SET updated_at = 0"),
+    ("record_versions_version", "UPDATE record_versions SET version = 0"),
+    ("consents_validity", "UPDATE consents SET valid_until = 1"),
+    ("consents_evidence", "UPDATE consents SET evidence_method = 'fax'"),
+    ("consents_evidence", "UPDATE consents SET evidence_sha256 = 'E3B0'"),
+    ("assignments_ended", "UPDATE assignments SET ended_at = 5"),
+    ("assignments_ended", "UPDATE assignments SET ended_at = 0, ended_by = 'o1'"),
+    (
+        "audit_events_decision",
+        "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
+         VALUES (1, 'o1', 'af', 'officer', 'record.read', 'deny', 'r')",
+    ),
+];
+
+#[test]
+fn the_database_refuses_rows_the_domain_would_refuse_on_both_backends() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(database) = TestDatabase::create(backend) else {
+            continue;
+        };
+        db::migrate(&database.url).unwrap();
+        let mut conn = database.connect();
+        for sql in VALID_ROWS {
+            let (zero, one) = match backend {
+                Backend::Sqlite => ("X'00'", "X'01'"),
+                Backend::Postgres => ("'\\x00'::bytea", "'\\x01'::bytea"),
+            };
+            let sql = sql.replace("BLOB0", zero).replace("BLOB1", one);
+            diesel::sql_query(&sql)
+                .execute(&mut conn)
+                .unwrap_or_else(|e| panic!("{backend:?}: {sql}: {e}"));
+        }
+        for (rule, sql) in VIOLATIONS {
+            let error = diesel::sql_query(sql)
+                .execute(&mut conn)
+                .expect_err(&format!("{backend:?} accepted {sql}"));
+            assert!(
+                error.to_string().contains(rule),
+                "{backend:?}: {sql}: {error}"
+            );
+        }
+        // An allowed entry names no reason; a closed assignment both when
+        // and by whom.
+        diesel::sql_query(
+            "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
+             VALUES (2, 'o1', 'af', 'officer', 'record.read', 'allow', 'r')",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        diesel::sql_query("UPDATE assignments SET ended_at = 5, ended_by = 'o1'")
+            .execute(&mut conn)
+            .unwrap();
+    }
+}
+
+#[test]
+fn sqlite_refuses_to_migrate_a_database_that_already_breaks_a_rule() {
+    use diesel_migrations::MigrationHarness;
+    let database = TestDatabase::create(Backend::Sqlite).unwrap();
+    let mut conn = database.connect();
+    let DbConnection::Sqlite(sqlite) = &mut conn else {
+        unreachable!("a SQLite test database")
+    };
+    // Every migration before the invariants, then a row they forbid.
+    while sqlite
+        .pending_migrations(db::SQLITE_MIGRATIONS)
+        .unwrap()
+        .first()
+        .is_some_and(|m| !m.name().to_string().ends_with("_invariants"))
+    {
+        sqlite.run_next_migration(db::SQLITE_MIGRATIONS).unwrap();
+    }
+    diesel::sql_query("INSERT INTO agencies (code, name, created_at) VALUES ('AF', 'x', 1)")
+        .execute(sqlite)
+        .unwrap();
+    assert!(db::migrate(&database.url).is_err());
+    // Nothing changed: the invariants are still pending, the row still there.
+    assert_eq!(
+        sqlite
+            .pending_migrations(db::SQLITE_MIGRATIONS)
+            .unwrap()
+            .len(),
+        1
+    );
 }

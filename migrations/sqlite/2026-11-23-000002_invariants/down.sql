@@ -1,0 +1,16 @@
+DROP TRIGGER check_agencies_code_format_on_insert;
+DROP TRIGGER check_agencies_code_format_on_update;
+DROP TRIGGER check_records_kind_on_insert;
+DROP TRIGGER check_records_kind_on_update;
+DROP TRIGGER check_records_version_on_insert;
+DROP TRIGGER check_records_version_on_update;
+DROP TRIGGER check_record_versions_version_on_insert;
+DROP TRIGGER check_record_versions_version_on_update;
+DROP TRIGGER check_consents_validity_on_insert;
+DROP TRIGGER check_consents_validity_on_update;
+DROP TRIGGER check_consents_evidence_on_insert;
+DROP TRIGGER check_consents_evidence_on_update;
+DROP TRIGGER check_assignments_ended_on_insert;
+DROP TRIGGER check_assignments_ended_on_update;
+DROP TRIGGER check_audit_events_decision_on_insert;
+DROP TRIGGER check_audit_events_decision_on_update;
