@@ -5,9 +5,10 @@
 use crate::auth::TokenKeys;
 use chrono::{Duration, Utc};
 use ingang_app::clients::Registration;
+use ingang_app::consents::ConsentDraft;
 use ingang_app::{App, AppError, Caller, TokenIdentity};
 use ingang_policy::{AgencyCode, ClientId, OfficerId, PersonalNumber, RecordKind, Role};
-use ingang_store::{ConsentEvidence, NewConsent, NewOfficer, Store, StoreError};
+use ingang_store::{NewOfficer, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
@@ -126,19 +127,17 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
     session.record_consent(
         &karin,
         client,
-        &NewConsent {
+        ConsentDraft {
             recipient_officers: vec![eva, sara],
             recipient_agencies: vec![],
-            from_agencies: vec![code("af")?, code("soc")?, code("fk")?],
+            from_agencies: vec!["af".into(), "soc".into(), "fk".into()],
             kinds: vec![],
             purpose: "Samordnad rehabilitering mot arbete".into(),
             signed_at: now - Duration::days(1),
             valid_from: now - Duration::days(1),
             valid_until: now + Duration::days(365),
-            evidence: ConsentEvidence {
-                method: "paper".into(),
-                document_sha256: "ab".repeat(32),
-            },
+            evidence_method: "paper".into(),
+            document_sha256: "ab".repeat(32),
         },
     )?;
     for officer in [eva, sara, per] {

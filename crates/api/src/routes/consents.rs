@@ -7,10 +7,11 @@ use crate::error::{ApiError, Problem};
 use crate::schemas::{EvidenceMethod, Purpose500, Reason1000, Sha256Hex};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
-use ingang_app::{Consent, ConsentEvidence, NewConsent};
+use chrono::{DateTime, Utc};
+use ingang_app::consents::ConsentDraft;
+use ingang_app::Consent;
 use ingang_policy::bodies::AgencyCodeText;
-use ingang_policy::{AgencyCode, ClientId, ConsentId, OfficerId, RecordKind};
+use ingang_policy::{ClientId, ConsentId, OfficerId, RecordKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -131,78 +132,26 @@ impl From<Consent> for ConsentResponse {
     }
 }
 
-fn agencies(field: &str, codes: &[String]) -> Result<Vec<AgencyCode>, ApiError> {
-    codes
-        .iter()
-        .map(|c| AgencyCode::parse(c).map_err(|e| ApiError::invalid(field, e.to_string())))
-        .collect()
-}
-
-/// Checks the consent's shape and turns it into store terms.
-fn validate(body: CreateConsent, now: DateTime<Utc>) -> Result<NewConsent, ApiError> {
-    let recipient_agencies = agencies("recipients.agencies", &body.recipients.agencies)?;
-    if body.recipients.officers.is_empty() && recipient_agencies.is_empty() {
-        return Err(ApiError::invalid(
-            "recipients",
-            "name at least one officer or agency",
-        ));
+impl From<CreateConsent> for ConsentDraft {
+    fn from(body: CreateConsent) -> Self {
+        ConsentDraft {
+            recipient_officers: body
+                .recipients
+                .officers
+                .into_iter()
+                .map(OfficerId)
+                .collect(),
+            recipient_agencies: body.recipients.agencies,
+            from_agencies: body.scope.from_agencies,
+            kinds: body.scope.kinds,
+            purpose: body.purpose,
+            signed_at: body.signed_at,
+            valid_from: body.valid_from,
+            valid_until: body.valid_until,
+            evidence_method: body.evidence.method,
+            document_sha256: body.evidence.document_sha256,
+        }
     }
-    let kinds = body
-        .scope
-        .kinds
-        .iter()
-        .map(|k| {
-            k.parse::<RecordKind>().map_err(|_| {
-                ApiError::invalid(
-                    "scope.kinds",
-                    "kinds are action_plan, assessment, follow_up, meeting_note, closure or note",
-                )
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let purpose = required_text("purpose", &body.purpose, 500)?;
-    if body.valid_until <= body.valid_from {
-        return Err(ApiError::invalid("valid_until", "must be after valid_from"));
-    }
-    if body.signed_at > now + Duration::minutes(5) {
-        return Err(ApiError::invalid("signed_at", "must not be in the future"));
-    }
-    if body.signed_at > body.valid_until {
-        return Err(ApiError::invalid("signed_at", "must be before valid_until"));
-    }
-    let method = body.evidence.method.as_str();
-    if method != "paper" && method != "e-signature" {
-        return Err(ApiError::invalid(
-            "evidence.method",
-            "must be 'paper' or 'e-signature'",
-        ));
-    }
-    let sha = body.evidence.document_sha256.to_ascii_lowercase();
-    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::invalid(
-            "evidence.document_sha256",
-            "must be 64 hex digits",
-        ));
-    }
-    Ok(NewConsent {
-        recipient_officers: body
-            .recipients
-            .officers
-            .into_iter()
-            .map(OfficerId)
-            .collect(),
-        recipient_agencies,
-        from_agencies: agencies("scope.from_agencies", &body.scope.from_agencies)?,
-        kinds,
-        purpose,
-        signed_at: body.signed_at,
-        valid_from: body.valid_from,
-        valid_until: body.valid_until,
-        evidence: ConsentEvidence {
-            method: method.to_owned(),
-            document_sha256: sha,
-        },
-    })
 }
 
 /// Record a signed consent.
@@ -216,9 +165,9 @@ pub async fn create_consent(
     body: web::Json<CreateConsent>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
-    let terms = validate(body.into_inner(), Utc::now())?;
+    let draft = ConsentDraft::from(body.into_inner());
     let consent = as_caller(state, credentials, move |app, caller| {
-        Ok(app.record_consent(&caller, client, &terms)?)
+        Ok(app.record_consent(&caller, client, draft)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(ConsentResponse::from(consent)))
