@@ -190,7 +190,8 @@ mod tests {
     #[test]
     fn each_broken_rule_is_named() {
         let now = Utc::now();
-        let cases: Vec<(&str, Box<dyn Fn(&mut ConsentDraft)>)> = vec![
+        type Breaks = Box<dyn Fn(&mut ConsentDraft)>;
+        let cases: Vec<(&str, Breaks)> = vec![
             ("recipients", Box::new(|d| d.recipient_officers.clear())),
             (
                 "recipients.agencies",
