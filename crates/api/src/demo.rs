@@ -161,7 +161,7 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         people,
         client,
         second_client,
-        record: plan.meta.id.to_string(),
+        record: plan.record.meta.id.to_string(),
     };
     let text = serde_json::to_string_pretty(&demo).map_err(|e| DemoError::Other(e.to_string()))?;
     std::fs::write(&file, text).map_err(|e| DemoError::Other(e.to_string()))?;

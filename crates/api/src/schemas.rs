@@ -2,7 +2,7 @@
 //! decides its `body`, so requests and responses with records are a `oneOf`
 //! with a discriminator on `kind`, one member per kind.
 
-use ingang_policy::bodies::{ActionPlan, TextEntry};
+use ingang_policy::bodies::{ActionPlan, Assessment, Closure, FollowUp, MeetingNote, Note};
 use ingang_policy::RecordKind;
 use std::borrow::Cow;
 use utoipa::openapi::schema::{AdditionalProperties, Discriminator, OneOfBuilder, Schema, Type};
@@ -12,14 +12,14 @@ use utoipa::{PartialSchema, ToSchema};
 type Schemas = Vec<(String, RefOr<Schema>)>;
 
 /// The body schema of each kind, by component name.
-fn body_schema_name(kind: RecordKind) -> &'static str {
+fn body_schema_name(kind: RecordKind) -> Cow<'static, str> {
     match kind {
-        RecordKind::ActionPlan => "ActionPlan",
-        RecordKind::Assessment
-        | RecordKind::FollowUp
-        | RecordKind::MeetingNote
-        | RecordKind::Closure
-        | RecordKind::Note => "TextEntry",
+        RecordKind::ActionPlan => ActionPlan::name(),
+        RecordKind::Assessment => Assessment::name(),
+        RecordKind::FollowUp => FollowUp::name(),
+        RecordKind::MeetingNote => MeetingNote::name(),
+        RecordKind::Closure => Closure::name(),
+        RecordKind::Note => Note::name(),
     }
 }
 
@@ -46,18 +46,27 @@ fn kind_const(kind: RecordKind) -> RefOr<Schema> {
         .into()
 }
 
+fn push_body<T: ToSchema>(schemas: &mut Schemas) {
+    schemas.push((T::name().into(), T::schema()));
+    T::schemas(schemas);
+}
+
 fn push_bodies(schemas: &mut Schemas) {
-    schemas.push((ActionPlan::name().into(), ActionPlan::schema()));
-    <ActionPlan as ToSchema>::schemas(schemas);
-    schemas.push((TextEntry::name().into(), TextEntry::schema()));
-    <TextEntry as ToSchema>::schemas(schemas);
+    push_body::<ActionPlan>(schemas);
+    push_body::<Assessment>(schemas);
+    push_body::<FollowUp>(schemas);
+    push_body::<MeetingNote>(schemas);
+    push_body::<Closure>(schemas);
+    push_body::<Note>(schemas);
 }
 
 /// A body of any kind (where the kind is the stored record's).
 fn any_body() -> RefOr<Schema> {
-    OneOfBuilder::new()
-        .item(Ref::from_schema_name("ActionPlan"))
-        .item(Ref::from_schema_name("TextEntry"))
+    RecordKind::ALL
+        .into_iter()
+        .fold(OneOfBuilder::new(), |one_of, kind| {
+            one_of.item(Ref::from_schema_name(body_schema_name(kind)))
+        })
         .into()
 }
 

@@ -19,6 +19,7 @@ pub mod audit;
 pub mod clients;
 pub mod consents;
 pub mod officers;
+pub mod plan;
 pub mod records;
 
 pub use caller::{Caller, TokenIdentity};

@@ -5,6 +5,7 @@ use crate::decision::{Decided, Resource};
 use crate::{AppError, AppResult, Caller, RecordMeta, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::bodies::{self, BodyError};
+use ingang_policy::plan::Conflict;
 use ingang_policy::{Action, ClientId, RecordId, RecordKind};
 use ingang_store::{LoadedFacts, StoreError};
 use serde_json::Value;
@@ -22,6 +23,14 @@ impl std::fmt::Debug for Record {
             .field("meta", &self.meta)
             .finish_non_exhaustive()
     }
+}
+
+/// A record just written, and the conflicts its new version has with the
+/// plans the writer may see (action plans only; empty for other kinds).
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub record: Record,
+    pub conflicts: Vec<Conflict>,
 }
 
 /// Where a list of records goes on: the `(created_at, id)` of the last
@@ -54,7 +63,7 @@ impl Session<'_> {
         client: ClientId,
         kind: RecordKind,
         body: Value,
-    ) -> AppResult<Record> {
+    ) -> AppResult<Written> {
         bodies::validate(kind, &body)?;
         let action = Action::WriteRecord {
             kind,
@@ -62,10 +71,22 @@ impl Session<'_> {
         };
         let (_, permit) = self.authorize_on_client(caller, action, client)?;
         let subject = caller.subject();
+        // The draft is checked under a stand-in id (the store gives the
+        // record its own), then its conflicts are told the real one.
+        let stand_in = RecordId::new_random();
+        let conflicts =
+            self.plan_conflicts(caller, client, stand_in, &subject.agency, kind, &body)?;
         let meta = self
             .db
             .create_record(&permit, kind, &subject.agency, subject.id, &body)?;
-        Ok(Record { meta, body })
+        let conflicts = conflicts
+            .into_iter()
+            .map(|c| c.renamed(stand_in, meta.id))
+            .collect();
+        Ok(Written {
+            record: Record { meta, body },
+            conflicts,
+        })
     }
 
     /// The records of `client` the caller may see, newest first, after
@@ -184,7 +205,7 @@ impl Session<'_> {
         expected: &[i32],
         kind: Option<RecordKind>,
         body: Value,
-    ) -> AppResult<Record> {
+    ) -> AppResult<Written> {
         let probe = Action::WriteRecord {
             kind: RecordKind::Note,
             existing_source: Some(caller.actor.agency.clone()),
@@ -203,10 +224,50 @@ impl Session<'_> {
             ));
         }
         bodies::validate(meta.kind, &body)?;
+        let conflicts = self.plan_conflicts(
+            caller,
+            meta.client_id,
+            meta.id,
+            &meta.source_agency,
+            meta.kind,
+            &body,
+        )?;
         let meta = self
             .db
             .update_record(&permit, &meta, expected, caller.subject().id, &body)?;
-        Ok(Record { meta, body })
+        Ok(Written {
+            record: Record { meta, body },
+            conflicts,
+        })
+    }
+
+    /// The conflicts an action plan `body` about to be written as `record`
+    /// by `agency` would have; nothing for other kinds.
+    fn plan_conflicts(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+        record: RecordId,
+        agency: &ingang_policy::AgencyCode,
+        kind: RecordKind,
+        body: &Value,
+    ) -> AppResult<Vec<Conflict>> {
+        match kind {
+            RecordKind::ActionPlan => {
+                let draft = ingang_policy::plan::VisiblePlan {
+                    record,
+                    agency: agency.clone(),
+                    written_on: Utc::now().date_naive(),
+                    plan: bodies::action_plan(body)?,
+                };
+                self.conflicts_of_draft(caller, client, draft)
+            }
+            RecordKind::Assessment
+            | RecordKind::FollowUp
+            | RecordKind::MeetingNote
+            | RecordKind::Closure
+            | RecordKind::Note => Ok(vec![]),
+        }
     }
 
     /// Loads record `id` and authorizes `action_on(record)` on it. A missing

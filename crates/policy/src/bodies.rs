@@ -1,9 +1,9 @@
 //! Per-kind validation of record bodies (docs/api.md). Unknown fields are
 //! refused; errors name the field and never echo values.
 
-use crate::{sanitize_json_error, AgencyCode, RecordKind};
+use crate::{sanitize_json_error, AgencyCode, OfficerId, RecordKind};
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 const MAX_TEXT: usize = 20_000;
@@ -26,21 +26,38 @@ impl BodyError {
 }
 
 /// Activity types of an action plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityType {
     Work,
+    /// Work with a wage subsidy (lönebidrag, nystartsjobb, …).
+    SubsidisedWork,
     Internship,
     Studies,
-    /// Sick leave or rest.
+    /// Sick leave or rest: an absence, not a use of time.
     SickLeave,
     Treatment,
     Other,
 }
 
-/// One activity of an action plan; `to` is not before `from`.
-#[derive(Deserialize)]
+impl ActivityType {
+    /// Work, subsidised work, internship and studies: what sick leave
+    /// excludes (`excluding-activities`).
+    pub fn is_occupation(self) -> bool {
+        match self {
+            ActivityType::Work
+            | ActivityType::SubsidisedWork
+            | ActivityType::Internship
+            | ActivityType::Studies => true,
+            ActivityType::SickLeave | ActivityType::Treatment | ActivityType::Other => false,
+        }
+    }
+}
+
+/// One activity of an action plan; `to` is not before `from` (both days
+/// included).
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Activity {
@@ -54,33 +71,199 @@ pub struct Activity {
     /// Not before `from`.
     pub to: NaiveDate,
     /// The agency responsible for this activity (SIP).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<AgencyCodeText>))]
     pub responsible: Option<String>,
-    #[serde(default)]
+    /// The officer responsible for this activity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>))]
+    pub responsible_officer: Option<OfficerId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Text>))]
     pub description: Option<String>,
 }
 
-/// The body of an `action_plan`.
-#[derive(Deserialize)]
+/// The body of an `action_plan`: one agency's plan, shaped like a SIP
+/// (samordnad individuell plan).
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActionPlan {
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Text>, min_items = 1))]
     pub goals: Vec<String>,
+    /// The person's own goals, in their own words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Text>))]
+    pub own_goals: Vec<String>,
     /// The agency holding overall responsibility (SIP).
     #[cfg_attr(feature = "openapi", schema(value_type = AgencyCodeText))]
     pub overall_responsibility: String,
+    /// When the plan is to be followed up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_on: Option<NaiveDate>,
+    /// When the plan was agreed with the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreed_with_client_on: Option<NaiveDate>,
     pub activities: Vec<Activity>,
 }
 
-/// Assessment, follow-up, meeting note, closure and note share one shape:
-/// a text, with an optional date and list of agencies involved.
-#[derive(Deserialize)]
+/// Areas of an assessment (kartläggning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AssessmentArea {
+    Health,
+    WorkCapacity,
+    Education,
+    Language,
+    Housing,
+    Finances,
+    SocialNetwork,
+    SubstanceUse,
+    Other,
+}
+
+/// What an assessment says about one area.
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct TextEntry {
+pub struct AreaNote {
+    pub area: AssessmentArea,
+    #[cfg_attr(feature = "openapi", schema(value_type = Text))]
+    pub text: String,
+}
+
+/// Where a follow-up finds one goal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum GoalStatus {
+    Achieved,
+    Progressing,
+    NotStarted,
+    Dropped,
+}
+
+/// One goal's status at a follow-up.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GoalProgress {
+    #[cfg_attr(feature = "openapi", schema(value_type = Text))]
+    pub goal: String,
+    pub status: GoalStatus,
+}
+
+/// How a client's time in ingång ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClosureOutcome {
+    Work,
+    SubsidisedWork,
+    Studies,
+    /// Handed over to another agency.
+    OtherAgency,
+    /// Neither work nor studies.
+    #[serde(rename = "none")]
+    NoOutcome,
+}
+
+impl ClosureOutcome {
+    /// The sources ask for a clear analysis when a person leaves without
+    /// work or studies.
+    pub fn needs_analysis(self) -> bool {
+        match self {
+            ClosureOutcome::OtherAgency | ClosureOutcome::NoOutcome => true,
+            ClosureOutcome::Work | ClosureOutcome::SubsidisedWork | ClosureOutcome::Studies => {
+                false
+            }
+        }
+    }
+}
+
+/// The body of an `assessment` (kartläggning). Every text kind also takes
+/// `date` and `agencies`, as each did before the kinds had shapes of their
+/// own, so bodies written then stay valid.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Assessment {
+    #[cfg_attr(feature = "openapi", schema(value_type = Text))]
+    pub text: String,
+    #[serde(default)]
+    pub areas: Vec<AreaNote>,
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<AgencyCodeText>))]
+    pub agencies: Vec<String>,
+}
+
+/// The body of a `follow_up`.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    #[cfg_attr(feature = "openapi", schema(value_type = Text))]
+    pub text: String,
+    /// The day of the follow-up (else the day it was written).
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    #[serde(default)]
+    pub goals: Vec<GoalProgress>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<AgencyCodeText>))]
+    pub agencies: Vec<String>,
+}
+
+/// The body of a `meeting_note` (avstämningsmöte).
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MeetingNote {
+    #[cfg_attr(feature = "openapi", schema(value_type = Text))]
+    pub text: String,
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    /// The agencies at the meeting.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<AgencyCodeText>))]
+    pub agencies: Vec<String>,
+    #[serde(default)]
+    pub client_present: Option<bool>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Text>))]
+    pub decisions: Vec<String>,
+    #[serde(default)]
+    pub next_meeting_on: Option<NaiveDate>,
+}
+
+/// The body of a `closure` (avslut). `analysis` is required when the
+/// outcome is `other_agency` or `none`.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    #[cfg_attr(feature = "openapi", schema(value_type = Text))]
+    pub text: String,
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    #[serde(default)]
+    pub outcome: Option<ClosureOutcome>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Text>))]
+    pub analysis: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<AgencyCodeText>))]
+    pub agencies: Vec<String>,
+}
+
+/// The body of a `note`.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Note {
     #[cfg_attr(feature = "openapi", schema(value_type = Text))]
     pub text: String,
     #[serde(default)]
@@ -139,7 +322,17 @@ impl utoipa::PartialSchema for AgencyCodeText {
 #[cfg(feature = "openapi")]
 impl utoipa::ToSchema for AgencyCodeText {}
 
-crate::redacted_debug!(Activity, ActionPlan, TextEntry);
+crate::redacted_debug!(
+    Activity,
+    ActionPlan,
+    AreaNote,
+    Assessment,
+    GoalProgress,
+    FollowUp,
+    MeetingNote,
+    Closure,
+    Note
+);
 
 /// A JSON integer as JSON Schema counts integers: `15` and `15.0` alike.
 fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
@@ -184,6 +377,53 @@ fn agency(field: &str, code: &str) -> Result<(), BodyError> {
         .map_err(|e| BodyError::new(field, e.to_string()))
 }
 
+fn texts(field: &str, values: &[String]) -> Result<(), BodyError> {
+    values
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, value)| text(&format!("{field}[{i}]"), value))
+}
+
+fn agencies(field: &str, codes: &[String]) -> Result<(), BodyError> {
+    codes
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, code)| agency(&format!("{field}[{i}]"), code))
+}
+
+/// Parses and checks an action plan body, naming the first field that is
+/// wrong.
+pub fn action_plan(body: &Value) -> Result<ActionPlan, BodyError> {
+    let plan: ActionPlan = parse(body)?;
+    if plan.goals.is_empty() {
+        return Err(BodyError::new("body.goals", "name at least one goal"));
+    }
+    texts("body.goals", &plan.goals)?;
+    texts("body.own_goals", &plan.own_goals)?;
+    agency("body.overall_responsibility", &plan.overall_responsibility)?;
+    for (i, activity) in plan.activities.iter().enumerate() {
+        if !(1..=100).contains(&activity.extent_percent) {
+            return Err(BodyError::new(
+                format!("body.activities[{i}].extent_percent"),
+                "must be 1-100",
+            ));
+        }
+        if activity.to < activity.from {
+            return Err(BodyError::new(
+                format!("body.activities[{i}].to"),
+                "must not be before from",
+            ));
+        }
+        if let Some(code) = &activity.responsible {
+            agency(&format!("body.activities[{i}].responsible"), code)?;
+        }
+        if let Some(description) = &activity.description {
+            text(&format!("body.activities[{i}].description"), description)?;
+        }
+    }
+    Ok(plan)
+}
+
 /// Validates `body` for `kind`.
 pub fn validate(kind: RecordKind, body: &Value) -> Result<(), BodyError> {
     if !body.is_object() {
@@ -191,45 +431,49 @@ pub fn validate(kind: RecordKind, body: &Value) -> Result<(), BodyError> {
     }
     match kind {
         RecordKind::ActionPlan => {
-            let plan: ActionPlan = parse(body)?;
-            if plan.goals.is_empty() {
-                return Err(BodyError::new("body.goals", "name at least one goal"));
-            }
-            for (i, goal) in plan.goals.iter().enumerate() {
-                text(&format!("body.goals[{i}]"), goal)?;
-            }
-            agency("body.overall_responsibility", &plan.overall_responsibility)?;
-            for (i, activity) in plan.activities.iter().enumerate() {
-                if !(1..=100).contains(&activity.extent_percent) {
-                    return Err(BodyError::new(
-                        format!("body.activities[{i}].extent_percent"),
-                        "must be 1-100",
-                    ));
-                }
-                if activity.to < activity.from {
-                    return Err(BodyError::new(
-                        format!("body.activities[{i}].to"),
-                        "must not be before from",
-                    ));
-                }
-                if let Some(code) = &activity.responsible {
-                    agency(&format!("body.activities[{i}].responsible"), code)?;
-                }
-                if let Some(description) = &activity.description {
-                    text(&format!("body.activities[{i}].description"), description)?;
-                }
-            }
+            action_plan(body)?;
         }
-        RecordKind::Assessment
-        | RecordKind::FollowUp
-        | RecordKind::MeetingNote
-        | RecordKind::Closure
-        | RecordKind::Note => {
-            let entry: TextEntry = parse(body)?;
+        RecordKind::Assessment => {
+            let entry: Assessment = parse(body)?;
             text("body.text", &entry.text)?;
-            for (i, code) in entry.agencies.iter().enumerate() {
-                agency(&format!("body.agencies[{i}]"), code)?;
+            for (i, area) in entry.areas.iter().enumerate() {
+                text(&format!("body.areas[{i}].text"), &area.text)?;
             }
+            agencies("body.agencies", &entry.agencies)?;
+        }
+        RecordKind::FollowUp => {
+            let entry: FollowUp = parse(body)?;
+            text("body.text", &entry.text)?;
+            for (i, goal) in entry.goals.iter().enumerate() {
+                text(&format!("body.goals[{i}].goal"), &goal.goal)?;
+            }
+            agencies("body.agencies", &entry.agencies)?;
+        }
+        RecordKind::MeetingNote => {
+            let entry: MeetingNote = parse(body)?;
+            text("body.text", &entry.text)?;
+            agencies("body.agencies", &entry.agencies)?;
+            texts("body.decisions", &entry.decisions)?;
+        }
+        RecordKind::Closure => {
+            let entry: Closure = parse(body)?;
+            text("body.text", &entry.text)?;
+            match (entry.outcome, &entry.analysis) {
+                (_, Some(analysis)) => text("body.analysis", analysis)?,
+                (Some(outcome), None) if outcome.needs_analysis() => {
+                    return Err(BodyError::new(
+                        "body.analysis",
+                        "is required when the outcome is other_agency or none",
+                    ))
+                }
+                (Some(_) | None, None) => {}
+            }
+            agencies("body.agencies", &entry.agencies)?;
+        }
+        RecordKind::Note => {
+            let entry: Note = parse(body)?;
+            text("body.text", &entry.text)?;
+            agencies("body.agencies", &entry.agencies)?;
         }
     }
     Ok(())
@@ -249,10 +493,10 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_a_body() {
-        let entry: Result<TextEntry, _> = parse(&json!({"text": "Diagnos F32.1"}));
+        let entry: Result<Note, _> = parse(&json!({"text": "Diagnos F32.1"}));
         let shown = format!("{entry:?}");
         assert!(
-            shown.contains("TextEntry(<redacted>)") && !shown.contains("F32"),
+            shown.contains("Note(<redacted>)") && !shown.contains("F32"),
             "{shown}"
         );
     }

@@ -29,6 +29,9 @@ pub enum Action {
     /// List the client's records (each record returned is then decided as
     /// `ReadRecord`); needs what `ReadClient` needs.
     ListRecords,
+    /// View the shared plan (each plan included is then decided as
+    /// `ReadRecord`); needs what `ReadClient` needs.
+    ViewPlan,
     /// Read one record written by `source` of kind `kind`.
     ReadRecord {
         source: AgencyCode,
@@ -63,6 +66,7 @@ pub enum Action {
 pub mod action_name {
     pub const READ_CLIENT: &str = "client.read";
     pub const LIST_RECORDS: &str = "record.list";
+    pub const VIEW_PLAN: &str = "plan.read";
     pub const READ_RECORD: &str = "record.read";
     pub const CREATE_RECORD: &str = "record.create";
     pub const UPDATE_RECORD: &str = "record.update";
@@ -76,9 +80,10 @@ pub mod action_name {
     pub const QUERY_AUDIT: &str = "audit.query";
 
     /// Every action name, for the contract's enum.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         READ_CLIENT,
         LIST_RECORDS,
+        VIEW_PLAN,
         READ_RECORD,
         CREATE_RECORD,
         UPDATE_RECORD,
@@ -100,6 +105,7 @@ impl Action {
         match self {
             Action::ReadClient => READ_CLIENT,
             Action::ListRecords => LIST_RECORDS,
+            Action::ViewPlan => VIEW_PLAN,
             Action::ReadRecord { .. } => READ_RECORD,
             Action::WriteRecord {
                 existing_source: None,
@@ -363,6 +369,7 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
             Action::QueryAudit => caller.has(Role::Auditor),
             Action::ReadClient
             | Action::ListRecords
+            | Action::ViewPlan
             | Action::ReadRecord { .. }
             | Action::WriteRecord { .. }
             | Action::SearchClient
@@ -402,6 +409,7 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
                     }
                     Action::ReadClient
                     | Action::ListRecords
+                    | Action::ViewPlan
                     | Action::ReadRecord { .. }
                     | Action::WriteRecord { .. }
                     | Action::SearchClient
@@ -442,6 +450,7 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
         }
         Action::ReadClient
         | Action::ListRecords
+        | Action::ViewPlan
         | Action::ReadRecord { .. }
         | Action::WriteRecord { .. } => {
             decide_case_data(subject, action, client, facts, assigned(subject), at)
@@ -481,7 +490,7 @@ fn decide_case_data(
     }
     // Rule 3: which source and kind the consent must cover.
     let (source, kind) = match action {
-        Action::ReadClient | Action::ListRecords => (None, None),
+        Action::ReadClient | Action::ListRecords | Action::ViewPlan => (None, None),
         Action::ReadRecord { source, kind } => (Some(source), Some(*kind)),
         Action::WriteRecord {
             kind,

@@ -16,6 +16,7 @@ mod domain;
 mod ids;
 mod json_errors;
 mod personal_number;
+pub mod plan;
 mod redact;
 #[cfg(feature = "diesel")]
 mod sql;

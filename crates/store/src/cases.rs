@@ -650,6 +650,23 @@ impl crate::Db<'_> {
         })
     }
 
+    /// Every record of `client` of one of `kinds`, oldest first: metadata
+    /// only (what a decision needs), for views built from many records.
+    pub fn records_of_kinds(
+        &mut self,
+        client: ClientId,
+        kinds: &[RecordKind],
+    ) -> StoreResult<Vec<RecordMeta>> {
+        let conn = self.conn.get(self.store)?;
+        let rows: Vec<RecordRow> = records::table
+            .filter(records::client_id.eq(client))
+            .filter(records::kind.eq_any(kinds))
+            .select(RecordRow::as_select())
+            .order((records::created_at.asc(), records::id.asc()))
+            .load(&mut *conn)?;
+        Ok(rows.into_iter().map(RecordMeta::from).collect())
+    }
+
     /// The current bodies of records of ONE client, in the order given, each
     /// with its `record.read` permit.
     pub fn record_bodies(

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod consents;
 pub mod health;
 pub mod officers;
+pub mod plan;
 pub mod records;
 
 use crate::auth::{Caller, Credentials};
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(records::list_records)
         .service(records::get_record)
         .service(records::update_record)
+        .service(plan::shared_plan)
         .service(audit::audit_events)
         .service(audit::access_log);
 }

@@ -1,6 +1,7 @@
 //! Records: create, list, read, and new versions with ETag / If-Match.
 //! Every read is decided per record and audited before the body leaves.
 
+use super::plan::ConflictResponse;
 use super::{as_caller, bad_cursor, page_limit, parse_seq_cursor};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
@@ -9,7 +10,7 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_app::records::{Record, RecordPosition};
+use ingang_app::records::{Record, RecordPosition, Written};
 use ingang_policy::bodies::AgencyCodeText;
 use ingang_policy::{ClientId, RecordId, RecordKind};
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,22 @@ pub struct RecordResponse {
     pub body: Value,
 }
 
+/// A record just written, with the conflicts its new version has with the
+/// plans the writer may see (action plans; empty for other kinds).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WrittenRecordResponse {
+    #[serde(flatten)]
+    pub record: RecordResponse,
+    pub conflicts: Vec<ConflictResponse>,
+}
+
+fn written(Written { record, conflicts }: Written) -> WrittenRecordResponse {
+    WrittenRecordResponse {
+        record: response(record),
+        conflicts: conflicts.into_iter().map(Into::into).collect(),
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RecordPageResponse {
     pub items: Vec<RecordResponse>,
@@ -84,7 +101,7 @@ fn parse_kind(kind: &str) -> Result<RecordKind, ApiError> {
 
 /// Write an entry for the client, as the caller's (or represented officer's) agency.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")), request_body = NewRecordSchema,
-    responses((status = 201, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = WrittenRecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/clients/{id}/records")]
 pub async fn create_record(
     state: web::Data<AppState>,
@@ -100,8 +117,8 @@ pub async fn create_record(
     })
     .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::ETAG, etag(created.meta.version)))
-        .json(response(created)))
+        .insert_header((header::ETAG, etag(created.record.meta.version)))
+        .json(written(created)))
 }
 
 /// The records the caller may see, newest first. Records outside the
@@ -273,7 +290,7 @@ fn entity_tags(text: &str) -> Option<Vec<EntityTag<'_>>> {
 
 /// A new version of a record, by the authoring agency. Old versions are kept.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id"), ("If-Match" = IfMatchTags, Header, description = "the ETag you read: entity tags such as \"3\"; `*` is refused (428)")), request_body = RecordAmendmentSchema,
-    responses((status = 200, body = RecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WrittenRecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 #[put("/v1/records/{id}")]
 pub async fn update_record(
     state: web::Data<AppState>,
@@ -291,14 +308,15 @@ pub async fn update_record(
     })
     .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(record.meta.version)))
-        .json(response(record)))
+        .insert_header((header::ETAG, etag(record.record.meta.version)))
+        .json(written(record)))
 }
 
 crate::redacted_debug!(
     CreateRecord,
     UpdateRecord,
     RecordResponse,
+    WrittenRecordResponse,
     RecordPageResponse
 );
 

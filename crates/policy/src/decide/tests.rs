@@ -54,6 +54,7 @@ enum ConsentCase {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ActionCase {
     ReadClient,
+    ViewPlan,
     ReadRecord,
     CreateRecord,
 }
@@ -96,7 +97,7 @@ fn oracle(case: &Case) -> Result<(), &'static str> {
     // A read checks the record's source and kind; a write checks the writer's
     // own agency as source. Identity reads need any live consent naming O.
     let in_scope = match case.action {
-        ActionCase::ReadClient => true,
+        ActionCase::ReadClient | ActionCase::ViewPlan => true,
         ActionCase::ReadRecord | ActionCase::CreateRecord => {
             case.source_in_scope && case.kind_in_scope
         }
@@ -197,6 +198,7 @@ fn run(case: &Case) -> Decision {
     };
     let action = match case.action {
         ActionCase::ReadClient => Action::ReadClient,
+        ActionCase::ViewPlan => Action::ViewPlan,
         ActionCase::ReadRecord => Action::ReadRecord {
             source: agency("af"),
             kind,
@@ -256,7 +258,9 @@ fn every_combination_matches_the_rule() {
                     for kind_in_scope in [true, false] {
                         for officer_active in [true, false] {
                             for erased in [true, false] {
-                                for action in [A::ReadClient, A::ReadRecord, A::CreateRecord] {
+                                for action in
+                                    [A::ReadClient, A::ViewPlan, A::ReadRecord, A::CreateRecord]
+                                {
                                     let case = Case {
                                         caller,
                                         assignment,
@@ -287,7 +291,7 @@ fn every_combination_matches_the_rule() {
             }
         }
     }
-    assert_eq!(checked, 6 * 4 * 7 * 2 * 2 * 2 * 2 * 3);
+    assert_eq!(checked, 6 * 4 * 7 * 2 * 2 * 2 * 2 * 4);
 }
 
 #[test]
@@ -502,7 +506,7 @@ fn arb_world() -> impl Strategy<Value = (Actor, Vec<AssignmentFact>, Vec<Consent
             0..3,
         ),
         prop::collection::vec(arb_consent(vec![officer_id, other_id]), 0..4),
-        (arb_agency(), arb_kind(), 0..3usize),
+        (arb_agency(), arb_kind(), 0..4usize),
         any::<bool>(),
     )
         .prop_map(
@@ -525,6 +529,7 @@ fn arb_world() -> impl Strategy<Value = (Actor, Vec<AssignmentFact>, Vec<Consent
                 let action = match which {
                     0 => Action::ReadClient,
                     1 => Action::ReadRecord { source, kind },
+                    2 => Action::ViewPlan,
                     _ => Action::WriteRecord {
                         kind,
                         existing_source: None,
