@@ -23,5 +23,6 @@ mod health;
 mod matrix;
 mod officers;
 mod permits;
+mod plan;
 mod records;
 mod scenario;

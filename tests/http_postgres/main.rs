@@ -34,6 +34,8 @@ mod matrix;
 mod officers;
 #[path = "../http/permits.rs"]
 mod permits;
+#[path = "../http/plan.rs"]
+mod plan;
 #[path = "../http/records.rs"]
 mod records;
 #[path = "../http/scenario.rs"]
