@@ -20,6 +20,7 @@ mod consents;
 mod encryption;
 mod errors;
 mod health;
+mod lifecycle;
 mod matrix;
 mod officers;
 mod permits;

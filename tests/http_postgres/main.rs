@@ -28,6 +28,8 @@ mod encryption;
 mod errors;
 #[path = "../http/health.rs"]
 mod health;
+#[path = "../http/lifecycle.rs"]
+mod lifecycle;
 #[path = "../http/matrix.rs"]
 mod matrix;
 #[path = "../http/officers.rs"]

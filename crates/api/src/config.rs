@@ -49,6 +49,10 @@ pub struct Config {
     /// Seconds a request waits for a database connection before answering
     /// 503 (the database unreachable, or every connection busy).
     pub db_timeout_secs: u64,
+    /// Days after the end of a client's last consent (or registration,
+    /// without one) when `ingang retention run` erases the client; `None`:
+    /// no retention period is configured.
+    pub retention_days: Option<u32>,
     pub workers: usize,
     pub audit_batch_max: usize,
     /// Seconds in-flight requests get to finish on shutdown.
@@ -77,6 +81,7 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     pool_size: Option<u32>,
     db_timeout_secs: Option<u64>,
+    retention_days: Option<u32>,
     workers: Option<usize>,
     audit_batch_max: Option<usize>,
     shutdown_timeout_secs: Option<u64>,
@@ -121,6 +126,7 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             pool_size: 16,
             db_timeout_secs: 5,
+            retention_days: None,
             workers: std::thread::available_parallelism()
                 .map(std::num::NonZero::get)
                 .unwrap_or(2),
@@ -180,6 +186,7 @@ impl Config {
             config.max_body_bytes = file.max_body_bytes.unwrap_or(config.max_body_bytes);
             config.pool_size = file.pool_size.unwrap_or(config.pool_size);
             config.db_timeout_secs = file.db_timeout_secs.unwrap_or(config.db_timeout_secs);
+            config.retention_days = file.retention_days.or(config.retention_days);
             config.workers = file.workers.unwrap_or(config.workers);
             config.audit_batch_max = file.audit_batch_max.unwrap_or(config.audit_batch_max);
             config.shutdown_timeout_secs = file
@@ -235,6 +242,9 @@ impl Config {
                 .split(',')
                 .map(|net| proxy_network("INGANG_TRUSTED_PROXIES", net))
                 .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = env("INGANG_RETENTION_DAYS") {
+            config.retention_days = Some(setting("INGANG_RETENTION_DAYS", &v)?);
         }
         if let Some(v) = env("INGANG_DB_TIMEOUT_SECS") {
             config.db_timeout_secs = setting("INGANG_DB_TIMEOUT_SECS", &v)?;

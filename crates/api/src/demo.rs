@@ -120,9 +120,9 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         Registration::Accepted(_) => Err(DemoError::Other("demo client not created".into())),
     };
     let client =
-        created(session.register_client(&karin, &pn("19900101-1239")?, "Ali Svensson")?)?;
+        created(session.register_client(&karin, &pn("19900101-1239")?, "Ali Svensson", false)?)?;
     let second_client =
-        created(session.register_client(&karin, &pn("19850372-2343")?, "Lina Nilsson")?)?;
+        created(session.register_client(&karin, &pn("19850372-2343")?, "Lina Nilsson", true)?)?;
     let now = Utc::now();
     session.record_consent(
         &karin,

@@ -72,6 +72,26 @@ enum Command {
     },
     /// Print the OpenAPI document (as committed in openapi/ingang.json).
     Openapi,
+    /// Erase clients whose retention period has ended.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Erase every client whose last consent ended (or who was registered,
+    /// without one) more than the configured retention period ago
+    /// (INGANG_RETENTION_DAYS); each erasure is audited as the coordinator's.
+    Run {
+        /// The coordinator account on whose authority the erasures are made.
+        #[arg(long)]
+        coordinator: OfficerId,
+        /// List who would be erased, and erase nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -151,6 +171,37 @@ fn run(cli: Cli) -> Result<(), String> {
     }
     match cli.command {
         Command::Openapi => Ok(()),
+        Command::Retention {
+            command:
+                RetentionCommand::Run {
+                    coordinator,
+                    dry_run,
+                },
+        } => {
+            let days = config.retention_days.ok_or(
+                "no retention period is configured (INGANG_RETENTION_DAYS or retention_days)",
+            )?;
+            let state = server::open_state(config).map_err(|e| e.to_string())?;
+            let cutoff = chrono::Utc::now() - Duration::days(i64::from(days));
+            let due = state
+                .app
+                .session()
+                .and_then(|mut session| {
+                    let caller = session.operator(
+                        coordinator,
+                        Role::Coordinator,
+                        format!("retention-{}", uuid::Uuid::new_v4()),
+                    )?;
+                    session.run_retention(&caller, cutoff, dry_run)
+                })
+                .map_err(|e| format!("{e:?}"))?;
+            let verb = if dry_run { "would erase" } else { "erased" };
+            println!("{verb} {} clients (retention {days} days)", due.len());
+            for client in due {
+                println!("{client}");
+            }
+            Ok(())
+        }
         Command::Serve {
             demo: with_demo, ..
         } => serve(config, with_demo),

@@ -95,4 +95,21 @@ impl Session<'_> {
             source_addr,
         })
     }
+
+    /// The operator running a command (`ingang retention run`) as one of
+    /// their roles: the account must exist, be active and hold the role,
+    /// exactly as for a token that claims it. Their actions are audited as
+    /// theirs, under `request_id`.
+    pub fn operator(&mut self, id: OfficerId, role: Role, request_id: String) -> AppResult<Caller> {
+        let account = self
+            .db
+            .account(id)?
+            .ok_or(AppError::Unauthenticated("no such account"))?;
+        let token = TokenIdentity {
+            subject: id.to_string(),
+            agency: account.agency.to_string(),
+            roles: vec![role.as_str().to_owned()],
+        };
+        self.authenticate(&token, None, request_id, None)
+    }
 }

@@ -1,9 +1,30 @@
 //! Clients: registration, search by personal number, identity.
 
-use crate::decision::Resource;
+use crate::decision::{Decided, Resource};
 use crate::{AppError, AppResult, Caller, ClientIdentity, Session};
+use chrono::{DateTime, Utc};
 use ingang_policy::{Action, ClientId, PersonalNumber, Role};
-use ingang_store::StoreError;
+use ingang_store::{ClientSummary, StoreError};
+
+/// One line of a worklist: the client, and the name where the access rule
+/// lets the caller read the identity and the identity is not protected.
+#[derive(Clone)]
+pub struct WorklistItem {
+    pub client: ClientSummary,
+    pub name: Option<String>,
+}
+
+ingang_policy::redacted_debug!(WorklistItem);
+
+/// Where a worklist goes on: the ordering time and id of the last line.
+pub type WorklistPosition = (DateTime<Utc>, ClientId);
+
+/// A page of a worklist.
+#[derive(Debug, Clone)]
+pub struct Worklist {
+    pub items: Vec<WorklistItem>,
+    pub next: Option<WorklistPosition>,
+}
 
 /// The outcome of a registration, as the caller may learn it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,19 +45,20 @@ impl Session<'_> {
         caller: &Caller,
         number: &PersonalNumber,
         name: &str,
+        protected: bool,
     ) -> AppResult<Registration> {
         let permit = self.authorize_without_client(caller, Action::RegisterClient)?;
         if caller.actor.has(Role::Coordinator) {
             let id = self
                 .db
-                .register_client(&permit, number, name, caller.actor.id)?;
+                .register_client(&permit, number, name, protected, caller.actor.id)?;
             return Ok(Registration::Created(id));
         }
         // The new client is stored exactly as for a coordinator; an existing
-        // one is left as it is (its name is not overwritten).
+        // one is left as it is (its name and protection are not changed).
         let id = match self
             .db
-            .register_client(&permit, number, name, caller.actor.id)
+            .register_client(&permit, number, name, protected, caller.actor.id)
         {
             Ok(id) => id,
             Err(StoreError::Conflict(_)) => {
@@ -84,5 +106,130 @@ impl Session<'_> {
     ) -> AppResult<ClientIdentity> {
         let (_, permit) = self.authorize_on_client(caller, Action::ReadClient, client)?;
         Ok(self.db.client_identity(&permit)?)
+    }
+}
+
+impl Session<'_> {
+    /// Marks or unmarks the client's identity as protected (coordinator).
+    pub fn set_protected_identity(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+        protected: bool,
+    ) -> AppResult<()> {
+        let (_, permit) = self.authorize_on_client(caller, Action::ProtectIdentity, client)?;
+        Ok(self.db.set_protected_identity(&permit, protected)?)
+    }
+
+    /// Erases the client (coordinator): the data key is destroyed, every
+    /// later read answers `Erased`, and the person can be registered anew.
+    pub fn erase_client(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+        reason: &str,
+    ) -> AppResult<()> {
+        let reason = crate::required_text("reason", reason, 1000)?;
+        let (_, permit) = self.authorize_on_client(caller, Action::EraseClient, client)?;
+        match self.db.erase_client(&permit, caller.actor.id, &reason) {
+            Ok(()) => Ok(()),
+            // Erased by someone else between the decision and the write.
+            Err(StoreError::Conflict(_)) => {
+                Err(AppError::Denied(ingang_policy::DenyReason::ClientErased))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Retention: the clients whose every consent ended (and who were
+    /// registered) before `cutoff`; erased, each audited as the caller's
+    /// erasure, unless `dry_run`.
+    pub fn run_retention(
+        &mut self,
+        caller: &Caller,
+        cutoff: DateTime<Utc>,
+        dry_run: bool,
+    ) -> AppResult<Vec<ClientId>> {
+        let due = self.db.clients_idle_since(cutoff)?;
+        if !dry_run {
+            for client in &due {
+                self.erase_client(caller, *client, "retention period ended")?;
+            }
+        }
+        Ok(due)
+    }
+
+    /// The caller's worklist: an officer's own assigned clients (by when
+    /// the assignment began), or every client for a coordinator (by
+    /// registration). A name is shown only where the access rule lets the
+    /// caller read the client's identity and the identity is not protected;
+    /// each name shown is audited as a `client.read`.
+    pub fn worklist(
+        &mut self,
+        caller: &Caller,
+        after: Option<WorklistPosition>,
+        limit: i64,
+    ) -> AppResult<Worklist> {
+        let at = Utc::now();
+        let gate = self.decide(caller, &Action::ListClients, Resource::Nothing, None, at)?;
+        if !gate.is_allowed() {
+            self.authorize_decided(caller, gate)?;
+            return Err(AppError::NotFound);
+        }
+        let officer = caller.actor.has(Role::Officer);
+        let mut clients = if officer {
+            self.db
+                .clients_of_officer(caller.actor.id, after, limit + 1)?
+        } else {
+            self.db.client_summaries(after, limit + 1)?
+        };
+        let next = if clients.len() as i64 > limit {
+            clients.truncate(usize::try_from(limit).unwrap_or(0));
+            clients
+                .last()
+                .map(|c| (c.assigned_since.unwrap_or(c.created_at), c.id))
+        } else {
+            None
+        };
+        // Names: decided per client like any identity read. Only an officer
+        // can pass that rule, so the facts are loaded only for officers'
+        // lists; a coordinator's list shows ids, never names.
+        let mut named: Vec<(usize, Decided)> = Vec::new();
+        if officer {
+            for (i, client) in clients.iter().enumerate() {
+                if client.protected_identity || client.erased {
+                    continue;
+                }
+                let facts = self.db.load_facts(client.id)?;
+                let decided = self.decide(
+                    caller,
+                    &Action::ReadClient,
+                    Resource::Client(client.id),
+                    facts.as_ref(),
+                    at,
+                )?;
+                if decided.is_allowed() {
+                    named.push((i, decided));
+                }
+            }
+        }
+        let decisions: Vec<Decided> = std::iter::once(gate)
+            .chain(named.iter().map(|(_, d)| d.clone()))
+            .collect();
+        let mut permits = self.audit(caller, &decisions)?.into_iter().skip(1);
+        let mut names: Vec<Option<String>> = vec![None; clients.len()];
+        for (i, _) in named {
+            let permit = permits
+                .next()
+                .flatten()
+                .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))?;
+            names[i] = Some(self.db.client_identity(&permit)?.name);
+        }
+        let items = clients
+            .into_iter()
+            .zip(names)
+            .map(|(client, name)| WorklistItem { client, name })
+            .collect();
+        Ok(Worklist { items, next })
     }
 }

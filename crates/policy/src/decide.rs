@@ -46,8 +46,14 @@ pub enum Action {
     SearchClient,
 
     // --- operations on a client that are not case data ---
-    /// Record, list or withdraw consents; erase.
+    /// Record, list or withdraw consents.
     ManageConsents,
+    /// See who is assigned to the client.
+    ReadAssignments,
+    /// Mark or unmark the client's identity as protected.
+    ProtectIdentity,
+    /// Erase the client (crypto-shredding).
+    EraseClient,
     /// Create or end an assignment of an officer of `officer_agency`.
     ManageAssignment {
         officer_agency: AgencyCode,
@@ -56,6 +62,9 @@ pub enum Action {
     ReadAccessLog,
 
     // --- operations not tied to a client ---
+    /// The worklist: an officer's own clients, or every client for a
+    /// coordinator (each name shown is then decided as `ReadClient`).
+    ListClients,
     RegisterClient,
     ManageAgencies,
     ManageOfficers,
@@ -73,6 +82,10 @@ pub mod action_name {
     pub const SEARCH_CLIENT: &str = "client.search";
     pub const MANAGE_CONSENTS: &str = "consent.manage";
     pub const MANAGE_ASSIGNMENT: &str = "assignment.manage";
+    pub const READ_ASSIGNMENTS: &str = "assignment.read";
+    pub const PROTECT_IDENTITY: &str = "client.protect";
+    pub const ERASE_CLIENT: &str = "client.erase";
+    pub const LIST_CLIENTS: &str = "client.list";
     pub const READ_ACCESS_LOG: &str = "client.access_log";
     pub const REGISTER_CLIENT: &str = "client.register";
     pub const MANAGE_AGENCIES: &str = "agency.manage";
@@ -80,7 +93,7 @@ pub mod action_name {
     pub const QUERY_AUDIT: &str = "audit.query";
 
     /// Every action name, for the contract's enum.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 18] = [
         READ_CLIENT,
         LIST_RECORDS,
         VIEW_PLAN,
@@ -90,6 +103,10 @@ pub mod action_name {
         SEARCH_CLIENT,
         MANAGE_CONSENTS,
         MANAGE_ASSIGNMENT,
+        READ_ASSIGNMENTS,
+        PROTECT_IDENTITY,
+        ERASE_CLIENT,
+        LIST_CLIENTS,
         READ_ACCESS_LOG,
         REGISTER_CLIENT,
         MANAGE_AGENCIES,
@@ -118,6 +135,10 @@ impl Action {
             Action::SearchClient => SEARCH_CLIENT,
             Action::ManageConsents => MANAGE_CONSENTS,
             Action::ManageAssignment { .. } => MANAGE_ASSIGNMENT,
+            Action::ReadAssignments => READ_ASSIGNMENTS,
+            Action::ProtectIdentity => PROTECT_IDENTITY,
+            Action::EraseClient => ERASE_CLIENT,
+            Action::ListClients => LIST_CLIENTS,
             Action::ReadAccessLog => READ_ACCESS_LOG,
             Action::RegisterClient => REGISTER_CLIENT,
             Action::ManageAgencies => MANAGE_AGENCIES,
@@ -130,6 +151,7 @@ impl Action {
         !matches!(
             self,
             Action::RegisterClient
+                | Action::ListClients
                 | Action::ManageAgencies
                 | Action::ManageOfficers
                 | Action::QueryAudit
@@ -365,6 +387,7 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
     if !action.is_client_scoped() {
         let required = match action {
             Action::RegisterClient => caller.has(Role::Coordinator) || caller.has(Role::System),
+            Action::ListClients => caller.has(Role::Coordinator) || caller.has(Role::Officer),
             Action::ManageAgencies | Action::ManageOfficers => caller.has(Role::Admin),
             Action::QueryAudit => caller.has(Role::Auditor),
             Action::ReadClient
@@ -374,6 +397,9 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
             | Action::WriteRecord { .. }
             | Action::SearchClient
             | Action::ManageConsents
+            | Action::ReadAssignments
+            | Action::ProtectIdentity
+            | Action::EraseClient
             | Action::ManageAssignment { .. }
             | Action::ReadAccessLog => false,
         };
@@ -395,11 +421,19 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
     };
 
     match action {
-        Action::ManageConsents | Action::ReadAccessLog | Action::ManageAssignment { .. } => {
+        Action::ManageConsents
+        | Action::ReadAssignments
+        | Action::ProtectIdentity
+        | Action::EraseClient
+        | Action::ReadAccessLog
+        | Action::ManageAssignment { .. } => {
             let permitted = on_behalf_of.is_none()
                 && caller.active
                 && match action {
-                    Action::ManageConsents => caller.has(Role::Coordinator),
+                    Action::ManageConsents
+                    | Action::ReadAssignments
+                    | Action::ProtectIdentity
+                    | Action::EraseClient => caller.has(Role::Coordinator),
                     Action::ReadAccessLog => {
                         caller.has(Role::Coordinator) || caller.has(Role::Auditor)
                     }
@@ -414,6 +448,7 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
                     | Action::WriteRecord { .. }
                     | Action::SearchClient
                     | Action::RegisterClient
+                    | Action::ListClients
                     | Action::ManageAgencies
                     | Action::ManageOfficers
                     | Action::QueryAudit => false,
@@ -456,6 +491,7 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
             decide_case_data(subject, action, client, facts, assigned(subject), at)
         }
         Action::RegisterClient
+        | Action::ListClients
         | Action::ManageAgencies
         | Action::ManageOfficers
         | Action::QueryAudit => Err(DenyReason::RoleNotPermitted),
@@ -506,9 +542,13 @@ fn decide_case_data(
         }
         Action::SearchClient
         | Action::ManageConsents
+        | Action::ReadAssignments
+        | Action::ProtectIdentity
+        | Action::EraseClient
         | Action::ManageAssignment { .. }
         | Action::ReadAccessLog
         | Action::RegisterClient
+        | Action::ListClients
         | Action::ManageAgencies
         | Action::ManageOfficers
         | Action::QueryAudit => return Err(DenyReason::RoleNotPermitted),

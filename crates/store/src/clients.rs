@@ -39,6 +39,39 @@ fn place<'a>(field: &'a str, row: &'a str) -> Place<'a> {
     }
 }
 
+/// A client as a worklist shows it: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSummary {
+    pub id: ClientId,
+    pub protected_identity: bool,
+    pub created_at: DateTime<Utc>,
+    pub erased: bool,
+    /// For an officer's worklist: since when the officer is assigned.
+    pub assigned_since: Option<DateTime<Utc>>,
+}
+
+/// The columns of `clients` a worklist reads.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = clients)]
+struct SummaryRow {
+    id: ClientId,
+    protected_identity: bool,
+    created_at: i64,
+    erased_at: Option<i64>,
+}
+
+impl SummaryRow {
+    fn summary(self, assigned_since: Option<i64>) -> ClientSummary {
+        ClientSummary {
+            id: self.id,
+            protected_identity: self.protected_identity,
+            created_at: from_micros(self.created_at),
+            erased: self.erased_at.is_some(),
+            assigned_since: assigned_since.map(from_micros),
+        }
+    }
+}
+
 /// Everything [`ingang_policy::decide`] needs about one client.
 #[derive(Debug, Clone)]
 pub struct LoadedFacts {
@@ -55,6 +88,7 @@ impl crate::Db<'_> {
         permit: &Permit,
         number: &PersonalNumber,
         name: &str,
+        protected: bool,
         by: OfficerId,
     ) -> StoreResult<ClientId> {
         permit.check_action(action_name::REGISTER_CLIENT)?;
@@ -75,6 +109,7 @@ impl crate::Db<'_> {
                     clients::name_ct.eq(&name_ct),
                     clients::registered_by.eq(by),
                     clients::created_at.eq(now),
+                    clients::protected_identity.eq(protected),
                 ))
                 .execute(c)?;
             diesel::insert_into(data_keys::table)
@@ -134,6 +169,163 @@ impl crate::Db<'_> {
             name: key.open_string(place("name", &id_text), &row.name_ct)?,
             created_at: from_micros(row.created_at),
         })
+    }
+
+    /// Marks or unmarks the identity of the client a `client.protect`
+    /// permit names as protected.
+    pub fn set_protected_identity(&mut self, permit: &Permit, protected: bool) -> StoreResult<()> {
+        let id = permit.client_for(action_name::PROTECT_IDENTITY)?;
+        let conn = self.conn.get(self.store)?;
+        diesel::update(clients::table.find(id).filter(clients::erased_at.is_null()))
+            .set(clients::protected_identity.eq(protected))
+            .execute(&mut *conn)?;
+        Ok(())
+    }
+
+    /// Whether a client's identity is protected.
+    pub fn is_protected(&mut self, id: ClientId) -> StoreResult<bool> {
+        let conn = self.conn.get(self.store)?;
+        Ok(clients::table
+            .find(id)
+            .select(clients::protected_identity)
+            .first(&mut *conn)?)
+    }
+
+    /// Erases the client a `client.erase` permit names, in one transaction:
+    /// its data key is destroyed (every ciphertext sealed under it, identity,
+    /// record bodies, consent purposes, becomes noise), its blind-index entry
+    /// is replaced by random bytes (the person can be registered anew), and
+    /// who erased it and why (sealed under the eraser's own key) are kept.
+    /// Audit entries keep their ids. `Conflict` if already erased.
+    pub fn erase_client(
+        &mut self,
+        permit: &Permit,
+        by: OfficerId,
+        reason: &str,
+    ) -> StoreResult<()> {
+        let id = permit.client_for(action_name::ERASE_CLIENT)?;
+        let id_text = id.to_string();
+        let by_text = by.to_string();
+        let conn = self.conn.get(self.store)?;
+        let eraser_key = crate::accounts::data_key(self.store.keys(), conn, &by_text)?;
+        let reason_ct = eraser_key.seal_str(place("erasure_reason", &id_text), reason)?;
+        let tombstone = crate::crypto::random_bytes::<32>()?;
+        let now = to_micros(Utc::now());
+        let erased = conn.transaction(|c| {
+            let changed =
+                diesel::update(clients::table.find(id).filter(clients::erased_at.is_null()))
+                    .set((
+                        clients::erased_at.eq(Some(now)),
+                        clients::erased_by.eq(Some(by)),
+                        clients::erasure_reason_ct.eq(Some(&reason_ct)),
+                        clients::pn_index.eq(&tombstone[..]),
+                    ))
+                    .execute(c)?;
+            if changed == 1 {
+                diesel::delete(data_keys::table.find(&id_text)).execute(c)?;
+            }
+            diesel::QueryResult::Ok(changed == 1)
+        })?;
+        if erased {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("the client is already erased"))
+        }
+    }
+
+    /// Clients whose latest sign of life — registration, or the end of any
+    /// of their consents (its expiry or withdrawal) — is before `cutoff`,
+    /// and who are not erased yet: what retention erases.
+    pub fn clients_idle_since(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<ClientId>> {
+        use crate::schema::{consent_withdrawals, consents};
+        let cutoff = to_micros(cutoff);
+        let conn = self.conn.get(self.store)?;
+        let old: Vec<ClientId> = clients::table
+            .filter(clients::erased_at.is_null())
+            .filter(clients::created_at.lt(cutoff))
+            .select(clients::id)
+            .order(clients::created_at.asc())
+            .load(&mut *conn)?;
+        /// When a consent stops being in force.
+        #[derive(Queryable)]
+        struct ConsentEnd {
+            client_id: ClientId,
+            valid_until: i64,
+            withdrawn_at: Option<i64>,
+        }
+        let ends: Vec<ConsentEnd> = consents::table
+            .left_join(consent_withdrawals::table)
+            .filter(consents::client_id.eq_any(&old))
+            .select((
+                consents::client_id,
+                consents::valid_until,
+                consent_withdrawals::withdrawn_at.nullable(),
+            ))
+            .load(&mut *conn)?;
+        Ok(old
+            .into_iter()
+            .filter(|client| {
+                ends.iter()
+                    .filter(|e| e.client_id == *client)
+                    .all(|e| e.withdrawn_at.unwrap_or(e.valid_until).min(e.valid_until) < cutoff)
+            })
+            .collect())
+    }
+
+    /// Every client, oldest first, after `after` (a coordinator's
+    /// worklist).
+    pub fn client_summaries(
+        &mut self,
+        after: Option<(DateTime<Utc>, ClientId)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ClientSummary>> {
+        let conn = self.conn.get(self.store)?;
+        let mut query = clients::table.select(SummaryRow::as_select()).into_boxed();
+        if let Some((at, id)) = after {
+            let at = to_micros(at);
+            query = query.filter(
+                clients::created_at
+                    .gt(at)
+                    .or(clients::created_at.eq(at).and(clients::id.gt(id))),
+            );
+        }
+        let rows: Vec<SummaryRow> = query
+            .order((clients::created_at.asc(), clients::id.asc()))
+            .limit(limit)
+            .load(&mut *conn)?;
+        Ok(rows.into_iter().map(|row| row.summary(None)).collect())
+    }
+
+    /// The clients `officer` is assigned to now, by assignment start.
+    pub fn clients_of_officer(
+        &mut self,
+        officer: OfficerId,
+        after: Option<(DateTime<Utc>, ClientId)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ClientSummary>> {
+        let conn = self.conn.get(self.store)?;
+        let mut query = clients::table
+            .inner_join(assignments::table)
+            .filter(assignments::officer_id.eq(officer))
+            .filter(assignments::ended_at.is_null())
+            .select((SummaryRow::as_select(), assignments::starts_at))
+            .into_boxed();
+        if let Some((at, id)) = after {
+            let at = to_micros(at);
+            query = query.filter(
+                assignments::starts_at
+                    .gt(at)
+                    .or(assignments::starts_at.eq(at).and(clients::id.gt(id))),
+            );
+        }
+        let rows: Vec<(SummaryRow, i64)> = query
+            .order((assignments::starts_at.asc(), clients::id.asc()))
+            .limit(limit)
+            .load(&mut *conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(row, since)| row.summary(Some(since)))
+            .collect())
     }
 
     /// Loads the client's existence, assignments and consents: the facts of

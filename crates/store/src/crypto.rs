@@ -405,6 +405,15 @@ impl Keyring {
     }
 }
 
+/// `N` bytes from the system's secure random source.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut bytes = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| CryptoError::Random)?;
+    Ok(bytes)
+}
+
 fn new_master_id() -> Result<String, CryptoError> {
     let mut bytes = [0u8; 4];
     SystemRandom::new()

@@ -18,7 +18,7 @@ mod time;
 pub use accounts::{Account, Agency, NewOfficer, Officer};
 pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditStats, NewAuditEvent, BATCH_BUCKETS};
 pub use cases::{Assignment, Consent, ConsentEvidence, NewConsent, RecordMeta, RecordPage};
-pub use clients::{ClientIdentity, LoadedFacts};
+pub use clients::{ClientIdentity, ClientSummary, LoadedFacts};
 pub use crypto::{CryptoError, KeySource, Keyring, SecretKey};
 pub use db::{DatabaseUrl, DbConnection, DbPool};
 pub use permit::Permit;

@@ -38,6 +38,9 @@ diesel::table! {
         registered_by -> Text,
         created_at -> BigInt,
         erased_at -> Nullable<BigInt>,
+        protected_identity -> Bool,
+        erased_by -> Nullable<Text>,
+        erasure_reason_ct -> Nullable<Binary>,
     }
 }
 

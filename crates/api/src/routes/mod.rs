@@ -34,6 +34,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(clients::register_client)
         .service(clients::search_client)
         .service(clients::get_client)
+        .service(clients::worklist)
+        .service(clients::protect_identity)
+        .service(clients::erase_client)
         .service(consents::create_consent)
         .service(consents::list_consents)
         .service(consents::withdraw_consent)
@@ -96,6 +99,43 @@ pub struct PageQuery {
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+}
+
+/// Query parameters of a list ordered by time, then id (records, clients).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimePageQuery {
+    /// The previous page's `next_cursor`, `<time in µs>_<id>`: where the
+    /// next page starts.
+    #[param(
+        pattern = "^[0-9]{1,18}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+/// The cursor of a position `(time, id)` in a list ordered by both.
+pub fn time_cursor<Id: std::fmt::Display>((at, id): (chrono::DateTime<chrono::Utc>, Id)) -> String {
+    format!("{}_{id}", at.timestamp_micros())
+}
+
+/// The position a [`time_cursor`] names; a bad cursor is named as such.
+pub fn parse_time_cursor<Id>(cursor: &str) -> Result<(chrono::DateTime<chrono::Utc>, Id), ApiError>
+where
+    Id: std::str::FromStr + std::fmt::Display,
+{
+    let (micros, id_text) = cursor.split_once('_').ok_or_else(bad_cursor)?;
+    let micros = parse_seq_cursor(micros)?;
+    let id: Id = id_text.parse().map_err(|_| bad_cursor())?;
+    // Only the lower-case hyphenated form the service writes.
+    if id.to_string() != id_text {
+        return Err(bad_cursor());
+    }
+    let at = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(bad_cursor)?;
+    Ok((at, id))
 }
 
 pub const DEFAULT_LIMIT: i64 = 50;

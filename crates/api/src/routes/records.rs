@@ -2,7 +2,7 @@
 //! Every read is decided per record and audited before the body leaves.
 
 use super::plan::ConflictResponse;
-use super::{as_caller, bad_cursor, page_limit, parse_seq_cursor};
+use super::{as_caller, page_limit, parse_time_cursor, time_cursor, TimePageQuery};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::schemas::{IfMatchTags, NewRecordSchema, RecordAmendmentSchema, RecordBodySchema};
@@ -10,7 +10,7 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_app::records::{Record, RecordPosition, Written};
+use ingang_app::records::{Record, Written};
 use ingang_policy::bodies::AgencyCodeText;
 use ingang_policy::{ClientId, RecordId, RecordKind};
 use serde::{Deserialize, Serialize};
@@ -123,60 +123,28 @@ pub async fn create_record(
 
 /// The records the caller may see, newest first. Records outside the
 /// caller's consent are left out without trace; each one returned is audited.
-#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), RecordPageQuery),
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), TimePageQuery),
     responses((status = 200, body = RecordPageResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/clients/{id}/records")]
 pub async fn list_records(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ClientId>,
-    query: web::Query<RecordPageQuery>,
+    query: web::Query<TimePageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
-    let after = q.cursor.as_deref().map(parse_record_cursor).transpose()?;
+    let after = q.cursor.as_deref().map(parse_time_cursor).transpose()?;
     let page = as_caller(state, credentials, move |app, caller| {
         Ok(app.list_records(&caller, client, after, limit)?)
     })
     .await?;
     let page = RecordPageResponse {
-        next_cursor: page.next.map(record_cursor),
+        next_cursor: page.next.map(time_cursor),
         items: page.items.into_iter().map(response).collect(),
     };
     Ok(HttpResponse::Ok().json(page))
-}
-
-/// Query parameters of a record list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct RecordPageQuery {
-    /// The previous page's `next_cursor`, `<created_at in µs>_<record id>`:
-    /// where the next page starts.
-    #[param(
-        pattern = "^[0-9]{1,18}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-    )]
-    pub cursor: Option<String>,
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-}
-
-fn record_cursor((created_at, id): RecordPosition) -> String {
-    format!("{}_{id}", created_at.timestamp_micros())
-}
-
-fn parse_record_cursor(cursor: &str) -> Result<RecordPosition, ApiError> {
-    let (micros, id_text) = cursor.split_once('_').ok_or_else(bad_cursor)?;
-    let micros = parse_seq_cursor(micros)?;
-    let id: RecordId = id_text.parse().map_err(|_| bad_cursor())?;
-    // Only the lower-case hyphenated form the service writes.
-    if id.to_string() != id_text {
-        return Err(bad_cursor());
-    }
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad_cursor)?;
-    Ok((at, id))
 }
 
 /// One record, with its version as `ETag`.

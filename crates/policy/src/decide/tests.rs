@@ -437,6 +437,8 @@ fn administrative_actions_need_their_role() {
         (Action::QueryAudit, Role::Auditor),
         (Action::RegisterClient, Role::Coordinator),
         (Action::RegisterClient, Role::System),
+        (Action::ListClients, Role::Coordinator),
+        (Action::ListClients, Role::Officer),
     ];
     for (action, role) in table.clone() {
         for other in Role::ALL {
@@ -450,6 +452,49 @@ fn administrative_actions_need_their_role() {
             let allowed = decide(&request, &Facts::default()).is_allowed();
             let should = table.iter().any(|(a, r)| *a == action && *r == other);
             assert_eq!(allowed, should, "{action:?} by {other:?} (needs {role:?})");
+        }
+    }
+}
+
+#[test]
+fn erasing_protecting_and_seeing_assignments_are_for_coordinators_only() {
+    for action in [
+        Action::EraseClient,
+        Action::ProtectIdentity,
+        Action::ReadAssignments,
+    ] {
+        for erased in [false, true] {
+            let client = ClientFacts {
+                id: ClientId::new_random(),
+                erased,
+            };
+            let facts = Facts {
+                client: Some(client),
+                assignments: &[],
+                consents: &[],
+            };
+            for role in Role::ALL {
+                let caller = actor(&[role], "alm", true);
+                let request = Request {
+                    caller: &caller,
+                    on_behalf_of: None,
+                    action: action.clone(),
+                    at: t0(),
+                };
+                let expected = match (role, erased) {
+                    (Role::Coordinator, false) => Decision::Allow { consent: None },
+                    (Role::Coordinator, true) => Decision::Deny {
+                        reason: DenyReason::ClientErased,
+                    },
+                    // Anyone else has no business knowing the client exists.
+                    (Role::Officer | Role::System | Role::Auditor | Role::Admin, false | true) => {
+                        Decision::Deny {
+                            reason: DenyReason::NotFound,
+                        }
+                    }
+                };
+                assert_eq!(decide(&request, &facts), expected, "{action:?} by {role:?}");
+            }
         }
     }
 }

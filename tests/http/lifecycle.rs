@@ -1,0 +1,254 @@
+//! A client's life after registration: worklists, protected identity and
+//! erasure.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Binary, Text};
+use ingang_store::crypto::{Place, WrappedKey};
+use ingang_tests::{World, CLIENT_PN};
+use serde_json::json;
+
+fn names(r: &ingang_tests::Resp) -> Vec<(String, Option<String>)> {
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap().to_owned(),
+                i["name"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn worklists_show_names_only_where_the_rule_and_protection_allow() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let client = world.client.clone();
+    // A second client, protected from the start, assigned to Eva with a
+    // consent that names her.
+    let r = s.post(
+        "/v1/clients",
+        &world.coordinator.token,
+        json!({"personal_number": "19850372-2343", "name": "Lina Nilsson", "protected_identity": true}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let protected = r.id();
+    let r = s.post(
+        &format!("/v1/clients/{protected}/consents"),
+        &world.coordinator.token,
+        ingang_tests::consent_body(&[&world.af.id], &[], &[], &[]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = s.post(
+        &format!("/v1/clients/{protected}/assignments"),
+        &world.coordinator.token,
+        json!({"officer_id": world.af.id}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // Eva sees both of her clients; the protected one without a name.
+    let eva = s.get("/v1/clients", &world.af.token);
+    assert_eq!(eva.status, 200, "{}", eva.text);
+    assert_eq!(
+        names(&eva),
+        [
+            (client.clone(), Some(ingang_tests::CLIENT_NAME.to_owned())),
+            (protected.clone(), None)
+        ]
+    );
+    assert!(!eva.text.contains("Lina"), "{}", eva.text);
+    assert_eq!(eva.body["items"][1]["protected_identity"], true);
+    assert!(eva.body["items"][0]["assigned_since"].is_string());
+    // The single audited identity read still shows the protected name.
+    let r = s.get(&format!("/v1/clients/{protected}"), &world.af.token);
+    assert_eq!(
+        (r.status, r.body["name"].as_str()),
+        (200, Some("Lina Nilsson"))
+    );
+
+    // Per is assigned but not named in a consent: the client, no name.
+    let per = s.get("/v1/clients", &world.psyk.token);
+    assert_eq!(names(&per), [(client.clone(), None)]);
+    // Ulla has no clients; an auditor has no worklist.
+    assert_eq!(names(&s.get("/v1/clients", &world.unassigned.token)), []);
+    let r = s.get("/v1/clients", &world.auditor.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("role-not-permitted"))
+    );
+
+    // The coordinator sees every client, never a name, one page at a time.
+    let first = s.get("/v1/clients?limit=1", &world.coordinator.token);
+    assert_eq!(names(&first), [(client.clone(), None)]);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = s.get(
+        &format!("/v1/clients?limit=1&cursor={cursor}"),
+        &world.coordinator.token,
+    );
+    assert_eq!(names(&second), [(protected.clone(), None)]);
+    assert!(second.body["next_cursor"].is_null());
+
+    // Each name shown was audited as a read of that client's identity.
+    let r = s.get(
+        &format!(
+            "/v1/audit/events?actor_id={}&action=client.read&client_id={client}",
+            world.af.id
+        ),
+        &world.auditor.token,
+    );
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
+
+    // Lifting the protection shows the name again; only a coordinator may.
+    let r = s.post(
+        &format!("/v1/clients/{protected}/protected-identity"),
+        &world.af.token,
+        json!({"protected": false}),
+    );
+    assert_eq!(r.status, 404);
+    let r = s.post(
+        &format!("/v1/clients/{protected}/protected-identity"),
+        &world.coordinator.token,
+        json!({"protected": false}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["protected_identity"], false);
+    let eva = s.get("/v1/clients", &world.af.token);
+    assert_eq!(names(&eva)[1].1.as_deref(), Some("Lina Nilsson"));
+}
+
+#[derive(QueryableByName)]
+struct Sealed {
+    #[diesel(sql_type = Text)]
+    place: String,
+    #[diesel(sql_type = Text)]
+    row_id: String,
+    #[diesel(sql_type = Binary)]
+    ct: Vec<u8>,
+}
+
+#[derive(QueryableByName)]
+struct StoredKey {
+    #[diesel(sql_type = Text)]
+    subject_id: String,
+    #[diesel(sql_type = Text)]
+    kek_id: String,
+    #[diesel(sql_type = Binary)]
+    wrapped: Vec<u8>,
+}
+
+#[test]
+fn erasure_shreds_the_client_and_frees_the_personal_number() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let client = world.client.clone();
+    let note = world.note(&world.af, "Samtal om hälsan");
+    let path = format!("/v1/clients/{client}/erase");
+
+    // Only a coordinator erases, with a reason.
+    let r = s.post(&path, &world.af.token, json!({"reason": "x"}));
+    assert_eq!(r.status, 404);
+    let r = s.post(&path, &world.coordinator.token, json!({"reason": "  "}));
+    assert_eq!((r.status, r.body["field"].as_str()), (400, Some("reason")));
+    let r = s.post(
+        &format!("/v1/clients/{}/erase", uuid::Uuid::new_v4()),
+        &world.coordinator.token,
+        json!({"reason": "x"}),
+    );
+    assert_eq!(r.status, 404);
+    // Sealed under the client's key, before erasure.
+    let mut db = s.raw_db();
+    let sealed: Vec<Sealed> = diesel::sql_query(format!(
+        "SELECT 'name' AS place, id AS row_id, name_ct AS ct FROM clients WHERE id = '{client}' \
+         UNION ALL SELECT 'personal_number', id, pn_ct FROM clients WHERE id = '{client}' \
+         UNION ALL SELECT 'body', record_id, body_ct FROM record_versions WHERE record_id = '{note}' \
+         UNION ALL SELECT 'purpose', id, purpose_ct FROM consents WHERE client_id = '{client}'"
+    ))
+    .load(&mut db)
+    .unwrap();
+    assert_eq!(sealed.len(), 4);
+
+    let r = s.post(
+        &path,
+        &world.coordinator.token,
+        json!({"reason": "Klientens begäran"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text);
+
+    // Every later read answers 410; so does erasing or protecting again.
+    for (token, path) in [
+        (&world.af.token, format!("/v1/records/{note}")),
+        (&world.af.token, format!("/v1/clients/{client}")),
+        (&world.af.token, format!("/v1/clients/{client}/records")),
+        (&world.af.token, format!("/v1/clients/{client}/plan")),
+        (
+            &world.coordinator.token,
+            format!("/v1/clients/{client}/consents"),
+        ),
+    ] {
+        let r = s.get(&path, token);
+        assert_eq!(r.status, 410, "{path}: {}", r.text);
+    }
+    let r = s.post(&path, &world.coordinator.token, json!({"reason": "again"}));
+    assert_eq!(r.status, 410, "{}", r.text);
+    let r = s.post(
+        &format!("/v1/clients/{client}/protected-identity"),
+        &world.coordinator.token,
+        json!({"protected": true}),
+    );
+    assert_eq!(r.status, 410, "{}", r.text);
+
+    // No key the service still holds opens anything sealed for the client:
+    // its data key is gone, and no other subject's key fits.
+    let keys: Vec<StoredKey> =
+        diesel::sql_query("SELECT subject_id, kek_id, wrapped FROM data_keys")
+            .load(&mut db)
+            .unwrap();
+    assert!(!keys.is_empty());
+    assert!(keys.iter().all(|k| k.subject_id != client));
+    let keyring = s.state.store.keys();
+    for key in &keys {
+        let data_key = keyring
+            .unwrap(
+                &key.subject_id,
+                &WrappedKey {
+                    kek_id: key.kek_id.clone(),
+                    wrapped: key.wrapped.clone(),
+                },
+            )
+            .unwrap();
+        for item in &sealed {
+            for (table, field, row) in [
+                ("clients", item.place.as_str(), item.row_id.clone()),
+                ("record_versions", "body", format!("{}/1", item.row_id)),
+                ("consents", "purpose", item.row_id.clone()),
+            ] {
+                let place = Place {
+                    table,
+                    field,
+                    row: &row,
+                };
+                assert!(data_key.open(place, &item.ct).is_err());
+            }
+        }
+    }
+
+    // The audit log keeps its entries; the person can be registered anew.
+    let r = s.get(
+        &format!("/v1/audit/events?client_id={client}&action=client.erase"),
+        &world.auditor.token,
+    );
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 3, "{}", r.text);
+    let r = s.post(
+        "/v1/clients",
+        &world.coordinator.token,
+        json!({"personal_number": CLIENT_PN, "name": ingang_tests::CLIENT_NAME}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_ne!(r.id(), client);
+}
