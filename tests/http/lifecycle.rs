@@ -252,3 +252,100 @@ fn erasure_shreds_the_client_and_frees_the_personal_number() {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_ne!(r.id(), client);
 }
+
+#[test]
+fn versions_assignments_and_officers_are_listed_to_those_who_may_see_them() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+
+    // Every version of a record, each audited as a read.
+    let created = s.post(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.af.token,
+        json!({"kind": "note", "body": {"text": "Första"}}),
+    );
+    let note = created.id();
+    let r = s.put(
+        &format!("/v1/records/{note}"),
+        &world.af.token,
+        json!({"body": {"text": "Andra"}}),
+        created.etag.as_deref(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let reads = |who: &str| {
+        s.get(
+            &format!("/v1/audit/events?actor_id={who}&action=record.read&limit=200"),
+            &world.auditor.token,
+        )
+        .body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["record_id"] == json!(note))
+            .count()
+    };
+    let before = reads(&world.soc.id);
+    let r = s.get(&format!("/v1/records/{note}/versions"), &world.soc.token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let texts: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["body"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["Första", "Andra"]);
+    assert_eq!(r.body["items"][1]["version"], 2);
+    assert_eq!(reads(&world.soc.id), before + 2);
+    let r = s.get(&format!("/v1/records/{note}/versions"), &world.psyk.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("no-active-consent"))
+    );
+    for who in [&world.unassigned, &world.coordinator] {
+        let r = s.get(&format!("/v1/records/{note}/versions"), &who.token);
+        assert_eq!(r.status, 404, "{}", r.text);
+    }
+
+    // Who is assigned: for the coordinator only.
+    let r = s.get(
+        &format!("/v1/clients/{}/assignments", world.client),
+        &world.coordinator.token,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let officers: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["officer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(officers, [&world.af.id, &world.soc.id, &world.psyk.id]);
+    let r = s.get(
+        &format!("/v1/clients/{}/assignments", world.client),
+        &world.af.token,
+    );
+    assert_eq!(r.status, 404);
+
+    // Officers, by agency and page, for admins.
+    let r = s.get("/v1/officers?agency=af&limit=2", &world.admin.token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let first: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(first, [&world.af.id, &world.unassigned.id]);
+    let cursor = r.body["next_cursor"].as_str().unwrap();
+    let r = s.get(
+        &format!("/v1/officers?agency=af&limit=2&cursor={cursor}"),
+        &world.admin.token,
+    );
+    assert_eq!(r.body["items"][0]["id"], json!(world.af_system.id));
+    assert!(r.body["next_cursor"].is_null());
+    let r = s.get("/v1/officers?agency=AF", &world.admin.token);
+    assert_eq!((r.status, r.body["field"].as_str()), (400, Some("agency")));
+    let r = s.get("/v1/officers", &world.af.token);
+    assert_eq!(r.status, 403);
+}

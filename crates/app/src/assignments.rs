@@ -51,4 +51,14 @@ impl Session<'_> {
         };
         Ok(self.db.end_assignment(&permit, id, caller.actor.id)?)
     }
+
+    /// Who is assigned to the client, open and ended (coordinator).
+    pub fn assignments_of_client(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+    ) -> AppResult<Vec<Assignment>> {
+        let (_, permit) = self.authorize_on_client(caller, Action::ReadAssignments, client)?;
+        Ok(self.db.assignments_of_client(&permit)?)
+    }
 }

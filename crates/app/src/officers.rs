@@ -1,7 +1,8 @@
 //! Named officers and system accounts (admin).
 
 use crate::{AppResult, Caller, NewOfficer, Officer, Session};
-use ingang_policy::{Action, OfficerId};
+use chrono::{DateTime, Utc};
+use ingang_policy::{Action, AgencyCode, OfficerId};
 
 impl Session<'_> {
     pub fn create_officer(&mut self, caller: &Caller, new: &NewOfficer) -> AppResult<Officer> {
@@ -18,5 +19,18 @@ impl Session<'_> {
     pub fn deactivate_officer(&mut self, caller: &Caller, id: OfficerId) -> AppResult<Officer> {
         self.authorize_without_client(caller, Action::ManageOfficers)?;
         Ok(self.db.deactivate_officer(id)?)
+    }
+
+    /// Officers and system accounts, optionally of one agency, oldest first,
+    /// after `after`; `limit` at most.
+    pub fn list_officers(
+        &mut self,
+        caller: &Caller,
+        agency: Option<&AgencyCode>,
+        after: Option<(DateTime<Utc>, OfficerId)>,
+        limit: i64,
+    ) -> AppResult<Vec<Officer>> {
+        self.authorize_without_client(caller, Action::ManageOfficers)?;
+        Ok(self.db.list_officers(agency, after, limit)?)
     }
 }

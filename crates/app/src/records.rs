@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use ingang_policy::bodies::{self, BodyError};
 use ingang_policy::plan::Conflict;
 use ingang_policy::{Action, ClientId, RecordId, RecordKind};
-use ingang_store::{LoadedFacts, StoreError};
+use ingang_store::{LoadedFacts, RecordVersion, StoreError};
 use serde_json::Value;
 
 /// A record with the body of its current version.
@@ -176,15 +176,7 @@ impl Session<'_> {
 
     /// One record, decided and audited before its body is loaded.
     pub fn read_record(&mut self, caller: &Caller, id: RecordId) -> AppResult<Record> {
-        let probe = Action::ReadRecord {
-            source: caller.actor.agency.clone(),
-            kind: RecordKind::Note,
-        };
-        let (meta, permit) =
-            self.authorize_record(caller, id, probe, |meta| Action::ReadRecord {
-                source: meta.source_agency.clone(),
-                kind: meta.kind,
-            })?;
+        let (meta, permit) = self.authorize_record(caller, id, read_probe(caller), read_action)?;
         let readable = [(meta, permit)];
         let body = self
             .db
@@ -193,6 +185,28 @@ impl Session<'_> {
             .ok_or(AppError::NotFound)?;
         let [(meta, _)] = readable;
         Ok(Record { meta, body })
+    }
+
+    /// Every version of a record, oldest first: each version shown is a
+    /// read of the record, decided once and audited once per version.
+    pub fn record_versions(
+        &mut self,
+        caller: &Caller,
+        id: RecordId,
+    ) -> AppResult<Vec<RecordVersion>> {
+        let (meta, decided) = self.decide_record(caller, id, read_probe(caller), read_action)?;
+        if !decided.is_allowed() {
+            self.authorize_decided(caller, decided)?;
+            return Err(AppError::NotFound);
+        }
+        let copies = usize::try_from(meta.version).unwrap_or(1).max(1);
+        let permit = self
+            .audit(caller, &vec![decided; copies])?
+            .into_iter()
+            .next()
+            .flatten()
+            .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))?;
+        Ok(self.db.record_versions(&meta, &permit)?)
     }
 
     /// A new version of a record, by the authoring agency, if the stored
@@ -280,6 +294,21 @@ impl Session<'_> {
         probe: Action,
         action_on: impl FnOnce(&RecordMeta) -> Action,
     ) -> AppResult<(RecordMeta, ingang_store::Permit)> {
+        let (meta, decided) = self.decide_record(caller, id, probe, action_on)?;
+        let permit = self.authorize_decided(caller, decided)?;
+        Ok((meta, permit))
+    }
+
+    /// Loads record `id` and decides `action_on(record)` on it, not yet
+    /// audited. A missing record is decided and audited with `probe` here
+    /// and answers `NotFound`.
+    fn decide_record(
+        &mut self,
+        caller: &Caller,
+        id: RecordId,
+        probe: Action,
+        action_on: impl FnOnce(&RecordMeta) -> Action,
+    ) -> AppResult<(RecordMeta, Decided)> {
         let (meta, facts): (RecordMeta, LoadedFacts) = match self.db.record_with_facts(id) {
             Ok(found) => found,
             Err(StoreError::NotFound) => {
@@ -296,7 +325,30 @@ impl Session<'_> {
             client: Some(meta.client_id),
             record: id,
         };
-        let permit = self.authorize(caller, action_on(&meta), resource, Some(&facts))?;
-        Ok((meta, permit))
+        let decided = self.decide(
+            caller,
+            &action_on(&meta),
+            resource,
+            Some(&facts),
+            Utc::now(),
+        )?;
+        Ok((meta, decided))
+    }
+}
+
+/// What a read of a record that does not exist is decided as: the caller's
+/// own agency and a note, so the answer is exactly that for a hidden one.
+fn read_probe(caller: &Caller) -> Action {
+    Action::ReadRecord {
+        source: caller.actor.agency.clone(),
+        kind: RecordKind::Note,
+    }
+}
+
+/// A read of `meta`'s record.
+fn read_action(meta: &RecordMeta) -> Action {
+    Action::ReadRecord {
+        source: meta.source_agency.clone(),
+        kind: meta.kind,
     }
 }

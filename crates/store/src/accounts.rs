@@ -249,6 +249,34 @@ impl crate::Db<'_> {
         })
     }
 
+    /// Officers and system accounts, optionally of one agency, oldest
+    /// first, after `after` (the `(created_at, id)` of the last one given).
+    pub fn list_officers(
+        &mut self,
+        agency: Option<&AgencyCode>,
+        after: Option<(DateTime<Utc>, OfficerId)>,
+        limit: i64,
+    ) -> StoreResult<Vec<Officer>> {
+        let conn = self.conn.get(self.store)?;
+        let mut query = officers::table.select(officers::id).into_boxed();
+        if let Some(agency) = agency {
+            query = query.filter(officers::agency.eq(agency.clone()));
+        }
+        if let Some((at, id)) = after {
+            let at = to_micros(at);
+            query = query.filter(
+                officers::created_at
+                    .gt(at)
+                    .or(officers::created_at.eq(at).and(officers::id.gt(id))),
+            );
+        }
+        let ids: Vec<OfficerId> = query
+            .order((officers::created_at.asc(), officers::id.asc()))
+            .limit(limit)
+            .load(&mut *conn)?;
+        ids.into_iter().map(|id| self.officer(id)).collect()
+    }
+
     /// Deactivates an officer at once; tokens already issued stop working.
     pub fn deactivate_officer(&mut self, id: OfficerId) -> StoreResult<Officer> {
         let conn = self.conn.get(self.store)?;

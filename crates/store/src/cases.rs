@@ -180,6 +180,23 @@ pub struct RecordMeta {
     pub version: i32,
 }
 
+/// One stored version of a record.
+#[derive(Clone)]
+pub struct RecordVersion {
+    pub version: i32,
+    pub author_id: OfficerId,
+    pub created_at: DateTime<Utc>,
+    pub body: serde_json::Value,
+}
+
+impl std::fmt::Debug for RecordVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordVersion")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A page of record metadata, newest first.
 #[derive(Debug, Clone)]
 pub struct RecordPage {
@@ -648,6 +665,66 @@ impl crate::Db<'_> {
             records: rows.into_iter().map(RecordMeta::from).collect(),
             more,
         })
+    }
+
+    /// Every version of the record a `record.read` permit names, oldest
+    /// first: number, author, time and body.
+    pub fn record_versions(
+        &mut self,
+        meta: &RecordMeta,
+        permit: &Permit,
+    ) -> StoreResult<Vec<RecordVersion>> {
+        permit.check_record(action_name::READ_RECORD, meta.client_id, meta.id)?;
+        /// One stored version.
+        #[derive(Queryable, Selectable)]
+        #[diesel(table_name = record_versions)]
+        struct VersionRow {
+            version: i32,
+            author_id: OfficerId,
+            created_at: i64,
+            body_ct: Vec<u8>,
+        }
+        let client_text = meta.client_id.to_string();
+        let conn = self.conn.get(self.store)?;
+        let rows: Vec<VersionRow> = record_versions::table
+            .filter(record_versions::record_id.eq(meta.id))
+            .select(VersionRow::as_select())
+            .order(record_versions::version.asc())
+            .load(&mut *conn)?;
+        let key = crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
+        rows.into_iter()
+            .map(|row| {
+                let place_row = body_row_id(meta.id, row.version);
+                let plain = key.open(
+                    Place {
+                        table: "record_versions",
+                        field: "body",
+                        row: &place_row,
+                    },
+                    &row.body_ct,
+                )?;
+                Ok(RecordVersion {
+                    version: row.version,
+                    author_id: row.author_id,
+                    created_at: from_micros(row.created_at),
+                    body: serde_json::from_slice(&plain)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Who is assigned to the client an `assignment.read` permit names,
+    /// open and ended, oldest first.
+    pub fn assignments_of_client(&mut self, permit: &Permit) -> StoreResult<Vec<Assignment>> {
+        let client = permit.client_for(action_name::READ_ASSIGNMENTS)?;
+        let conn = self.conn.get(self.store)?;
+        let ids: Vec<AssignmentId> = assignments::table
+            .filter(assignments::client_id.eq(client))
+            .select(assignments::id)
+            .order((assignments::starts_at.asc(), assignments::id.asc()))
+            .load(&mut *conn)?;
+        ids.into_iter().map(|id| self.assignment(id)).collect()
     }
 
     /// Every record of `client` of one of `kinds`, oldest first: metadata

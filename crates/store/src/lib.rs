@@ -17,7 +17,9 @@ mod time;
 
 pub use accounts::{Account, Agency, NewOfficer, Officer};
 pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditStats, NewAuditEvent, BATCH_BUCKETS};
-pub use cases::{Assignment, Consent, ConsentEvidence, NewConsent, RecordMeta, RecordPage};
+pub use cases::{
+    Assignment, Consent, ConsentEvidence, NewConsent, RecordMeta, RecordPage, RecordVersion,
+};
 pub use clients::{ClientIdentity, ClientSummary, LoadedFacts};
 pub use crypto::{CryptoError, KeySource, Keyring, SecretKey};
 pub use db::{DatabaseUrl, DbConnection, DbPool};

@@ -5,7 +5,7 @@ use super::as_caller;
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
-use actix_web::{post, web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use ingang_app::Assignment;
 use ingang_policy::{AssignmentId, ClientId, OfficerId};
@@ -23,6 +23,7 @@ pub struct AssignmentResponse {
     pub id: Uuid,
     pub client_id: Uuid,
     pub officer_id: Uuid,
+    #[schema(value_type = ingang_policy::bodies::AgencyCodeText)]
     pub officer_agency: String,
     pub created_by: Uuid,
     pub starts_at: DateTime<Utc>,
@@ -77,4 +78,31 @@ pub async fn end_assignment(
     })
     .await?;
     Ok(HttpResponse::Ok().json(AssignmentResponse::from(assignment)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssignmentList {
+    pub items: Vec<AssignmentResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Who is assigned to a client, since when, and who no longer is
+/// (coordinator), oldest first.
+#[utoipa::path(tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id")),
+    responses((status = 200, body = AssignmentList), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
+#[get("/v1/clients/{id}/assignments")]
+pub async fn list_assignments(
+    state: web::Data<AppState>,
+    credentials: Credentials,
+    id: web::Path<ClientId>,
+) -> Result<HttpResponse, ApiError> {
+    let client = id.into_inner();
+    let assignments = as_caller(state, credentials, move |app, caller| {
+        Ok(app.assignments_of_client(&caller, client)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AssignmentList {
+        items: assignments.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
 }

@@ -1,6 +1,6 @@
 //! Named officers and system accounts (admin).
 
-use super::{as_caller, required_text};
+use super::{as_caller, page_limit, parse_time_cursor, required_text, time_cursor};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::schemas::Name200;
@@ -137,3 +137,64 @@ pub async fn deactivate_officer(
 }
 
 crate::redacted_debug!(CreateOfficer, OfficerResponse);
+
+/// Filters and paging of the officer list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OfficerQuery {
+    /// Only accounts of this agency.
+    #[param(value_type = Option<AgencyCodeText>)]
+    pub agency: Option<String>,
+    /// The previous page's `next_cursor`, `<created_at in µs>_<id>`.
+    #[param(
+        pattern = "^[0-9]{1,18}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OfficerList {
+    pub items: Vec<OfficerResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Officers and system accounts, oldest first, optionally of one agency
+/// (admin).
+#[utoipa::path(tag = "officers", security(("bearer" = [])), params(OfficerQuery),
+    responses((status = 200, body = OfficerList), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/v1/officers")]
+pub async fn list_officers(
+    state: web::Data<AppState>,
+    credentials: Credentials,
+    query: web::Query<OfficerQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    let agency = q
+        .agency
+        .as_deref()
+        .map(AgencyCode::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid("agency", e.to_string()))?;
+    let after = q.cursor.as_deref().map(parse_time_cursor).transpose()?;
+    let mut officers = as_caller(state, credentials, move |app, caller| {
+        Ok(app.list_officers(&caller, agency.as_ref(), after, limit + 1)?)
+    })
+    .await?;
+    let next_cursor = if officers.len() as i64 > limit {
+        officers.truncate(usize::try_from(limit).unwrap_or(0));
+        officers
+            .last()
+            .map(|o| time_cursor((o.created_at, o.account.id)))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(OfficerList {
+        items: officers.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}

@@ -280,7 +280,55 @@ pub async fn update_record(
         .json(written(record)))
 }
 
+/// One stored version of a record.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VersionResponse {
+    #[schema(minimum = 1)]
+    pub version: i32,
+    pub author_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    #[schema(value_type = RecordBodySchema)]
+    pub body: Value,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VersionList {
+    pub record_id: Uuid,
+    pub items: Vec<VersionResponse>,
+}
+
+/// Every version of a record, oldest first; each version shown is audited
+/// as a read.
+#[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id")),
+    responses((status = 200, body = VersionList), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
+#[get("/v1/records/{id}/versions")]
+pub async fn record_versions(
+    state: web::Data<AppState>,
+    credentials: Credentials,
+    id: web::Path<RecordId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let versions = as_caller(state, credentials, move |app, caller| {
+        Ok(app.record_versions(&caller, id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(VersionList {
+        record_id: id.0,
+        items: versions
+            .into_iter()
+            .map(|v| VersionResponse {
+                version: v.version,
+                author_id: v.author_id.0,
+                created_at: v.created_at,
+                body: v.body,
+            })
+            .collect(),
+    }))
+}
+
 crate::redacted_debug!(
+    VersionResponse,
+    VersionList,
     CreateRecord,
     UpdateRecord,
     RecordResponse,
