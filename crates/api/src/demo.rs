@@ -74,6 +74,7 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         ("af-officer", "Eva Ek", "af", vec![Role::Officer]),
         ("soc-officer", "Sara Berg", "soc", vec![Role::Officer]),
         ("psyk-officer", "Per Lind", "psyk", vec![Role::Officer]),
+        ("fk-officer", "Fia Fors", "fk", vec![Role::Officer]),
         ("af-system", "AF integration", "af", vec![Role::System]),
     ] {
         let officer = db.create_officer(&NewOfficer {
@@ -89,10 +90,11 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         });
     }
     let id_of = |label: &str| people.iter().find(|p| p.label == label).map(|p| p.id);
-    let (Some(eva), Some(sara), Some(per)) = (
+    let (Some(eva), Some(sara), Some(per), Some(fia)) = (
         id_of("af-officer"),
         id_of("soc-officer"),
         id_of("psyk-officer"),
+        id_of("fk-officer"),
     ) else {
         return Err(DemoError::Other("demo accounts missing".into()));
     };
@@ -113,6 +115,7 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
     let karin = as_caller("coordinator")?;
     let eva_caller = as_caller("af-officer")?;
     let sara_caller = as_caller("soc-officer")?;
+    let per_caller = as_caller("psyk-officer")?;
     let today = Utc::now().date_naive();
     let pn = |s: &str| PersonalNumber::parse(s, today).map_err(|e| DemoError::Other(e.to_string()));
     let created = |registration: Registration| match registration {
@@ -140,16 +143,55 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
             document_sha256: "ab".repeat(32),
         },
     )?;
-    for officer in [eva, sara, per] {
+    // Per (psychiatry) signs his own consent with Ali, covering every
+    // source: he sees the whole plan. Fia (social insurance) is assigned but
+    // named in no consent: she is refused with a reason.
+    session.record_consent(
+        &karin,
+        client,
+        ConsentDraft {
+            recipient_officers: vec![per],
+            recipient_agencies: vec![],
+            from_agencies: vec![],
+            kinds: vec![],
+            purpose: "Vård och rehabilitering".into(),
+            signed_at: now - Duration::days(1),
+            valid_from: now - Duration::days(1),
+            valid_until: now + Duration::days(365),
+            evidence_method: "e-signature".into(),
+            document_sha256: "cd".repeat(32),
+        },
+    )?;
+    for officer in [eva, sara, per, fia] {
         session.assign(&karin, client, officer)?;
     }
     session.assign(&karin, second_client, eva)?;
+    // Three agencies plan the same weeks: a full-time internship, half-time
+    // studies and full-time sick leave.
+    let today = now.date_naive();
+    let day = |offset: i64| (today + Duration::days(offset)).to_string();
     let plan = session.create_record(
         &eva_caller,
         client,
         RecordKind::ActionPlan,
-        json!({"goals": ["Arbete inom lager på halvtid"], "overall_responsibility": "af",
-                "activities": [{"type": "internship", "extent_percent": 50, "from": "2026-02-01", "to": "2026-04-30", "responsible": "af"}]}),
+        json!({"goals": ["Arbete inom lager"], "own_goals": ["Ett jobb där jag får röra på mig"],
+               "overall_responsibility": "af", "follow_up_on": day(30),
+               "activities": [{"type": "internship", "extent_percent": 100, "from": day(-14), "to": day(75), "responsible": "af"}]}),
+    )?;
+    session.create_record(
+        &sara_caller,
+        client,
+        RecordKind::ActionPlan,
+        json!({"goals": ["Gymnasiebehörighet"], "overall_responsibility": "soc",
+               "activities": [{"type": "studies", "extent_percent": 50, "from": day(0), "to": day(120), "responsible": "soc"}]}),
+    )?;
+    session.create_record(
+        &per_caller,
+        client,
+        RecordKind::ActionPlan,
+        json!({"goals": ["Återhämtning"], "overall_responsibility": "psyk",
+               "activities": [{"type": "sick_leave", "extent_percent": 100, "from": day(7), "to": day(60), "responsible": "psyk"},
+                              {"type": "treatment", "extent_percent": 10, "from": day(7), "to": day(90), "responsible": "psyk"}]}),
     )?;
     session.create_record(
         &sara_caller,
@@ -182,10 +224,16 @@ pub fn instructions(demo: &Demo, tokens: &TokenKeys, base_url: &str, ca: &Path) 
     out.push_str(&exports);
     let c = &demo.client;
     out.push_str(&format!(
-        "\nTry (psyk-officer is assigned but the consent excludes psychiatry: 403 no-active-consent):\n\
+        "\nTry the shared plan: three agencies plan the same weeks. Eva (employment service; her\n\
+         consent covers af, soc and fk) sees two plans and their over-full-time conflict, and\n\
+         nothing of psychiatry's; Per (psychiatry; his consent covers every source) sees all\n\
+         three and every conflict; Fia (fk) is assigned but named in no consent: 403.\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $AF_OFFICER\" {base_url}/v1/clients/{c}/plan\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $PSYK_OFFICER\" {base_url}/v1/clients/{c}/plan\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $FK_OFFICER\" {base_url}/v1/clients/{c}/plan\n\
+         curl --cacert {ca} -H \"Authorization: Bearer $AF_OFFICER\" {base_url}/v1/clients\n\
          curl --cacert {ca} -H \"Authorization: Bearer $AF_OFFICER\" {base_url}/v1/clients/{c}/records\n\
          curl --cacert {ca} -H \"Authorization: Bearer $SOC_OFFICER\" {base_url}/v1/records/{r}\n\
-         curl --cacert {ca} -H \"Authorization: Bearer $PSYK_OFFICER\" {base_url}/v1/clients/{c}/records\n\
          curl --cacert {ca} -H \"Authorization: Bearer $COORDINATOR\" {base_url}/v1/clients/{c}/consents\n\
          curl --cacert {ca} -H \"Authorization: Bearer $AUDITOR\" \"{base_url}/v1/audit/events?client_id={c}\"\n",
         ca = ca.display(),

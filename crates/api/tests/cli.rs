@@ -238,6 +238,7 @@ fn serve_demo_loads_data_and_prints_tokens() {
         "AF_OFFICER",
         "SOC_OFFICER",
         "PSYK_OFFICER",
+        "FK_OFFICER",
         "AF_SYSTEM",
     ] {
         assert!(
@@ -254,7 +255,7 @@ fn serve_demo_loads_data_and_prints_tokens() {
     };
     let state = ingang_api::server::open_state(config).unwrap();
     let demo = ingang_api::demo::load(&state.app, &state.store, dir.path()).unwrap();
-    assert_eq!(demo.people.len(), 7);
+    assert_eq!(demo.people.len(), 8);
     let codes: Vec<String> = state
         .store
         .db()
@@ -290,7 +291,50 @@ fn serve_demo_loads_data_and_prints_tokens() {
             None,
         )
         .unwrap();
-    assert_eq!(session.consents(&caller, demo.client).unwrap().len(), 1);
+    // Eva's and Sara's consent, and Per's own.
+    assert_eq!(session.consents(&caller, demo.client).unwrap().len(), 2);
+    // The story: Eva sees two of the three plans and their collision; Per
+    // sees all three and every conflict.
+    let officer = |label: &str| {
+        let person = demo.people.iter().find(|p| p.label == label).unwrap();
+        ingang_app::TokenIdentity {
+            subject: person.id.to_string(),
+            agency: person.agency.to_string(),
+            roles: vec!["officer".into()],
+        }
+    };
+    let eva = session
+        .authenticate(&officer("af-officer"), None, "cli-test".into(), None)
+        .unwrap();
+    let per = session
+        .authenticate(&officer("psyk-officer"), None, "cli-test".into(), None)
+        .unwrap();
+    use ingang_policy::plan::ConflictKind;
+    let kinds = |plan: &ingang_app::plan::SharedPlan| -> Vec<ConflictKind> {
+        plan.conflicts.iter().map(|c| c.kind).collect()
+    };
+    let seen_by_eva = session.shared_plan(&eva, demo.client).unwrap();
+    assert_eq!(seen_by_eva.plans.len(), 2);
+    assert_eq!(
+        kinds(&seen_by_eva),
+        [
+            ConflictKind::OverFullTime,
+            ConflictKind::ResponsibilityDisputed
+        ]
+    );
+    let seen_by_per = session.shared_plan(&per, demo.client).unwrap();
+    assert_eq!(seen_by_per.plans.len(), 3);
+    for kind in [
+        ConflictKind::OverFullTime,
+        ConflictKind::ExcludingActivities,
+        ConflictKind::ResponsibilityDisputed,
+    ] {
+        assert!(
+            kinds(&seen_by_per).contains(&kind),
+            "{:?}",
+            kinds(&seen_by_per)
+        );
+    }
 }
 
 #[test]
@@ -428,4 +472,88 @@ fn bad_settings_are_named() {
             stderr(&out)
         );
     }
+}
+
+#[test]
+fn retention_erases_clients_whose_consents_ended_long_enough_ago() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let config = ingang_api::config::Config {
+        data_dir: data.to_owned(),
+        keys_dir: data.join("keys"),
+        ..Default::default()
+    };
+    let state = ingang_api::server::open_state(config).unwrap();
+    let demo = ingang_api::demo::load(&state.app, &state.store, data).unwrap();
+    drop(state);
+    let coordinator = demo
+        .people
+        .iter()
+        .find(|p| p.label == "coordinator")
+        .unwrap()
+        .id
+        .to_string();
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["retention", "run", "--coordinator", coordinator.as_str()];
+        args.extend_from_slice(extra);
+        ingang(data, &args, env)
+    };
+
+    // Without a configured period nothing runs, and the command says why.
+    let out = run(&["--dry-run"], &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("INGANG_RETENTION_DAYS"),
+        "{}",
+        stderr(&out)
+    );
+
+    // With a period of 0 days: Ali's consents are in force, so only Lina
+    // (registered, never consented) is due. A dry run erases nothing.
+    let zero = [("INGANG_RETENTION_DAYS", "0")];
+    let out = run(&["--dry-run"], &zero);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(printed.starts_with("would erase 1 clients"), "{printed}");
+    assert!(printed.contains(&demo.second_client.to_string()));
+    assert!(!printed.contains(&demo.client.to_string()));
+    let out = run(&[], &zero);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("erased 1 clients"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&[], &zero);
+    assert!(
+        stdout(&out).starts_with("erased 0 clients"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The erasure is audited as the coordinator's; someone else cannot run it.
+    let out = run(&[], &[("INGANG_RETENTION_DAYS", "0")]);
+    assert!(out.status.success());
+    let auditor = demo.people.iter().find(|p| p.label == "auditor").unwrap();
+    let out = ingang(
+        data,
+        &["retention", "run", "--coordinator", &auditor.id.to_string()],
+        &zero,
+    );
+    assert!(!out.status.success());
+    let config = ingang_api::config::Config {
+        data_dir: data.to_owned(),
+        keys_dir: data.join("keys"),
+        ..Default::default()
+    };
+    let state = ingang_api::server::open_state(config).unwrap();
+    let filter = ingang_app::AuditFilter {
+        client_id: Some(demo.second_client),
+        action: Some("client.erase".into()),
+        ..Default::default()
+    };
+    let events = state.store.db().unwrap().audit_events(&filter, 10).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event.actor_id.to_string(), coordinator);
+    assert_eq!(events[0].event.decision, "allow");
 }
