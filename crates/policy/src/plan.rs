@@ -196,13 +196,28 @@ fn time_conflicts(plans: &[VisiblePlan]) -> Vec<Conflict> {
         bounds.insert(s.until);
     }
     let bounds: Vec<NaiveDate> = bounds.into_iter().collect();
+    // The ongoing activities, kept up to date as the sweep passes each
+    // boundary: those ending there leave, those starting there join.
+    let mut starting: Vec<usize> = (0..spans.len()).collect();
+    starting.sort_by_key(|&i| spans[i].from);
+    let mut ending = starting.clone();
+    ending.sort_by_key(|&i| spans[i].until);
+    let (mut next_start, mut next_end) = (0, 0);
+    let mut ongoing: BTreeSet<usize> = BTreeSet::new();
     let mut open: BTreeMap<ConflictKind, Open> = BTreeMap::new();
     let mut done: Vec<Open> = Vec::new();
     for window in bounds.windows(2) {
         let [from, until] = [window[0], window[1]];
-        let ongoing: Vec<usize> = (0..spans.len())
-            .filter(|&i| spans[i].from <= from && from < spans[i].until)
-            .collect();
+        while let Some(&i) = ending.get(next_end).filter(|&&i| spans[i].until <= from) {
+            ongoing.remove(&i);
+            next_end += 1;
+        }
+        while let Some(&i) = starting.get(next_start).filter(|&&i| spans[i].from <= from) {
+            if from < spans[i].until {
+                ongoing.insert(i);
+            }
+            next_start += 1;
+        }
         for (kind, members) in [
             (ConflictKind::OverFullTime, over_full_time(&spans, &ongoing)),
             (
@@ -258,37 +273,35 @@ fn time_conflicts(plans: &[VisiblePlan]) -> Vec<Conflict> {
         .collect()
 }
 
-/// The ongoing activities that use time, if they exceed full time.
-fn over_full_time(spans: &[Span], ongoing: &[usize]) -> BTreeSet<usize> {
-    let using_time: BTreeSet<usize> = ongoing
+/// The ongoing activities that use time, if they exceed full time (only
+/// then is a set built).
+fn over_full_time(spans: &[Span], ongoing: &BTreeSet<usize>) -> BTreeSet<usize> {
+    let uses_time = |i: &usize| spans[*i].activity_type != ActivityType::SickLeave;
+    let total: u32 = ongoing
         .iter()
-        .copied()
-        .filter(|&i| spans[i].activity_type != ActivityType::SickLeave)
-        .collect();
-    let total: u32 = using_time.iter().map(|&i| spans[i].extent).sum();
+        .filter(|i| uses_time(i))
+        .map(|&i| spans[i].extent)
+        .sum();
     if total > 100 {
-        using_time
+        ongoing.iter().copied().filter(uses_time).collect()
     } else {
         BTreeSet::new()
     }
 }
 
-/// Ongoing sick leave and occupations, if together they exceed full time
-/// and both are there.
-fn excluding(spans: &[Span], ongoing: &[usize]) -> BTreeSet<usize> {
-    let sick: Vec<usize> = ongoing
+/// Ongoing sick leave and occupations, if both are there and together
+/// they exceed full time.
+fn excluding(spans: &[Span], ongoing: &BTreeSet<usize>) -> BTreeSet<usize> {
+    let is_sick = |i: &usize| spans[*i].activity_type == ActivityType::SickLeave;
+    let is_occupied = |i: &usize| spans[*i].activity_type.is_occupation();
+    let involved = |i: &usize| is_sick(i) || is_occupied(i);
+    let total: u32 = ongoing
         .iter()
-        .copied()
-        .filter(|&i| spans[i].activity_type == ActivityType::SickLeave)
-        .collect();
-    let occupied: Vec<usize> = ongoing
-        .iter()
-        .copied()
-        .filter(|&i| spans[i].activity_type.is_occupation())
-        .collect();
-    let total: u32 = sick.iter().chain(&occupied).map(|&i| spans[i].extent).sum();
-    if !sick.is_empty() && !occupied.is_empty() && total > 100 {
-        sick.into_iter().chain(occupied).collect()
+        .filter(|i| involved(i))
+        .map(|&i| spans[i].extent)
+        .sum();
+    if total > 100 && ongoing.iter().any(is_sick) && ongoing.iter().any(is_occupied) {
+        ongoing.iter().copied().filter(involved).collect()
     } else {
         BTreeSet::new()
     }
