@@ -155,6 +155,33 @@ impl Session<'_> {
         }
     }
 
+    /// The gate of a view built from many records (a list, the plan): loads
+    /// the client's facts and decides `action` on the client now. When it
+    /// allows, gives the facts, the decision (to be audited with the
+    /// records') and its moment, which every record of the view is decided
+    /// at; otherwise audits the denial and fails.
+    pub(crate) fn open_gate(
+        &mut self,
+        caller: &Caller,
+        action: Action,
+        client: ClientId,
+    ) -> AppResult<(LoadedFacts, Decided, DateTime<Utc>)> {
+        let facts = self.db.load_facts(client)?;
+        let at = Utc::now();
+        let gate = self.decide(
+            caller,
+            &action,
+            Resource::Client(client),
+            facts.as_ref(),
+            at,
+        )?;
+        let Some(facts) = facts.filter(|_| gate.is_allowed()) else {
+            self.authorize_decided(caller, gate)?;
+            return Err(AppError::NotFound);
+        };
+        Ok((facts, gate, at))
+    }
+
     /// Loads the client's facts and authorizes `action` on it.
     pub(crate) fn authorize_on_client(
         &mut self,
@@ -178,6 +205,23 @@ impl Session<'_> {
     ) -> AppResult<Permit> {
         self.authorize(caller, action, Resource::Nothing, None)
     }
+}
+
+/// Pairs each allowed item with its permit, in order (`permits` are those
+/// `Session::audit` gave for the items' decisions, all allowed).
+pub(crate) fn with_permits<T>(
+    items: Vec<T>,
+    permits: impl Iterator<Item = Option<Permit>>,
+) -> AppResult<Vec<(T, Permit)>> {
+    items
+        .into_iter()
+        .zip(permits)
+        .map(|(item, permit)| {
+            permit
+                .map(|p| (item, p))
+                .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))
+        })
+        .collect()
 }
 
 /// The audit entry of one decision: ids and codes only, and the moment the

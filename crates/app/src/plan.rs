@@ -4,7 +4,7 @@
 //! audited before any body is loaded, so a conflict never hints at a plan
 //! the caller may not read.
 
-use crate::decision::{Decided, Resource};
+use crate::decision::{with_permits, Decided, Resource};
 use crate::{AppError, AppResult, Caller, RecordMeta, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::bodies::{self, ActionPlan};
@@ -34,19 +34,7 @@ impl Session<'_> {
     /// The shared plan of `client`: audited as a `plan.read` decision plus
     /// one `record.read` for each plan included and each follow-up consulted.
     pub fn shared_plan(&mut self, caller: &Caller, client: ClientId) -> AppResult<SharedPlan> {
-        let facts = self.db.load_facts(client)?;
-        let at = Utc::now();
-        let gate = self.decide(
-            caller,
-            &Action::ViewPlan,
-            Resource::Client(client),
-            facts.as_ref(),
-            at,
-        )?;
-        let Some(facts) = facts.filter(|_| gate.is_allowed()) else {
-            self.authorize_decided(caller, gate)?;
-            return Err(AppError::NotFound);
-        };
+        let (facts, gate, at) = self.open_gate(caller, Action::ViewPlan, client)?;
         let (plans, follow_ups) = self.visible_plans(caller, client, &facts, at, Some(gate))?;
         let conflicts = conflicts::conflicts(&visible(&plans), &follow_ups, at.date_naive());
         Ok(SharedPlan {
@@ -141,16 +129,8 @@ impl Session<'_> {
         if has_gate {
             permits.next();
         }
-        let readable = plans
-            .into_iter()
-            .map(|(meta, _)| {
-                permits
-                    .next()
-                    .flatten()
-                    .map(|permit| (meta, permit))
-                    .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))
-            })
-            .collect::<AppResult<Vec<_>>>()?;
+        let metas: Vec<RecordMeta> = plans.into_iter().map(|(meta, _)| meta).collect();
+        let readable = with_permits(metas, permits)?;
         let bodies = self.db.record_bodies(&readable)?;
         let plans = readable
             .into_iter()

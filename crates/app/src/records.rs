@@ -1,7 +1,7 @@
 //! Records: write, list, read and amend, every read decided per record and
 //! audited before its body is loaded.
 
-use crate::decision::{Decided, Resource};
+use crate::decision::{with_permits, Decided, Resource};
 use crate::{AppError, AppResult, Caller, RecordMeta, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::bodies::{self, BodyError};
@@ -99,20 +99,8 @@ impl Session<'_> {
         after: Option<RecordPosition>,
         limit: i64,
     ) -> AppResult<RecordPage> {
-        let facts = self.db.load_facts(client)?;
         // One moment for the whole list: the gate and every record.
-        let at = Utc::now();
-        let gate = self.decide(
-            caller,
-            &Action::ListRecords,
-            Resource::Client(client),
-            facts.as_ref(),
-            at,
-        )?;
-        let Some(facts) = facts.filter(|_| gate.is_allowed()) else {
-            self.authorize_decided(caller, gate)?;
-            return Err(AppError::NotFound);
-        };
+        let (facts, gate, at) = self.open_gate(caller, Action::ListRecords, client)?;
 
         // Scan until one more visible record than the page holds is found.
         let mut visible: Vec<(RecordMeta, Decided)> = Vec::new();
@@ -156,15 +144,7 @@ impl Session<'_> {
         }
         let mut permits = self.audit(caller, &decisions)?.into_iter();
         permits.next(); // the gate's
-        let readable = metas
-            .into_iter()
-            .zip(permits)
-            .map(|(meta, permit)| {
-                permit
-                    .map(|p| (meta, p))
-                    .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))
-            })
-            .collect::<AppResult<Vec<_>>>()?;
+        let readable = with_permits(metas, permits)?;
         let bodies = self.db.record_bodies(&readable)?;
         let items = readable
             .into_iter()

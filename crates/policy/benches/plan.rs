@@ -12,16 +12,6 @@ use ingang_policy::bodies::{ActionPlan, Activity, ActivityType};
 use ingang_policy::plan::{conflicts, VisibleFollowUp, VisiblePlan};
 use ingang_policy::{AgencyCode, RecordId};
 
-const TYPES: [ActivityType; 7] = [
-    ActivityType::Work,
-    ActivityType::SubsidisedWork,
-    ActivityType::Internship,
-    ActivityType::Studies,
-    ActivityType::SickLeave,
-    ActivityType::Treatment,
-    ActivityType::Other,
-];
-
 fn bench_conflicts(c: &mut Criterion) {
     let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let agencies = ["af", "soc", "fk", "psyk", "komvux"];
@@ -40,7 +30,7 @@ fn bench_conflicts(c: &mut Criterion) {
                     .map(|a| {
                         let from = start + Days::new((p * 7 + a * 17) % 330);
                         Activity {
-                            activity_type: TYPES[((p + a) % 7) as usize],
+                            activity_type: ActivityType::ALL[((p + a) % 7) as usize],
                             extent_percent: (10 + (p * 13 + a * 7) % 91) as u8,
                             from,
                             to: from + Days::new(14 + (a * 5) % 40),

@@ -42,6 +42,16 @@ pub enum ActivityType {
 }
 
 impl ActivityType {
+    pub const ALL: [ActivityType; 7] = [
+        ActivityType::Work,
+        ActivityType::SubsidisedWork,
+        ActivityType::Internship,
+        ActivityType::Studies,
+        ActivityType::SickLeave,
+        ActivityType::Treatment,
+        ActivityType::Other,
+    ];
+
     /// Work, subsidised work, internship and studies: what sick leave
     /// excludes (`excluding-activities`).
     pub fn is_occupation(self) -> bool {

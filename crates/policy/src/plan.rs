@@ -542,15 +542,7 @@ mod tests {
 
     fn arb_activity() -> impl Strategy<Value = Activity> {
         (
-            prop::sample::select(vec![
-                ActivityType::Work,
-                ActivityType::SubsidisedWork,
-                ActivityType::Internship,
-                ActivityType::Studies,
-                ActivityType::SickLeave,
-                ActivityType::Treatment,
-                ActivityType::Other,
-            ]),
+            prop::sample::select(ActivityType::ALL.to_vec()),
             1u8..=100,
             0u64..40,
             0u64..20,

@@ -262,6 +262,15 @@ fn body_row_id(record: RecordId, version: i32) -> String {
     format!("{record}/{version}")
 }
 
+/// Where a version's body is sealed: `row` is its [`body_row_id`].
+fn body_place(row: &str) -> Place<'_> {
+    Place {
+        table: "record_versions",
+        field: "body",
+        row,
+    }
+}
+
 impl crate::Db<'_> {
     // ----- consents -----
 
@@ -574,11 +583,7 @@ impl crate::Db<'_> {
         let conn = self.conn.get(self.store)?;
         let key = crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
         let body_ct = key.seal(
-            Place {
-                table: "record_versions",
-                field: "body",
-                row: &body_row_id(id, 1),
-            },
+            body_place(&body_row_id(id, 1)),
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
         let stored = conn.transaction(|c| {
@@ -695,14 +700,7 @@ impl crate::Db<'_> {
         rows.into_iter()
             .map(|row| {
                 let place_row = body_row_id(meta.id, row.version);
-                let plain = key.open(
-                    Place {
-                        table: "record_versions",
-                        field: "body",
-                        row: &place_row,
-                    },
-                    &row.body_ct,
-                )?;
+                let plain = key.open(body_place(&place_row), &row.body_ct)?;
                 Ok(RecordVersion {
                     version: row.version,
                     author_id: row.author_id,
@@ -801,14 +799,7 @@ impl crate::Db<'_> {
                     .remove(&(meta.id, meta.version))
                     .ok_or_else(|| StoreError::Corrupt("record version without a body".into()))?;
                 let row = body_row_id(meta.id, meta.version);
-                let plain = key.open(
-                    Place {
-                        table: "record_versions",
-                        field: "body",
-                        row: &row,
-                    },
-                    &body,
-                )?;
+                let plain = key.open(body_place(&row), &body)?;
                 serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
             })
             .collect()
@@ -837,11 +828,7 @@ impl crate::Db<'_> {
         let conn = self.conn.get(self.store)?;
         let key = crate::accounts::data_key(self.store.keys(), conn, &meta.client_id.to_string())?;
         let body_ct = key.seal(
-            Place {
-                table: "record_versions",
-                field: "body",
-                row: &body_row_id(meta.id, next),
-            },
+            body_place(&body_row_id(meta.id, next)),
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
         let updated = conn.transaction(|c| {

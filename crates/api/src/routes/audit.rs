@@ -1,7 +1,7 @@
 //! The audit log query (auditor) and the client's access-log extract
 //! (auditor, coordinator). Both are themselves audited.
 
-use super::{as_caller, page_limit, parse_seq_cursor, PageQuery};
+use super::{agency_filter, as_caller, page_limit, parse_seq_cursor, PageQuery};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::schemas::{AuditAction, AuditDecision};
@@ -125,12 +125,7 @@ pub async fn audit_events(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
-    let agency = q
-        .agency
-        .as_deref()
-        .map(AgencyCode::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid("agency", e.to_string()))?;
+    let agency = agency_filter("agency", q.agency.as_deref())?;
     if let Some(decision) = &q.decision {
         if decision != "allow" && decision != "deny" {
             return Err(ApiError::invalid("decision", "must be 'allow' or 'deny'"));

@@ -141,6 +141,16 @@ where
     Ok((at, id))
 }
 
+/// An optional agency filter of a query, `field` named when it is no code.
+pub fn agency_filter(
+    field: &str,
+    code: Option<&str>,
+) -> Result<Option<ingang_policy::AgencyCode>, ApiError> {
+    code.map(ingang_policy::AgencyCode::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 

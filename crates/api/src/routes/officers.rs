@@ -1,6 +1,6 @@
 //! Named officers and system accounts (admin).
 
-use super::{as_caller, page_limit, parse_time_cursor, required_text, time_cursor};
+use super::{agency_filter, as_caller, page_limit, parse_time_cursor, required_text, time_cursor};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::schemas::Name200;
@@ -174,12 +174,7 @@ pub async fn list_officers(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
-    let agency = q
-        .agency
-        .as_deref()
-        .map(AgencyCode::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid("agency", e.to_string()))?;
+    let agency = agency_filter("agency", q.agency.as_deref())?;
     let after = q.cursor.as_deref().map(parse_time_cursor).transpose()?;
     let mut officers = as_caller(state, credentials, move |app, caller| {
         Ok(app.list_officers(&caller, agency.as_ref(), after, limit + 1)?)
