@@ -89,6 +89,12 @@ def _ordered_consent(body: dict) -> None:
     body["valid_until"] = (now + datetime.timedelta(days=365)).isoformat()
 
 
+def _closure_with_its_analysis(body: dict) -> None:
+    """A closure whose outcome is other_agency or none needs an analysis."""
+    if body.get("outcome") in ("other_agency", "none") and not isinstance(body.get("analysis"), str):
+        body["analysis"] = "Analys av varför"
+
+
 def _ordered_activities(body: dict) -> None:
     for activity in body.get("activities") or []:
         if isinstance(activity, dict) and "from" in activity and "to" in activity:
@@ -112,6 +118,7 @@ def before_call(ctx, case, kwargs):
         body = case.body.get("body")
         if isinstance(body, dict):
             _ordered_activities(body)
+            _closure_with_its_analysis(body)
 
 
 # Reads of case data that the access rule hides from everyone but an
@@ -119,7 +126,7 @@ def before_call(ctx, case, kwargs):
 # may record its consents and assignments, but reading its identity or
 # records answers 404 exactly as for an id that does not exist: that is the
 # rule, not a lost resource.
-_HIDDEN_CASE_DATA = {"/v1/clients/{id}", "/v1/clients/{id}/records"}
+_HIDDEN_CASE_DATA = {"/v1/clients/{id}", "/v1/clients/{id}/records", "/v1/clients/{id}/plan"}
 
 
 @schemathesis.hook
@@ -130,4 +137,12 @@ def filter_failure(ctx, failure, case, response):
         and response.status_code == 404
         and '"urn:ingang:problem:not-found"' in response.text
     )
-    return not hidden_by_the_rule
+    # The run erases clients (POST /v1/clients/{id}/erase is in the
+    # contract); every later request about such a client answers the
+    # documented 410, which the acceptance check does not know to expect.
+    erased_meanwhile = (
+        getattr(failure, "code", None) == "ST202"
+        and response.status_code == 410
+        and '"urn:ingang:problem:client-erased"' in response.text
+    )
+    return not (hidden_by_the_rule or erased_meanwhile)

@@ -65,7 +65,7 @@ pub async fn create_assignment(
 
 /// End an assignment at once.
 #[utoipa::path(tag = "assignments", security(("bearer" = [])), params(("id" = Uuid, Path, description = "assignment id")),
-    responses((status = 200, body = AssignmentResponse), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AssignmentResponse), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/assignments/{id}/end")]
 pub async fn end_assignment(
     state: web::Data<AppState>,

@@ -195,7 +195,7 @@ pub async fn list_consents(
 
 /// Withdraw a consent: final, effective on the very next request.
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "consent id")), request_body = WithdrawConsent,
-    responses((status = 200, body = ConsentResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ConsentResponse), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[post("/v1/consents/{id}/withdraw")]
 pub async fn withdraw_consent(
     state: web::Data<AppState>,

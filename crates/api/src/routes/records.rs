@@ -258,7 +258,7 @@ fn entity_tags(text: &str) -> Option<Vec<EntityTag<'_>>> {
 
 /// A new version of a record, by the authoring agency. Old versions are kept.
 #[utoipa::path(tag = "records", security(("bearer" = [])), params(("id" = Uuid, Path, description = "record id"), ("If-Match" = IfMatchTags, Header, description = "the ETag you read: entity tags such as \"3\"; `*` is refused (428)")), request_body = RecordAmendmentSchema,
-    responses((status = 200, body = WrittenRecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WrittenRecordResponse, headers(("ETag" = String))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json")))]
 #[put("/v1/records/{id}")]
 pub async fn update_record(
     state: web::Data<AppState>,
