@@ -387,7 +387,7 @@ fn record_input_is_validated_and_nothing_is_half_written() {
         (
             json!({"kind": "action_plan", "body": {"goals": ["g"], "overall_responsibility": "af",
             "activities": [{"type": "sailing", "extent_percent": 10, "from": "2026-01-01", "to": "2026-01-02"}]}}),
-            "body",
+            "body.activities[0].type",
         ),
     ] {
         let r = s.post(&path, &world.af.token, body.clone());

@@ -357,8 +357,38 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8,
         .ok_or_else(|| serde::de::Error::custom("expected a whole number from 1 to 100"))
 }
 
+/// Parses a body, naming the field a type error is in
+/// (`body.activities[0].type`), never its value.
 fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, BodyError> {
-    T::deserialize(body).map_err(|e| BodyError::new("body", sanitize_json_error(&e.to_string())))
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let message = e.inner().to_string();
+        // An unknown field is named by its parent: its own name is the
+        // sender's text, and error bodies never echo what was sent.
+        let segments = e.path().iter().count();
+        let shown = if message.starts_with("unknown field") {
+            segments.saturating_sub(1)
+        } else {
+            segments
+        };
+        let mut field = String::from("body");
+        for segment in e.path().iter().take(shown) {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => {
+                    field.push_str(&format!("[{index}]"))
+                }
+                serde_path_to_error::Segment::Map { key } => {
+                    field.push('.');
+                    field.push_str(key);
+                }
+                serde_path_to_error::Segment::Enum { variant } => {
+                    field.push('.');
+                    field.push_str(variant);
+                }
+                serde_path_to_error::Segment::Unknown => field.push_str(".?"),
+            }
+        }
+        BodyError::new(field, sanitize_json_error(&message))
+    })
 }
 
 /// Whether `value` has a character outside Unicode's White_Space set: the
@@ -533,6 +563,23 @@ mod tests {
             ),
             (RecordKind::Note, json!({"text": ""}), "body.text"),
             (RecordKind::Note, json!({"text": "x", "secret": 1}), "body"),
+            (
+                RecordKind::ActionPlan,
+                json!({"goals": ["x"], "overall_responsibility": "af",
+                "activities": [{"type": "vacation", "extent_percent": 50, "from": "2026-01-01", "to": "2026-02-01"}]}),
+                "body.activities[0].type",
+            ),
+            (
+                RecordKind::ActionPlan,
+                json!({"goals": ["x"], "overall_responsibility": "af",
+                "activities": [{"type": "work", "extent_percent": 50, "from": "2026-01-01", "to": "2026-02-01", "colour": "red"}]}),
+                "body.activities[0]",
+            ),
+            (
+                RecordKind::FollowUp,
+                json!({"text": "x", "goals": [{"goal": "y", "status": "done"}]}),
+                "body.goals[0].status",
+            ),
             (RecordKind::Note, json!("just a string"), "body"),
         ];
         for (kind, body, field) in cases {
