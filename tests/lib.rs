@@ -559,3 +559,47 @@ pub fn consent_body(
         "evidence": {"method": "paper", "document_sha256": "0f".repeat(32)}
     })
 }
+
+/// `value` with every UUID replaced by a stable name: those in `known` by
+/// theirs, any other by `<id N>` in order of first appearance. Lists whose
+/// order follows the ids (a conflict's plans and activities) are sorted by
+/// the new names, so a response's shape can be kept as a snapshot.
+pub fn with_stable_ids(value: &Value, known: &[(&str, &str)]) -> Value {
+    fn walk(value: &Value, known: &[(&str, &str)], seen: &mut Vec<String>) -> Value {
+        match value {
+            Value::String(text) if uuid::Uuid::parse_str(text).is_ok() => {
+                if let Some((_, name)) = known.iter().find(|(id, _)| id == text) {
+                    return Value::String(format!("<{name}>"));
+                }
+                let n = seen.iter().position(|s| s == text).unwrap_or_else(|| {
+                    seen.push(text.clone());
+                    seen.len() - 1
+                });
+                Value::String(format!("<id {n}>"))
+            }
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| walk(v, known, seen)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let mut v = walk(v, known, seen);
+                        if let ("records" | "activities", Value::Array(items)) =
+                            (k.as_str(), &mut v)
+                        {
+                            if items
+                                .iter()
+                                .all(|i| i.is_string() || i.get("index").is_some())
+                            {
+                                items.sort_by_key(|i| i.to_string());
+                            }
+                        }
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    walk(value, known, &mut Vec::new())
+}

@@ -83,6 +83,18 @@ fn three_agencies_plan_for_one_person_and_each_officer_sees_what_the_consent_all
     );
     assert_eq!(soc.status, 201, "{}", soc.text);
     let soc_plan = soc.id();
+    let mut written = soc.body.clone();
+    for volatile in ["created_at", "updated_at"] {
+        written[volatile] = json!("<time>");
+    }
+    let names = [
+        (af_plan.as_str(), "af plan"),
+        (soc_plan.as_str(), "soc plan"),
+    ];
+    insta::assert_json_snapshot!(
+        "action_plan_written_with_its_conflicts",
+        ingang_tests::with_stable_ids(&written, &names)
+    );
     assert_eq!(
         conflict_types(&soc.body),
         ["over-full-time", "responsibility-disputed"]
@@ -133,6 +145,15 @@ fn three_agencies_plan_for_one_person_and_each_officer_sees_what_the_consent_all
     for hidden in [psyk_plan.as_str(), "psyk", "sick_leave", "excluding"] {
         assert!(!eva.text.contains(hidden), "{hidden} leaked: {}", eva.text);
     }
+    // The shape of the view, kept (ids numbered by first appearance).
+    let names = [
+        (af_plan.as_str(), "af plan"),
+        (soc_plan.as_str(), "soc plan"),
+    ];
+    insta::assert_json_snapshot!(
+        "plan_as_eva",
+        ingang_tests::with_stable_ids(&eva.body, &names)
+    );
 
     // Per, named in a consent that covers all sources, sees every conflict.
     let per = s.get(&format!("/v1/clients/{client}/plan"), &world.psyk.token);
