@@ -591,7 +591,7 @@ pub fn with_stable_ids(value: &Value, known: &[(&str, &str)]) -> Value {
                                 .iter()
                                 .all(|i| i.is_string() || i.get("index").is_some())
                             {
-                                items.sort_by_key(|i| i.to_string());
+                                items.sort_by_key(ToString::to_string);
                             }
                         }
                         (k.clone(), v)
