@@ -349,3 +349,34 @@ fn versions_assignments_and_officers_are_listed_to_those_who_may_see_them() {
     let r = s.get("/v1/officers", &world.af.token);
     assert_eq!(r.status, 403);
 }
+
+#[test]
+fn a_request_that_races_an_erasure_answers_as_after_it() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let note = world.note(&world.af, "Samtal");
+    // The data key goes, as an erasure's transaction takes it, between this
+    // request's decision and its read of the body.
+    let mut db = s.raw_db();
+    diesel::sql_query(format!(
+        "DELETE FROM data_keys WHERE subject_id = '{}'",
+        world.client
+    ))
+    .execute(&mut db)
+    .unwrap();
+    let r = s.get(&format!("/v1/records/{note}"), &world.af.token);
+    assert_eq!(
+        (r.status, r.problem().as_str()),
+        (410, "client-erased"),
+        "{}",
+        r.text
+    );
+    let r = s.post(
+        &format!("/v1/clients/{}/records", world.client),
+        &world.af.token,
+        json!({"kind": "note", "body": {"text": "x"}}),
+    );
+    assert_eq!(r.status, 410, "{}", r.text);
+}

@@ -53,6 +53,9 @@ impl From<StoreError> for AppError {
                 log::warn!("database unavailable: {cause}");
                 AppError::Unavailable
             }
+            // Only erasure destroys a data key: a request that raced one is
+            // answered as any later request about the client is.
+            StoreError::KeyDestroyed => AppError::Denied(ingang_policy::DenyReason::ClientErased),
             StoreError::AuditUnavailable(cause) => {
                 log::error!("audit append failed, request refused: {cause}");
                 AppError::AuditUnavailable

@@ -349,7 +349,7 @@ pub(crate) fn data_key(
         .select(DataKeyRow::as_select())
         .first(&mut *conn)
         .optional()?
-        .ok_or_else(|| StoreError::Corrupt("data key missing".into()))?;
+        .ok_or(StoreError::KeyDestroyed)?;
     Ok(keys.unwrap(
         subject,
         &crate::crypto::WrappedKey {

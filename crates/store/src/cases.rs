@@ -786,7 +786,12 @@ impl crate::Db<'_> {
                     wrapped: row.wrapped.clone(),
                 },
             )?,
-            None => return Err(StoreError::Corrupt("record bodies missing".into())),
+            None => {
+                // No rows: the client's key is gone (an erasure won the
+                // race), or the bodies are.
+                crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
+                return Err(StoreError::Corrupt("record bodies missing".into()));
+            }
         };
         let mut sealed: std::collections::HashMap<(RecordId, i32), Vec<u8>> = rows
             .into_iter()

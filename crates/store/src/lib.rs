@@ -56,6 +56,10 @@ pub enum StoreError {
     Database(diesel::result::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The subject's data key is gone: the client was erased (perhaps
+    /// while this request ran), so nothing of theirs can be read or sealed.
+    #[error("the subject's data key has been destroyed")]
+    KeyDestroyed,
     /// A permit was presented for another action, client or record: a bug
     /// in the caller, refused rather than trusted.
     #[error("permit does not cover {0} of this resource")]
