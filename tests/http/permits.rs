@@ -3,21 +3,22 @@
 //! an allowed decision's audit entry, and it opens exactly the action,
 //! client and record that entry names.
 
+use ingang_policy::{AuditAction, DenyReason, Role, Verdict};
 use ingang_store::{NewAuditEvent, Permit, StoreError};
 use ingang_tests::World;
 use serde_json::json;
 
-fn allowed(action: &str, client: &str, record: Option<&str>) -> NewAuditEvent {
+fn allowed(action: AuditAction, client: &str, record: Option<&str>) -> NewAuditEvent {
     NewAuditEvent {
         at: chrono::Utc::now(),
         actor_id: ingang_policy::OfficerId::new_random(),
         actor_agency: "af".parse().unwrap(),
         on_behalf_of: None,
-        roles: "officer".into(),
-        action: action.into(),
+        roles: vec![Role::Officer],
+        action,
         client_id: Some(client.parse().unwrap()),
         record_id: record.map(|r| r.parse().unwrap()),
-        decision: "allow".into(),
+        decision: Verdict::Allow,
         reason: None,
         consent_id: None,
         request_id: "permit-test".into(),
@@ -70,9 +71,9 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
     let mut permits = store
         .audit()
         .append_decisions(vec![
-            allowed("record.read", &world.client, Some(&record)),
-            allowed("record.read", &world.client, Some(&record)),
-            allowed("client.read", &world.client, None),
+            allowed(AuditAction::ReadRecord, &world.client, Some(&record)),
+            allowed(AuditAction::ReadRecord, &world.client, Some(&record)),
+            allowed(AuditAction::ReadClient, &world.client, None),
         ])
         .unwrap()
         .into_iter()
@@ -86,7 +87,10 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
     // A permit for one client's record does not open another client's record.
     let refused = db.record_bodies(&[(meta(&other_record), read_record)]);
     assert!(
-        matches!(refused, Err(StoreError::PermitMismatch("record.read"))),
+        matches!(
+            refused,
+            Err(StoreError::PermitMismatch(AuditAction::ReadRecord))
+        ),
         "{refused:?}"
     );
     // Nor is a client-level permit good for a record, or a record permit
@@ -97,12 +101,16 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
     ));
     let mut permits = store
         .audit()
-        .append_decisions(vec![allowed("record.read", &world.client, Some(&record))])
+        .append_decisions(vec![allowed(
+            AuditAction::ReadRecord,
+            &world.client,
+            Some(&record),
+        )])
         .unwrap();
     let record_permit = permits.pop().flatten().unwrap();
     assert!(matches!(
         db.client_identity(&record_permit),
-        Err(StoreError::PermitMismatch("client.read"))
+        Err(StoreError::PermitMismatch(AuditAction::ReadClient))
     ));
     // The right permit opens the record it names.
     let bodies = db
@@ -111,9 +119,9 @@ fn a_permit_opens_only_what_its_audit_entry_names() {
     assert_eq!(bodies[0]["text"], "Alis anteckning");
 
     // A denial's entry gives no permit at all.
-    let mut denied = allowed("record.read", &world.client, Some(&record));
-    denied.decision = "deny".into();
-    denied.reason = Some("no-active-consent".into());
+    let mut denied = allowed(AuditAction::ReadRecord, &world.client, Some(&record));
+    denied.decision = Verdict::Deny;
+    denied.reason = Some(DenyReason::NoActiveConsent);
     let permits = store.audit().append_decisions(vec![denied]).unwrap();
     assert_eq!(permits.len(), 1);
     assert!(permits[0].is_none());
@@ -128,7 +136,7 @@ fn a_transaction_commits_everything_or_nothing() {
     };
     let store = &world.server.state.store;
     let create = || {
-        let mut event = allowed("record.create", &world.client, None);
+        let mut event = allowed(AuditAction::CreateRecord, &world.client, None);
         event.actor_id = world.af.id.parse().unwrap();
         store
             .audit()

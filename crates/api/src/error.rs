@@ -67,7 +67,7 @@ impl ApiError {
             ApiError::Denied(reason) => match reason.disclosure() {
                 Disclosure::Hidden => ("not-found", "Not found"),
                 Disclosure::Gone => ("client-erased", "The client has been erased"),
-                Disclosure::Forbidden => (reason.code(), "Access denied"),
+                Disclosure::Forbidden => (reason.as_str(), "Access denied"),
             },
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::Invalid { .. } => ("validation-failed", "A field is invalid"),
@@ -196,7 +196,7 @@ impl ResponseError for ApiError {
         // Only the field of one variant each; what a denial discloses was
         // decided by the exhaustive `DenyReason::disclosure`.
         let reason = if let ApiError::Denied(reason) = self {
-            (reason.disclosure() == Disclosure::Forbidden).then(|| reason.code().to_owned())
+            (reason.disclosure() == Disclosure::Forbidden).then(|| reason.as_str().to_owned())
         } else {
             None
         };

@@ -229,17 +229,17 @@ string_schema!(
 string_schema!(
     /// How a consent was signed.
     EvidenceMethod,
-    |b| b.enum_values(Some(["paper", "e-signature"]))
+    |b| b.enum_values(Some(ingang_policy::EvidenceMethod::ALL.map(ingang_policy::EvidenceMethod::as_str)))
 );
 string_schema!(
     /// An audit entry's action.
     AuditAction,
-    |b| b.enum_values(Some(ingang_policy::action_name::ALL))
+    |b| b.enum_values(Some(ingang_policy::AuditAction::ALL.map(ingang_policy::AuditAction::as_str)))
 );
 string_schema!(
     /// An audit entry's decision.
     AuditDecision,
-    |b| b.enum_values(Some(["allow", "deny"]))
+    |b| b.enum_values(Some(ingang_policy::Verdict::ALL.map(ingang_policy::Verdict::as_str)))
 );
 string_schema!(
     /// `If-Match`: one or more entity tags, such as `"3"` (`*` is refused).

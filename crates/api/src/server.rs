@@ -61,7 +61,7 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
     )?;
     let tokens = token_keys(&config)?;
     let app = ingang_app::App::new(store.clone())
-        .on_denial(|reason| metrics::observe_denial(reason.code()));
+        .on_denial(|reason| metrics::observe_denial(reason.as_str()));
     Ok(AppState {
         app,
         store,

@@ -549,11 +549,11 @@ fn retention_erases_clients_whose_consents_ended_long_enough_ago() {
     let state = ingang_api::server::open_state(config).unwrap();
     let filter = ingang_app::AuditFilter {
         client_id: Some(demo.second_client),
-        action: Some("client.erase".into()),
+        action: Some(ingang_policy::AuditAction::EraseClient),
         ..Default::default()
     };
     let events = state.store.db().unwrap().audit_events(&filter, 10).unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event.actor_id.to_string(), coordinator);
-    assert_eq!(events[0].event.decision, "allow");
+    assert_eq!(events[0].event.decision, ingang_policy::Verdict::Allow);
 }

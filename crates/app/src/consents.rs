@@ -5,7 +5,9 @@ use crate::{
     required_text, AppError, AppResult, Caller, Consent, ConsentEvidence, NewConsent, Session,
 };
 use chrono::{DateTime, Duration, Utc};
-use ingang_policy::{Action, AgencyCode, ClientId, ConsentId, OfficerId, RecordKind};
+use ingang_policy::{
+    Action, AgencyCode, ClientId, ConsentId, EvidenceMethod, OfficerId, RecordKind,
+};
 use ingang_store::StoreError;
 
 /// A consent as a request or a form states it, before it is checked.
@@ -72,13 +74,12 @@ impl ConsentDraft {
         if self.signed_at > self.valid_until {
             return Err(AppError::invalid("signed_at", "must be before valid_until"));
         }
-        let method = self.evidence_method.as_str();
-        if method != "paper" && method != "e-signature" {
-            return Err(AppError::invalid(
-                "evidence.method",
-                "must be 'paper' or 'e-signature'",
-            ));
-        }
+        let method = self
+            .evidence_method
+            .parse::<EvidenceMethod>()
+            .map_err(|_| {
+                AppError::invalid("evidence.method", "must be 'paper' or 'e-signature'")
+            })?;
         let sha = self.document_sha256.to_ascii_lowercase();
         if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(AppError::invalid(
@@ -96,7 +97,7 @@ impl ConsentDraft {
             valid_from: self.valid_from,
             valid_until: self.valid_until,
             evidence: ConsentEvidence {
-                method: method.to_owned(),
+                method,
                 document_sha256: sha,
             },
         })

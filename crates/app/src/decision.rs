@@ -9,7 +9,7 @@
 
 use crate::{AppError, AppResult, Caller, Session};
 use chrono::{DateTime, Utc};
-use ingang_policy::{Action, ClientId, Decision, Facts, RecordId, Request};
+use ingang_policy::{Action, AuditAction, ClientId, Decision, Facts, RecordId, Request};
 use ingang_store::{LoadedFacts, NewAuditEvent, Permit};
 
 /// What a request is about.
@@ -47,7 +47,7 @@ impl Resource {
 /// answer. Turned into its audit entry before anything else happens.
 #[derive(Debug, Clone)]
 pub(crate) struct Decided {
-    pub action: &'static str,
+    pub action: AuditAction,
     pub resource: Resource,
     pub decision: Decision,
     pub at: DateTime<Utc>,
@@ -93,7 +93,7 @@ impl Session<'_> {
             None => Facts::default(),
         };
         Ok(Decided {
-            action: action.name(),
+            action: action.audit_action(),
             resource,
             decision: ingang_policy::decide(&request, &facts),
             at,
@@ -227,22 +227,20 @@ pub(crate) fn with_permits<T>(
 /// The audit entry of one decision: ids and codes only, and the moment the
 /// decision was made.
 fn audit_event(caller: &Caller, decided: &Decided) -> NewAuditEvent {
-    let (verdict, reason, consent) = match &decided.decision {
-        Decision::Allow { consent } => ("allow", None, *consent),
-        Decision::Deny { reason } => ("deny", Some(reason.code().to_owned()), None),
+    let (reason, consent) = match &decided.decision {
+        Decision::Allow { consent } => (None, *consent),
+        Decision::Deny { reason } => (Some(*reason), None),
     };
-    let mut roles: Vec<&str> = caller.actor.roles.iter().map(|r| r.as_str()).collect();
-    roles.sort_unstable();
     NewAuditEvent {
         at: decided.at,
         actor_id: caller.actor.id,
         actor_agency: caller.actor.agency.clone(),
         on_behalf_of: caller.on_behalf_of.as_ref().map(|o| o.id),
-        roles: roles.join(","),
-        action: decided.action.to_owned(),
+        roles: caller.actor.roles.clone(),
+        action: decided.action,
         client_id: decided.resource.client(),
         record_id: decided.resource.record(),
-        decision: verdict.to_owned(),
+        decision: decided.decision.verdict(),
         reason,
         consent_id: consent,
         request_id: caller.request_id.clone(),

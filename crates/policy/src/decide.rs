@@ -1,8 +1,11 @@
 //! The decision point. Every read or write of case data, and every
 //! administrative action, is decided here and nowhere else.
 
-use crate::{AgencyCode, ClientId, ConsentId, OfficerId, RecordKind, Role};
+use crate::domain::closed_vocabulary;
+use crate::{AgencyCode, AuditAction, ClientId, ConsentId, OfficerId, RecordKind, Role};
 use chrono::{DateTime, Utc};
+use std::fmt;
+use std::str::FromStr;
 
 /// An authenticated account as the decision sees it: the token's roles are
 /// already narrowed to those the account really holds.
@@ -71,79 +74,34 @@ pub enum Action {
     QueryAudit,
 }
 
-/// Stable names of actions in the audit log (and on permits).
-pub mod action_name {
-    pub const READ_CLIENT: &str = "client.read";
-    pub const LIST_RECORDS: &str = "record.list";
-    pub const VIEW_PLAN: &str = "plan.read";
-    pub const READ_RECORD: &str = "record.read";
-    pub const CREATE_RECORD: &str = "record.create";
-    pub const UPDATE_RECORD: &str = "record.update";
-    pub const SEARCH_CLIENT: &str = "client.search";
-    pub const MANAGE_CONSENTS: &str = "consent.manage";
-    pub const MANAGE_ASSIGNMENT: &str = "assignment.manage";
-    pub const READ_ASSIGNMENTS: &str = "assignment.read";
-    pub const PROTECT_IDENTITY: &str = "client.protect";
-    pub const ERASE_CLIENT: &str = "client.erase";
-    pub const LIST_CLIENTS: &str = "client.list";
-    pub const READ_ACCESS_LOG: &str = "client.access_log";
-    pub const REGISTER_CLIENT: &str = "client.register";
-    pub const MANAGE_AGENCIES: &str = "agency.manage";
-    pub const MANAGE_OFFICERS: &str = "officer.manage";
-    pub const QUERY_AUDIT: &str = "audit.query";
-
-    /// Every action name, for the contract's enum.
-    pub const ALL: [&str; 18] = [
-        READ_CLIENT,
-        LIST_RECORDS,
-        VIEW_PLAN,
-        READ_RECORD,
-        CREATE_RECORD,
-        UPDATE_RECORD,
-        SEARCH_CLIENT,
-        MANAGE_CONSENTS,
-        MANAGE_ASSIGNMENT,
-        READ_ASSIGNMENTS,
-        PROTECT_IDENTITY,
-        ERASE_CLIENT,
-        LIST_CLIENTS,
-        READ_ACCESS_LOG,
-        REGISTER_CLIENT,
-        MANAGE_AGENCIES,
-        MANAGE_OFFICERS,
-        QUERY_AUDIT,
-    ];
-}
-
 impl Action {
-    /// Short stable name written to the audit log.
-    pub fn name(&self) -> &'static str {
-        use action_name::*;
+    /// What the audit log calls this action.
+    pub fn audit_action(&self) -> AuditAction {
         match self {
-            Action::ReadClient => READ_CLIENT,
-            Action::ListRecords => LIST_RECORDS,
-            Action::ViewPlan => VIEW_PLAN,
-            Action::ReadRecord { .. } => READ_RECORD,
+            Action::ReadClient => AuditAction::ReadClient,
+            Action::ListRecords => AuditAction::ListRecords,
+            Action::ViewPlan => AuditAction::ViewPlan,
+            Action::ReadRecord { .. } => AuditAction::ReadRecord,
             Action::WriteRecord {
                 existing_source: None,
                 ..
-            } => CREATE_RECORD,
+            } => AuditAction::CreateRecord,
             Action::WriteRecord {
                 existing_source: Some(_),
                 ..
-            } => UPDATE_RECORD,
-            Action::SearchClient => SEARCH_CLIENT,
-            Action::ManageConsents => MANAGE_CONSENTS,
-            Action::ManageAssignment { .. } => MANAGE_ASSIGNMENT,
-            Action::ReadAssignments => READ_ASSIGNMENTS,
-            Action::ProtectIdentity => PROTECT_IDENTITY,
-            Action::EraseClient => ERASE_CLIENT,
-            Action::ListClients => LIST_CLIENTS,
-            Action::ReadAccessLog => READ_ACCESS_LOG,
-            Action::RegisterClient => REGISTER_CLIENT,
-            Action::ManageAgencies => MANAGE_AGENCIES,
-            Action::ManageOfficers => MANAGE_OFFICERS,
-            Action::QueryAudit => QUERY_AUDIT,
+            } => AuditAction::UpdateRecord,
+            Action::SearchClient => AuditAction::SearchClient,
+            Action::ManageConsents => AuditAction::ManageConsents,
+            Action::ManageAssignment { .. } => AuditAction::ManageAssignment,
+            Action::ReadAssignments => AuditAction::ReadAssignments,
+            Action::ProtectIdentity => AuditAction::ProtectIdentity,
+            Action::EraseClient => AuditAction::EraseClient,
+            Action::ListClients => AuditAction::ListClients,
+            Action::ReadAccessLog => AuditAction::ReadAccessLog,
+            Action::RegisterClient => AuditAction::RegisterClient,
+            Action::ManageAgencies => AuditAction::ManageAgencies,
+            Action::ManageOfficers => AuditAction::ManageOfficers,
+            Action::QueryAudit => AuditAction::QueryAudit,
         }
     }
 
@@ -265,56 +223,34 @@ pub enum Disclosure {
     Gone,
 }
 
-/// Why access was refused. `code()` is the stable machine-readable reason
-/// (and its serialized form).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "kebab-case")]
-pub enum DenyReason {
-    /// No such client, or the caller has no relation to it (shown as 404).
-    NotFound,
-    /// The caller is not assigned to the client (shown as 404).
-    NoAssignment,
-    ClientErased,
-    RoleNotPermitted,
-    OfficerInactive,
-    NoActiveConsent,
-    ConsentWithdrawn,
-    ConsentExpired,
-    OutsideConsentScope,
-    /// A new version of a record may only come from the author's agency.
-    NotAuthoringAgency,
+closed_vocabulary! {
+    /// Why access was refused, as a stable machine-readable reason.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(
+        feature = "diesel",
+        derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+    )]
+    #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
+    #[serde(rename_all = "kebab-case")]
+    pub enum DenyReason ("deny reason") {
+        /// No such client, or the caller has no relation to it (shown as 404).
+        NotFound = "not-found",
+        /// The caller is not assigned to the client (shown as 404).
+        NoAssignment = "no-assignment",
+        ClientErased = "client-erased",
+        RoleNotPermitted = "role-not-permitted",
+        OfficerInactive = "officer-inactive",
+        NoActiveConsent = "no-active-consent",
+        ConsentWithdrawn = "consent-withdrawn",
+        ConsentExpired = "consent-expired",
+        OutsideConsentScope = "outside-consent-scope",
+        /// A new version of a record may only come from the author's agency.
+        NotAuthoringAgency = "not-authoring-agency",
+    }
 }
 
 impl DenyReason {
-    pub const ALL: [DenyReason; 10] = [
-        DenyReason::NotFound,
-        DenyReason::NoAssignment,
-        DenyReason::ClientErased,
-        DenyReason::RoleNotPermitted,
-        DenyReason::OfficerInactive,
-        DenyReason::NoActiveConsent,
-        DenyReason::ConsentWithdrawn,
-        DenyReason::ConsentExpired,
-        DenyReason::OutsideConsentScope,
-        DenyReason::NotAuthoringAgency,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            DenyReason::NotFound => "not-found",
-            DenyReason::NoAssignment => "no-assignment",
-            DenyReason::ClientErased => "client-erased",
-            DenyReason::RoleNotPermitted => "role-not-permitted",
-            DenyReason::OfficerInactive => "officer-inactive",
-            DenyReason::NoActiveConsent => "no-active-consent",
-            DenyReason::ConsentWithdrawn => "consent-withdrawn",
-            DenyReason::ConsentExpired => "consent-expired",
-            DenyReason::OutsideConsentScope => "outside-consent-scope",
-            DenyReason::NotAuthoringAgency => "not-authoring-agency",
-        }
-    }
-
     pub fn disclosure(self) -> Disclosure {
         match self {
             DenyReason::NotFound | DenyReason::NoAssignment => Disclosure::Hidden,
@@ -345,6 +281,14 @@ pub enum Decision {
 impl Decision {
     pub fn is_allowed(&self) -> bool {
         matches!(self, Decision::Allow { .. })
+    }
+
+    /// What the audit entry records of it.
+    pub fn verdict(&self) -> crate::Verdict {
+        match self {
+            Decision::Allow { .. } => crate::Verdict::Allow,
+            Decision::Deny { .. } => crate::Verdict::Deny,
+        }
     }
 
     fn deny(reason: DenyReason) -> Self {

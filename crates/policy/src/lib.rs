@@ -22,10 +22,10 @@ mod redact;
 mod sql;
 
 pub use decide::{
-    action_name, decide, Action, Actor, AssignmentFact, ClientFacts, ConsentFact, Decision,
-    DenyReason, Disclosure, Facts, Request,
+    decide, Action, Actor, AssignmentFact, ClientFacts, ConsentFact, Decision, DenyReason,
+    Disclosure, Facts, Request,
 };
-pub use domain::{RecordKind, Role};
+pub use domain::{AuditAction, EvidenceMethod, RecordKind, Role, Verdict};
 pub use ids::{
     AgencyCode, AssignmentId, ClientId, ConsentId, InvalidAgencyCode, OfficerId, RecordId,
 };

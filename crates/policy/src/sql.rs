@@ -1,7 +1,9 @@
 //! How the domain's ids and vocabularies are stored (feature `diesel`, which
 //! only the store enables): every id, agency code and record kind is a
-//! `TEXT` column, so a query names `ClientId` where it means one and a row
-//! struct holds a `RecordKind`, never a string that might be anything.
+//! `TEXT` column, and so is every closed vocabulary (roles, record kinds,
+//! evidence methods, audit actions, verdicts and deny reasons), so a query
+//! names `ClientId` where it means one and a row struct holds a
+//! `RecordKind`, never a string that might be anything.
 //!
 //! Reading goes through `String` and the type's own parser, on any backend:
 //! a stored value the domain would refuse is an error, not a silent
@@ -9,7 +11,10 @@
 //! takes an owned value, PostgreSQL the bytes), so it is written out per
 //! backend; the store adds the impl for its connection enum's backend.
 
-use crate::{AgencyCode, AssignmentId, ClientId, ConsentId, OfficerId, RecordId, RecordKind};
+use crate::{
+    AgencyCode, AssignmentId, AuditAction, ClientId, ConsentId, DenyReason, EvidenceMethod,
+    OfficerId, RecordId, RecordKind, Role, Verdict,
+};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
@@ -42,7 +47,12 @@ text_from_sql!(
     RecordId,
     AssignmentId,
     AgencyCode,
-    RecordKind
+    RecordKind,
+    Role,
+    EvidenceMethod,
+    AuditAction,
+    Verdict,
+    DenyReason
 );
 
 /// UUID ids are written in their hyphenated lowercase form.
@@ -67,22 +77,27 @@ macro_rules! uuid_to_sql {
 
 uuid_to_sql!(ClientId, OfficerId, ConsentId, RecordId, AssignmentId);
 
-/// Agency codes and record kinds are text already: written as their `str`,
+/// Agency codes and vocabularies are text already: written as their `str`,
 /// on any backend that writes a `str`.
-impl<DB: Backend> ToSql<Text, DB> for AgencyCode
-where
-    str: ToSql<Text, DB>,
-{
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-        <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
-    }
+macro_rules! str_to_sql {
+    ($($name:ident),+) => {$(
+        impl<DB: Backend> ToSql<Text, DB> for $name
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+    )+};
 }
 
-impl<DB: Backend> ToSql<Text, DB> for RecordKind
-where
-    str: ToSql<Text, DB>,
-{
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-        <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
-    }
-}
+str_to_sql!(
+    AgencyCode,
+    RecordKind,
+    Role,
+    EvidenceMethod,
+    AuditAction,
+    Verdict,
+    DenyReason
+);

@@ -48,15 +48,16 @@ pub struct NewOfficer {
     pub roles: Vec<Role>,
 }
 
+/// A set of roles in one `TEXT` column: their names, comma-separated, in
+/// alphabetical order (one canonical text per set).
 pub(crate) fn roles_to_text(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(",")
 }
 
-fn roles_from_text(text: &str) -> StoreResult<Vec<Role>> {
+pub(crate) fn roles_from_text(text: &str) -> StoreResult<Vec<Role>> {
     text.split(',')
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().map_err(StoreError::Corrupt))

@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
-use ingang_policy::{AgencyCode, ClientId, ConsentId, OfficerId, RecordId};
+use ingang_policy::{
+    AgencyCode, AuditAction, ClientId, ConsentId, DenyReason, OfficerId, RecordId, Role, Verdict,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -26,13 +28,14 @@ pub struct NewAuditEvent {
     pub actor_id: OfficerId,
     pub actor_agency: AgencyCode,
     pub on_behalf_of: Option<OfficerId>,
-    pub roles: String,
-    pub action: String,
+    /// The caller's roles, stored as their names in alphabetical order.
+    pub roles: Vec<Role>,
+    pub action: AuditAction,
     pub client_id: Option<ClientId>,
     pub record_id: Option<RecordId>,
-    /// `allow` or `deny`.
-    pub decision: String,
-    pub reason: Option<String>,
+    pub decision: Verdict,
+    /// Why, for a denial (a database rule: exactly when denied).
+    pub reason: Option<DenyReason>,
     pub consent_id: Option<ConsentId>,
     pub request_id: String,
     pub source_addr: Option<String>,
@@ -54,12 +57,12 @@ struct AuditRow<'a> {
     actor_id: OfficerId,
     actor_agency: &'a AgencyCode,
     on_behalf_of: Option<OfficerId>,
-    roles: &'a str,
-    action: &'a str,
+    roles: String,
+    action: AuditAction,
     client_id: Option<ClientId>,
     record_id: Option<RecordId>,
-    decision: &'a str,
-    reason: Option<&'a str>,
+    decision: Verdict,
+    reason: Option<DenyReason>,
     consent_id: Option<ConsentId>,
     request_id: &'a str,
     source_addr: Option<&'a str>,
@@ -72,12 +75,12 @@ impl<'a> From<&'a NewAuditEvent> for AuditRow<'a> {
             actor_id: e.actor_id,
             actor_agency: &e.actor_agency,
             on_behalf_of: e.on_behalf_of,
-            roles: &e.roles,
-            action: &e.action,
+            roles: crate::accounts::roles_to_text(&e.roles),
+            action: e.action,
             client_id: e.client_id,
             record_id: e.record_id,
-            decision: &e.decision,
-            reason: e.reason.as_deref(),
+            decision: e.decision,
+            reason: e.reason,
             consent_id: e.consent_id,
             request_id: &e.request_id,
             source_addr: e.source_addr.as_deref(),
@@ -94,25 +97,25 @@ struct StoredRow {
     actor_agency: AgencyCode,
     on_behalf_of: Option<OfficerId>,
     roles: String,
-    action: String,
+    action: AuditAction,
     client_id: Option<ClientId>,
     record_id: Option<RecordId>,
-    decision: String,
-    reason: Option<String>,
+    decision: Verdict,
+    reason: Option<DenyReason>,
     consent_id: Option<ConsentId>,
     request_id: String,
     source_addr: Option<String>,
 }
 
-fn from_row(row: StoredRow) -> AuditEvent {
-    AuditEvent {
+fn from_row(row: StoredRow) -> StoreResult<AuditEvent> {
+    Ok(AuditEvent {
         seq: row.seq,
         event: NewAuditEvent {
             at: from_micros(row.at),
             actor_id: row.actor_id,
             actor_agency: row.actor_agency,
             on_behalf_of: row.on_behalf_of,
-            roles: row.roles,
+            roles: crate::accounts::roles_from_text(&row.roles)?,
             action: row.action,
             client_id: row.client_id,
             record_id: row.record_id,
@@ -122,7 +125,7 @@ fn from_row(row: StoredRow) -> AuditEvent {
             request_id: row.request_id,
             source_addr: row.source_addr,
         },
-    }
+    })
 }
 
 struct Job {
@@ -295,8 +298,8 @@ pub struct AuditFilter {
     pub client_id: Option<ClientId>,
     pub actor_id: Option<OfficerId>,
     pub agency: Option<AgencyCode>,
-    pub action: Option<String>,
-    pub decision: Option<String>,
+    pub action: Option<AuditAction>,
+    pub decision: Option<Verdict>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Only entries with a larger sequence number (the cursor).
@@ -322,11 +325,11 @@ impl crate::Db<'_> {
         if let Some(v) = &filter.agency {
             query = query.filter(a::actor_agency.eq(v.clone()));
         }
-        if let Some(v) = &filter.action {
-            query = query.filter(a::action.eq(v.clone()));
+        if let Some(v) = filter.action {
+            query = query.filter(a::action.eq(v));
         }
-        if let Some(v) = &filter.decision {
-            query = query.filter(a::decision.eq(v.clone()));
+        if let Some(v) = filter.decision {
+            query = query.filter(a::decision.eq(v));
         }
         if let Some(v) = filter.from {
             query = query.filter(a::at.ge(to_micros(v)));
@@ -338,6 +341,6 @@ impl crate::Db<'_> {
             query = query.filter(a::seq.gt(v));
         }
         let rows: Vec<StoredRow> = query.order(a::seq.asc()).limit(limit).load(&mut *conn)?;
-        Ok(rows.into_iter().map(from_row).collect())
+        rows.into_iter().map(from_row).collect()
     }
 }

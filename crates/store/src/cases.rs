@@ -11,16 +11,15 @@ use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ingang_policy::{
-    action_name, AgencyCode, AssignmentId, ClientId, ConsentFact, ConsentId, OfficerId, RecordId,
-    RecordKind, Role,
+    AgencyCode, AssignmentId, AuditAction, ClientId, ConsentFact, ConsentId, EvidenceMethod,
+    OfficerId, RecordId, RecordKind, Role,
 };
 
 // ---------- consents ----------
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentEvidence {
-    /// `paper` or `e-signature`.
-    pub method: String,
+    pub method: EvidenceMethod,
     /// SHA-256 of the signed document, 64 lowercase hex digits.
     pub document_sha256: String,
 }
@@ -138,7 +137,7 @@ struct ConsentRow {
     signed_at: i64,
     valid_from: i64,
     valid_until: i64,
-    evidence_method: String,
+    evidence_method: EvidenceMethod,
     evidence_sha256: String,
     recorded_by: OfficerId,
     created_at: i64,
@@ -281,7 +280,7 @@ impl crate::Db<'_> {
         terms: &NewConsent,
         by: OfficerId,
     ) -> StoreResult<Consent> {
-        let client = permit.client_for(action_name::MANAGE_CONSENTS)?;
+        let client = permit.client_for(AuditAction::ManageConsents)?;
         self.check_officers_exist(&terms.recipient_officers, "recipients.officers")?;
         let id = ConsentId::new_random();
         let id_text = id.to_string();
@@ -305,7 +304,7 @@ impl crate::Db<'_> {
                     consents::signed_at.eq(to_micros(terms.signed_at)),
                     consents::valid_from.eq(to_micros(terms.valid_from)),
                     consents::valid_until.eq(to_micros(terms.valid_until)),
-                    consents::evidence_method.eq(&terms.evidence.method),
+                    consents::evidence_method.eq(terms.evidence.method),
                     consents::evidence_sha256.eq(&terms.evidence.document_sha256),
                     consents::recorded_by.eq(by),
                     consents::created_at.eq(to_micros(now)),
@@ -326,7 +325,7 @@ impl crate::Db<'_> {
 
     /// The consents of the client a `consent.manage` permit names.
     pub fn consents(&mut self, permit: &Permit) -> StoreResult<Vec<Consent>> {
-        let client = permit.client_for(action_name::MANAGE_CONSENTS)?;
+        let client = permit.client_for(AuditAction::ManageConsents)?;
         self.load_consents(client, None)
     }
 
@@ -414,8 +413,8 @@ impl crate::Db<'_> {
         by: OfficerId,
     ) -> StoreResult<Consent> {
         let client = self.consent_client(id)?;
-        if permit.client_for(action_name::MANAGE_CONSENTS)? != client {
-            return Err(StoreError::PermitMismatch(action_name::MANAGE_CONSENTS));
+        if permit.client_for(AuditAction::ManageConsents)? != client {
+            return Err(StoreError::PermitMismatch(AuditAction::ManageConsents));
         }
         let id_text = id.to_string();
         let conn = self.conn.get(self.store)?;
@@ -459,7 +458,7 @@ impl crate::Db<'_> {
         account: &Account,
         by: OfficerId,
     ) -> StoreResult<Assignment> {
-        let client = permit.client_for(action_name::MANAGE_ASSIGNMENT)?;
+        let client = permit.client_for(AuditAction::ManageAssignment)?;
         let officer = account.id;
         if !account.active || !account.roles.contains(&Role::Officer) {
             return Err(StoreError::UnknownReference("officer_id"));
@@ -544,8 +543,8 @@ impl crate::Db<'_> {
         id: AssignmentId,
         by: OfficerId,
     ) -> StoreResult<Assignment> {
-        if permit.client_for(action_name::MANAGE_ASSIGNMENT)? != self.assignment(id)?.client_id {
-            return Err(StoreError::PermitMismatch(action_name::MANAGE_ASSIGNMENT));
+        if permit.client_for(AuditAction::ManageAssignment)? != self.assignment(id)?.client_id {
+            return Err(StoreError::PermitMismatch(AuditAction::ManageAssignment));
         }
         let conn = self.conn.get(self.store)?;
         let changed = diesel::update(
@@ -576,7 +575,7 @@ impl crate::Db<'_> {
         author: OfficerId,
         body: &serde_json::Value,
     ) -> StoreResult<RecordMeta> {
-        let client = permit.client_for(action_name::CREATE_RECORD)?;
+        let client = permit.client_for(AuditAction::CreateRecord)?;
         let id = RecordId::new_random();
         let now = Utc::now();
         let client_text = client.to_string();
@@ -679,7 +678,7 @@ impl crate::Db<'_> {
         meta: &RecordMeta,
         permit: &Permit,
     ) -> StoreResult<Vec<RecordVersion>> {
-        permit.check_record(action_name::READ_RECORD, meta.client_id, meta.id)?;
+        permit.check_record(AuditAction::ReadRecord, meta.client_id, meta.id)?;
         /// One stored version.
         #[derive(Queryable, Selectable)]
         #[diesel(table_name = record_versions)]
@@ -715,7 +714,7 @@ impl crate::Db<'_> {
     /// Who is assigned to the client an `assignment.read` permit names,
     /// open and ended, oldest first.
     pub fn assignments_of_client(&mut self, permit: &Permit) -> StoreResult<Vec<Assignment>> {
-        let client = permit.client_for(action_name::READ_ASSIGNMENTS)?;
+        let client = permit.client_for(AuditAction::ReadAssignments)?;
         let conn = self.conn.get(self.store)?;
         let ids: Vec<AssignmentId> = assignments::table
             .filter(assignments::client_id.eq(client))
@@ -756,7 +755,7 @@ impl crate::Db<'_> {
             if meta.client_id != client {
                 return Err(StoreError::Corrupt("record of another client".into()));
             }
-            permit.check_record(action_name::READ_RECORD, client, meta.id)?;
+            permit.check_record(AuditAction::ReadRecord, client, meta.id)?;
         }
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
         let conn = self.conn.get(self.store)?;
@@ -822,7 +821,7 @@ impl crate::Db<'_> {
         author: OfficerId,
         body: &serde_json::Value,
     ) -> StoreResult<RecordMeta> {
-        permit.check_record(action_name::UPDATE_RECORD, meta.client_id, meta.id)?;
+        permit.check_record(AuditAction::UpdateRecord, meta.client_id, meta.id)?;
         if !expected.contains(&meta.version) {
             return Err(StoreError::VersionMismatch {
                 current: meta.version,

@@ -9,7 +9,7 @@ use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ingang_policy::{
-    action_name, AgencyCode, AssignmentFact, ClientFacts, ClientId, ConsentFact, OfficerId,
+    AgencyCode, AssignmentFact, AuditAction, ClientFacts, ClientId, ConsentFact, OfficerId,
     PersonalNumber,
 };
 
@@ -91,7 +91,7 @@ impl crate::Db<'_> {
         protected: bool,
         by: OfficerId,
     ) -> StoreResult<ClientId> {
-        permit.check_action(action_name::REGISTER_CLIENT)?;
+        permit.check_action(AuditAction::RegisterClient)?;
         let id = ClientId::new_random();
         let id_text = id.to_string();
         let (key, wrapped) = self.store.keys().new_data_key(&id_text)?;
@@ -147,7 +147,7 @@ impl crate::Db<'_> {
 
     /// The identity of the client a `client.read` permit names.
     pub fn client_identity(&mut self, permit: &Permit) -> StoreResult<ClientIdentity> {
-        let id = permit.client_for(action_name::READ_CLIENT)?;
+        let id = permit.client_for(AuditAction::ReadClient)?;
         let id_text = id.to_string();
         let conn = self.conn.get(self.store)?;
         /// The sealed identity fields of one client.
@@ -174,7 +174,7 @@ impl crate::Db<'_> {
     /// Marks or unmarks the identity of the client a `client.protect`
     /// permit names as protected.
     pub fn set_protected_identity(&mut self, permit: &Permit, protected: bool) -> StoreResult<()> {
-        let id = permit.client_for(action_name::PROTECT_IDENTITY)?;
+        let id = permit.client_for(AuditAction::ProtectIdentity)?;
         let conn = self.conn.get(self.store)?;
         diesel::update(clients::table.find(id).filter(clients::erased_at.is_null()))
             .set(clients::protected_identity.eq(protected))
@@ -203,7 +203,7 @@ impl crate::Db<'_> {
         by: OfficerId,
         reason: &str,
     ) -> StoreResult<()> {
-        let id = permit.client_for(action_name::ERASE_CLIENT)?;
+        let id = permit.client_for(AuditAction::EraseClient)?;
         let id_text = id.to_string();
         let by_text = by.to_string();
         let conn = self.conn.get(self.store)?;

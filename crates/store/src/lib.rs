@@ -63,7 +63,7 @@ pub enum StoreError {
     /// A permit was presented for another action, client or record: a bug
     /// in the caller, refused rather than trusted.
     #[error("permit does not cover {0} of this resource")]
-    PermitMismatch(&'static str),
+    PermitMismatch(ingang_policy::AuditAction),
 }
 
 impl From<diesel::result::Error> for StoreError {

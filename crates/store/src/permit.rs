@@ -13,7 +13,7 @@
 //!
 //! ```compile_fail
 //! let permit = ingang_store::Permit {
-//!     action: "record.read".into(),
+//!     action: ingang_policy::AuditAction::ReadRecord,
 //!     client: None,
 //!     record: None,
 //!     consent: None,
@@ -45,13 +45,13 @@
 //! ```
 
 use crate::{NewAuditEvent, StoreError, StoreResult};
-use ingang_policy::{ClientId, ConsentId, RecordId};
+use ingang_policy::{AuditAction, ClientId, ConsentId, RecordId, Verdict};
 
 /// Proof that an allowed decision was audited durably. Not `Clone`: one
 /// decision, one permit.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Permit {
-    action: String,
+    action: AuditAction,
     client: Option<ClientId>,
     record: Option<RecordId>,
     consent: Option<ConsentId>,
@@ -60,20 +60,21 @@ pub struct Permit {
 impl Permit {
     /// The permit for a stored entry, if it records an allowed decision.
     pub(crate) fn for_stored(event: &NewAuditEvent) -> Option<Permit> {
-        if event.decision != "allow" {
-            return None;
+        match event.decision {
+            Verdict::Allow => {}
+            Verdict::Deny => return None,
         }
         Some(Permit {
-            action: event.action.clone(),
+            action: event.action,
             client: event.client_id,
             record: event.record_id,
             consent: event.consent_id,
         })
     }
 
-    /// The audited action name (`record.read`, `client.read`, …).
-    pub fn action(&self) -> &str {
-        &self.action
+    /// The audited action (`record.read`, `client.read`, …).
+    pub fn action(&self) -> AuditAction {
+        self.action
     }
 
     pub fn client(&self) -> Option<ClientId> {
@@ -90,7 +91,7 @@ impl Permit {
     }
 
     /// Checks that this permit is for `action` (one that names no client).
-    pub(crate) fn check_action(&self, action: &'static str) -> StoreResult<()> {
+    pub(crate) fn check_action(&self, action: AuditAction) -> StoreResult<()> {
         if self.action == action {
             Ok(())
         } else {
@@ -99,7 +100,7 @@ impl Permit {
     }
 
     /// The client of a permit for `action`; `PermitMismatch` otherwise.
-    pub(crate) fn client_for(&self, action: &'static str) -> StoreResult<ClientId> {
+    pub(crate) fn client_for(&self, action: AuditAction) -> StoreResult<ClientId> {
         match self.client {
             Some(client) if self.action == action => Ok(client),
             Some(_) | None => Err(StoreError::PermitMismatch(action)),
@@ -109,7 +110,7 @@ impl Permit {
     /// Checks that this permit is for `action` on `record` of `client`.
     pub(crate) fn check_record(
         &self,
-        action: &'static str,
+        action: AuditAction,
         client: ClientId,
         record: RecordId,
     ) -> StoreResult<()> {

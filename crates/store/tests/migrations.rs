@@ -309,7 +309,7 @@ fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let postgres_shape = postgres_shape(&mut postgres.connect());
     assert!(sqlite_shape.columns.len() > 60, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape.indexes.len(), 8, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.checks.len(), 9, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.checks.len(), 10, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape, postgres_shape);
 }
 
@@ -334,7 +334,7 @@ fn the_audit_log_refuses_updates_and_deletes_on_both_backends() {
         let mut conn = database.connect();
         diesel::sql_query(
             "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
-             VALUES (1, 'a', 'alm', 'admin', 'x', 'allow', 'r')",
+             VALUES (1, 'a', 'alm', 'admin', 'agency.manage', 'allow', 'r')",
         )
         .execute(&mut conn)
         .unwrap();
@@ -370,11 +370,11 @@ const VALID_ROWS: [&str; 8] = [
     "INSERT INTO assignments (id, client_id, officer_id, created_by, starts_at) \
      VALUES ('a1', 'c1', 'o1', 'o1', 1)",
     "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, reason, request_id) \
-     VALUES (1, 'o1', 'af', 'officer', 'record.read', 'deny', 'no-consent', 'r')",
+     VALUES (1, 'o1', 'af', 'officer', 'record.read', 'deny', 'no-active-consent', 'r')",
 ];
 
 /// (rule, a statement that breaks it) for every named invariant.
-const VIOLATIONS: [(&str, &str); 13] = [
+const VIOLATIONS: [(&str, &str); 15] = [
     ("clients_erased", "UPDATE clients SET erased_at = 5"),
     ("agencies_code_format", "INSERT INTO agencies (code, name, created_at) VALUES ('AF', 'x', 1)"),
     ("agencies_code_format", "INSERT INTO agencies (code, name, created_at) VALUES ('a', 'x', 1)"),
@@ -391,6 +391,16 @@ const VIOLATIONS: [(&str, &str); 13] = [
         "audit_events_decision",
         "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
          VALUES (1, 'o1', 'af', 'officer', 'record.read', 'deny', 'r')",
+    ),
+    (
+        "audit_events_vocabulary",
+        "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
+         VALUES (1, 'o1', 'af', 'officer', 'record.peek', 'allow', 'r')",
+    ),
+    (
+        "audit_events_vocabulary",
+        "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, reason, request_id) \
+         VALUES (1, 'o1', 'af', 'officer', 'record.read', 'deny', 'because', 'r')",
     ),
 ];
 
@@ -421,42 +431,65 @@ fn the_database_refuses_rows_the_domain_would_refuse_on_both_backends() {
                 "{backend:?}: {sql}: {error}"
             );
         }
-        // An allowed entry names no reason; a closed assignment both when
-        // and by whom.
-        diesel::sql_query(
-            "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
-             VALUES (2, 'o1', 'af', 'officer', 'record.read', 'allow', 'r')",
-        )
-        .execute(&mut conn)
-        .unwrap();
+        // Every action and deny reason the service knows is one the
+        // database takes; an allowed entry names no reason.
+        for action in ingang_policy::AuditAction::ALL {
+            diesel::sql_query(format!(
+                "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
+                 VALUES (2, 'o1', 'af', 'officer', '{action}', 'allow', 'r')"
+            ))
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{backend:?}: {action}: {e}"));
+        }
+        for reason in ingang_policy::DenyReason::ALL {
+            diesel::sql_query(format!(
+                "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, reason, request_id) \
+                 VALUES (2, 'o1', 'af', 'officer', 'record.read', 'deny', '{reason}', 'r')"
+            ))
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{backend:?}: {reason}: {e}"));
+        }
+        // A closed assignment names both when and by whom.
         diesel::sql_query("UPDATE assignments SET ended_at = 5, ended_by = 'o1'")
             .execute(&mut conn)
             .unwrap();
     }
 }
 
-#[test]
-fn sqlite_refuses_to_migrate_a_database_that_already_breaks_a_rule() {
+/// On SQLite, runs every migration before the one whose name ends with
+/// `suffix`, stores `row` (which that migration's rules forbid), and checks
+/// that migrating then fails and changes nothing.
+fn sqlite_refuses_to_migrate_over(suffix: &str, row: &str) {
     use diesel_migrations::MigrationHarness;
     let database = TestDatabase::create(Backend::Sqlite).unwrap();
     let mut conn = database.connect();
     let DbConnection::Sqlite(sqlite) = &mut conn else {
         unreachable!("a SQLite test database")
     };
-    // Every migration before the invariants, then a row they forbid.
     while sqlite
         .pending_migrations(db::SQLITE_MIGRATIONS)
         .unwrap()
         .first()
-        .is_some_and(|m| !m.name().to_string().ends_with("_invariants"))
+        .is_some_and(|m| !m.name().to_string().ends_with(suffix))
     {
         sqlite.run_next_migration(db::SQLITE_MIGRATIONS).unwrap();
     }
-    diesel::sql_query("INSERT INTO agencies (code, name, created_at) VALUES ('AF', 'x', 1)")
-        .execute(sqlite)
-        .unwrap();
-    assert!(db::migrate(&database.url).is_err());
-    // Nothing changed: the invariants are still the next to run.
+    diesel::sql_query(row).execute(sqlite).unwrap();
+    assert!(db::migrate(&database.url).is_err(), "{suffix}");
+    // Nothing changed: the same migration is still the next to run.
     let pending = sqlite.pending_migrations(db::SQLITE_MIGRATIONS).unwrap();
-    assert!(pending[0].name().to_string().ends_with("_invariants"));
+    assert!(pending[0].name().to_string().ends_with(suffix));
+}
+
+#[test]
+fn sqlite_refuses_to_migrate_a_database_that_already_breaks_a_rule() {
+    sqlite_refuses_to_migrate_over(
+        "_invariants",
+        "INSERT INTO agencies (code, name, created_at) VALUES ('AF', 'x', 1)",
+    );
+    sqlite_refuses_to_migrate_over(
+        "_audit_vocabulary",
+        "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
+         VALUES (1, 'o1', 'af', 'officer', 'record.peek', 'allow', 'r')",
+    );
 }

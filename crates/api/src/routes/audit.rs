@@ -54,15 +54,14 @@ pub struct AuditEventResponse {
     /// The roles the actor's token used, comma-separated.
     pub roles: String,
     #[schema(value_type = AuditAction)]
-    pub action: String,
+    pub action: ingang_policy::AuditAction,
     #[schema(value_type = Option<String>)]
     pub client_id: Option<ClientId>,
     #[schema(value_type = Option<String>)]
     pub record_id: Option<RecordId>,
     #[schema(value_type = AuditDecision)]
-    pub decision: String,
-    #[schema(value_type = Option<DenyReason>)]
-    pub reason: Option<String>,
+    pub decision: ingang_policy::Verdict,
+    pub reason: Option<DenyReason>,
     #[schema(value_type = Option<String>)]
     pub consent_id: Option<ConsentId>,
     pub request_id: String,
@@ -84,7 +83,7 @@ impl From<AuditEvent> for AuditEventResponse {
             actor_id: v.actor_id,
             actor_agency: v.actor_agency,
             on_behalf_of: v.on_behalf_of,
-            roles: v.roles,
+            roles: comma_separated(&v.roles),
             action: v.action,
             client_id: v.client_id,
             record_id: v.record_id,
@@ -95,6 +94,13 @@ impl From<AuditEvent> for AuditEventResponse {
             source_addr: v.source_addr,
         }
     }
+}
+
+/// Roles as the log stores them: names in alphabetical order.
+fn comma_separated(roles: &[ingang_policy::Role]) -> String {
+    let mut names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    names.sort_unstable();
+    names.join(",")
 }
 
 fn after_seq(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
@@ -126,25 +132,23 @@ pub async fn audit_events(
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
     let agency = agency_filter("agency", q.agency.as_deref())?;
-    if let Some(decision) = &q.decision {
-        if decision != "allow" && decision != "deny" {
-            return Err(ApiError::invalid("decision", "must be 'allow' or 'deny'"));
-        }
-    }
-    if let Some(action) = &q.action {
-        if !ingang_policy::action_name::ALL.contains(&action.as_str()) {
-            return Err(ApiError::invalid(
-                "action",
-                "must be an action of the audit log, such as 'record.read'",
-            ));
-        }
-    }
+    let decision = q
+        .decision
+        .map(|d| d.parse())
+        .transpose()
+        .map_err(|_| ApiError::invalid("decision", "must be 'allow' or 'deny'"))?;
+    let action = q.action.map(|a| a.parse()).transpose().map_err(|_| {
+        ApiError::invalid(
+            "action",
+            "must be an action of the audit log, such as 'record.read'",
+        )
+    })?;
     let filter = AuditFilter {
         client_id: q.client_id,
         actor_id: q.actor_id,
         agency,
-        action: q.action,
-        decision: q.decision,
+        action,
+        decision,
         from: q.from,
         to: q.to,
         after_seq: after_seq(q.cursor.as_deref())?,

@@ -120,7 +120,7 @@ impl From<Consent> for ConsentResponse {
             valid_from: t.valid_from,
             valid_until: t.valid_until,
             evidence: Evidence {
-                method: t.evidence.method,
+                method: t.evidence.method.as_str().to_owned(),
                 document_sha256: t.evidence.document_sha256,
             },
             recorded_by: c.recorded_by.0,

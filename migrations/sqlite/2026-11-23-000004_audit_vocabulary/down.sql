@@ -1,0 +1,2 @@
+DROP TRIGGER check_audit_events_vocabulary_on_update;
+DROP TRIGGER check_audit_events_vocabulary_on_insert;
