@@ -227,11 +227,6 @@ closed_vocabulary! {
     /// Why access was refused, as a stable machine-readable reason.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-    #[cfg_attr(
-        feature = "diesel",
-        derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
-    )]
-    #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
     #[serde(rename_all = "kebab-case")]
     pub enum DenyReason ("deny reason") {
         /// No such client, or the caller has no relation to it (shown as 404).

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// Declares a closed vocabulary: the enum, `ALL`, `as_str`, `Display` and a
-/// `FromStr` that accepts exactly the texts given.
+/// Declares a closed vocabulary: the enum, `ALL`, `as_str`, `Display`, a
+/// `FromStr` that accepts exactly the texts given, and (feature `diesel`)
+/// its mapping to a `TEXT` column, implemented in `sql.rs`.
 macro_rules! closed_vocabulary {
     (
         $(#[$meta:meta])*
@@ -20,6 +21,11 @@ macro_rules! closed_vocabulary {
         }
     ) => {
         $(#[$meta])*
+        #[cfg_attr(
+            feature = "diesel",
+            derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+        )]
+        #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
         pub enum $name {
             $($(#[$variant_meta])* $variant,)+
         }
@@ -59,11 +65,6 @@ closed_vocabulary! {
     /// What a token (and an account) may be used for.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-    #[cfg_attr(
-        feature = "diesel",
-        derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
-    )]
-    #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
     #[serde(rename_all = "snake_case")]
     pub enum Role ("role") {
         Officer = "officer",
@@ -78,11 +79,6 @@ closed_vocabulary! {
     /// The kinds of shared documentation named in the source documents.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-    #[cfg_attr(
-        feature = "diesel",
-        derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
-    )]
-    #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
     #[serde(rename_all = "snake_case")]
     pub enum RecordKind ("record kind") {
         ActionPlan = "action_plan",
@@ -97,11 +93,6 @@ closed_vocabulary! {
 closed_vocabulary! {
     /// How the client's signature on a consent was given.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[cfg_attr(
-        feature = "diesel",
-        derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
-    )]
-    #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
     pub enum EvidenceMethod ("evidence method") {
         #[serde(rename = "paper")]
         Paper = "paper",
@@ -115,11 +106,6 @@ closed_vocabulary! {
     /// names, also carried by permits. `record.create` and `record.update`
     /// are the two forms of writing a record.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[cfg_attr(
-        feature = "diesel",
-        derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
-    )]
-    #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
     pub enum AuditAction ("audit action") {
         #[serde(rename = "client.read")]
         ReadClient = "client.read",
@@ -163,11 +149,6 @@ closed_vocabulary! {
 closed_vocabulary! {
     /// The outcome an audit entry records.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[cfg_attr(
-        feature = "diesel",
-        derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
-    )]
-    #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
     #[serde(rename_all = "snake_case")]
     pub enum Verdict ("verdict") {
         Allow = "allow",
