@@ -357,6 +357,18 @@ fn a_request_that_races_an_erasure_answers_as_after_it() {
     };
     let s = &world.server;
     let note = world.note(&world.af, "Samtal");
+    let name_in_worklist = || {
+        let r = s.get("/v1/clients", &world.af.token);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == world.client.as_str())
+            .unwrap()["name"]
+            .clone()
+    };
+    assert!(name_in_worklist().is_string());
     // The data key goes, as an erasure's transaction takes it, between this
     // request's decision and its read of the body.
     let mut db = s.raw_db();
@@ -366,6 +378,9 @@ fn a_request_that_races_an_erasure_answers_as_after_it() {
     ))
     .execute(&mut db)
     .unwrap();
+    // A worklist that meets the client now shows it without a name, as an
+    // erased client; the rest of the list still answers.
+    assert_eq!(name_in_worklist(), serde_json::Value::Null);
     let r = s.get(&format!("/v1/records/{note}"), &world.af.token);
     assert_eq!(
         (r.status, r.problem().as_str()),

@@ -223,7 +223,13 @@ impl Session<'_> {
                 .next()
                 .flatten()
                 .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))?;
-            names[i] = Some(self.db.client_identity(&permit)?.name);
+            names[i] = match self.db.client_identity(&permit) {
+                Ok(identity) => Some(identity.name),
+                // Erased since the list was read: no name, as for any
+                // erased client, and the rest of the list still answers.
+                Err(StoreError::KeyDestroyed) => None,
+                Err(other) => return Err(other.into()),
+            };
         }
         let items = clients
             .into_iter()
