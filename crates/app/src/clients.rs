@@ -224,6 +224,8 @@ impl Session<'_> {
                 .flatten()
                 .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))?;
             names[i] = match self.db.client_identity(&permit) {
+                // Protected since the list was read: no name either.
+                Ok(identity) if identity.protected_identity => None,
                 Ok(identity) => Some(identity.name),
                 // Erased since the list was read: no name, as for any
                 // erased client, and the rest of the list still answers.

@@ -692,6 +692,9 @@ impl crate::Db<'_> {
         let conn = self.conn.get(self.store)?;
         let rows: Vec<VersionRow> = record_versions::table
             .filter(record_versions::record_id.eq(meta.id))
+            // Only the versions that were decided and audited: one written
+            // since then waits for the next request.
+            .filter(record_versions::version.le(meta.version))
             .select(VersionRow::as_select())
             .order(record_versions::version.asc())
             .load(&mut *conn)?;

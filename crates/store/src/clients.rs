@@ -21,6 +21,9 @@ pub struct ClientIdentity {
     pub personal_number: String,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// Protected (skyddad identitet) as of this read: a list must not
+    /// show the name even if it was not protected when the list began.
+    pub protected_identity: bool,
 }
 
 impl std::fmt::Debug for ClientIdentity {
@@ -157,6 +160,7 @@ impl crate::Db<'_> {
             pn_ct: Vec<u8>,
             name_ct: Vec<u8>,
             created_at: i64,
+            protected_identity: bool,
         }
         let row: IdentityRow = clients::table
             .find(id)
@@ -168,6 +172,7 @@ impl crate::Db<'_> {
             personal_number: key.open_string(place("personal_number", &id_text), &row.pn_ct)?,
             name: key.open_string(place("name", &id_text), &row.name_ct)?,
             created_at: from_micros(row.created_at),
+            protected_identity: row.protected_identity,
         })
     }
 
