@@ -541,6 +541,30 @@ impl World {
     }
 }
 
+/// The audit entry of an allowed decision on `action`, for tests that work
+/// below the use cases: storing it is what gives a [`ingang_store::Permit`].
+pub fn allowed_entry(
+    action: ingang_policy::AuditAction,
+    client: &str,
+    record: Option<&str>,
+) -> ingang_store::NewAuditEvent {
+    ingang_store::NewAuditEvent {
+        at: chrono::Utc::now(),
+        actor_id: ingang_policy::OfficerId::new_random(),
+        actor_agency: "af".parse().unwrap(),
+        on_behalf_of: None,
+        roles: vec![ingang_policy::Role::Officer],
+        action,
+        client_id: Some(client.parse().unwrap()),
+        record_id: record.map(|r| r.parse().unwrap()),
+        decision: ingang_policy::Verdict::Allow,
+        reason: None,
+        consent_id: None,
+        request_id: "below-the-use-cases".into(),
+        source_addr: None,
+    }
+}
+
 /// A consent body as in docs/api.md, valid from yesterday for a year.
 pub fn consent_body(
     officers: &[&str],

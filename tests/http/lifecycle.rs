@@ -395,3 +395,131 @@ fn a_request_that_races_an_erasure_answers_as_after_it() {
     );
     assert_eq!(r.status, 410, "{}", r.text);
 }
+
+/// Retention checks each client again when its turn comes, under the
+/// erasure's own lock: a consent recorded since the run listed the client
+/// saves it, and one erased by hand meanwhile is skipped, not an error.
+#[test]
+fn retention_erases_only_clients_still_idle_at_their_turn() {
+    let Some(server) = ingang_tests::TestServer::start(crate::BACKEND) else {
+        return;
+    };
+    // The client has no consent yet: due for any cutoff after its registration.
+    let world = World::build(server, false);
+    let s = &world.server;
+    let cutoff = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let coordinator = s.caller(&world.coordinator);
+    let client: ingang_policy::ClientId = world.client.parse().unwrap();
+    let due = s
+        .state
+        .app
+        .session()
+        .unwrap()
+        .run_retention(&coordinator, cutoff, true)
+        .unwrap();
+    assert_eq!(due.erased, vec![client]);
+
+    // The run's permit for the erasure, then a consent recorded before its write.
+    let erase_permit = || {
+        s.state
+            .store
+            .audit()
+            .append_decisions(vec![ingang_tests::allowed_entry(
+                ingang_policy::AuditAction::EraseClient,
+                &world.client,
+                None,
+            )])
+            .unwrap()
+            .pop()
+            .flatten()
+            .unwrap()
+    };
+    let permit = erase_permit();
+    let r = s.post(
+        &format!("/v1/clients/{}/consents", world.client),
+        &world.coordinator.token,
+        ingang_tests::consent_body(&[&world.af.id], &[], &["af"], &[]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let by: ingang_policy::OfficerId = world.coordinator.id.parse().unwrap();
+    let mut db = s.state.store.db().unwrap();
+    assert_eq!(
+        db.erase_client(&permit, by, "retention period ended", Some(cutoff))
+            .unwrap(),
+        ingang_store::Erasure::InUseAgain
+    );
+    // Nothing was erased: the officer still reads the client.
+    let r = s.get(&format!("/v1/clients/{}", world.client), &world.af.token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.get("/v1/clients", &world.af.token);
+    assert!(r.text.contains(ingang_tests::CLIENT_NAME), "{}", r.text);
+
+    // Erased by hand meanwhile: the run's erasure finds it gone.
+    let permit = erase_permit();
+    let r = s.post(
+        &format!("/v1/clients/{}/erase", world.client),
+        &world.coordinator.token,
+        json!({"reason": "the client asked"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        db.erase_client(&permit, by, "retention period ended", Some(cutoff))
+            .unwrap(),
+        ingang_store::Erasure::AlreadyErased
+    );
+    // A whole run erases a client still idle at its turn, and only that one.
+    let r = s.post(
+        "/v1/clients",
+        &world.coordinator.token,
+        json!({"personal_number": "19121212-1212", "name": "Tolvan"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let idle: ingang_policy::ClientId = r.id().parse().unwrap();
+    let report = s
+        .state
+        .app
+        .session()
+        .unwrap()
+        .run_retention(&coordinator, cutoff, false)
+        .unwrap();
+    assert_eq!((report.erased, report.skipped), (vec![idle], vec![]));
+    let r = s.get(
+        &format!("/v1/clients/{idle}/assignments"),
+        &world.coordinator.token,
+    );
+    assert_eq!(r.status, 410, "{}", r.text);
+}
+
+/// Marking a client whose erasure won the race changes nothing and says so
+/// (410), rather than answering as if the mark were stored.
+#[test]
+fn protecting_a_client_erased_meanwhile_answers_gone() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let permit = s
+        .state
+        .store
+        .audit()
+        .append_decisions(vec![ingang_tests::allowed_entry(
+            ingang_policy::AuditAction::ProtectIdentity,
+            &world.client,
+            None,
+        )])
+        .unwrap()
+        .pop()
+        .flatten()
+        .unwrap();
+    let r = s.post(
+        &format!("/v1/clients/{}/erase", world.client),
+        &world.coordinator.token,
+        json!({"reason": "the client asked"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text);
+    let mut db = s.state.store.db().unwrap();
+    assert!(matches!(
+        db.set_protected_identity(&permit, true),
+        Err(ingang_store::StoreError::KeyDestroyed)
+    ));
+}

@@ -25,19 +25,13 @@ fn world_in(state: ConsentState) -> Option<(World, String)> {
     // Seeded below the use cases, before any consent exists: the seed is
     // audited as an allowed create, which is what gives its permit.
     let seeded = ingang_store::NewAuditEvent {
-        at: chrono::Utc::now(),
         actor_id: world.af.id.parse().unwrap(),
-        actor_agency: "af".parse().unwrap(),
-        on_behalf_of: None,
-        roles: vec![ingang_policy::Role::Officer],
-        action: ingang_policy::AuditAction::CreateRecord,
-        client_id: Some(world.client.parse().unwrap()),
-        record_id: None,
-        decision: ingang_policy::Verdict::Allow,
-        reason: None,
-        consent_id: None,
         request_id: "matrix-seed".into(),
-        source_addr: None,
+        ..ingang_tests::allowed_entry(
+            ingang_policy::AuditAction::CreateRecord,
+            &world.client,
+            None,
+        )
     };
     let permit = store
         .audit()

@@ -3,28 +3,10 @@
 //! an allowed decision's audit entry, and it opens exactly the action,
 //! client and record that entry names.
 
-use ingang_policy::{AuditAction, DenyReason, Role, Verdict};
-use ingang_store::{NewAuditEvent, Permit, StoreError};
-use ingang_tests::World;
+use ingang_policy::{AuditAction, DenyReason, Verdict};
+use ingang_store::{Permit, StoreError};
+use ingang_tests::{allowed_entry as allowed, World};
 use serde_json::json;
-
-fn allowed(action: AuditAction, client: &str, record: Option<&str>) -> NewAuditEvent {
-    NewAuditEvent {
-        at: chrono::Utc::now(),
-        actor_id: ingang_policy::OfficerId::new_random(),
-        actor_agency: "af".parse().unwrap(),
-        on_behalf_of: None,
-        roles: vec![Role::Officer],
-        action,
-        client_id: Some(client.parse().unwrap()),
-        record_id: record.map(|r| r.parse().unwrap()),
-        decision: Verdict::Allow,
-        reason: None,
-        consent_id: None,
-        request_id: "permit-test".into(),
-        source_addr: None,
-    }
-}
 
 #[test]
 fn a_permit_opens_only_what_its_audit_entry_names() {

@@ -183,7 +183,7 @@ fn run(cli: Cli) -> Result<(), String> {
             )?;
             let state = server::open_state(config).map_err(|e| e.to_string())?;
             let cutoff = chrono::Utc::now() - Duration::days(i64::from(days));
-            let due = state
+            let report = state
                 .app
                 .session()
                 .and_then(|mut session| {
@@ -196,9 +196,21 @@ fn run(cli: Cli) -> Result<(), String> {
                 })
                 .map_err(|e| format!("{e:?}"))?;
             let verb = if dry_run { "would erase" } else { "erased" };
-            println!("{verb} {} clients (retention {days} days)", due.len());
-            for client in due {
+            println!(
+                "{verb} {} clients (retention {days} days)",
+                report.erased.len()
+            );
+            for client in &report.erased {
                 println!("{client}");
+            }
+            if !report.skipped.is_empty() {
+                println!(
+                    "skipped {} clients erased or given a consent during the run",
+                    report.skipped.len()
+                );
+                for client in &report.skipped {
+                    println!("{client}");
+                }
             }
             Ok(())
         }

@@ -4,7 +4,7 @@ use crate::decision::{Decided, Resource};
 use crate::{AppError, AppResult, Caller, ClientIdentity, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::{Action, ClientId, PersonalNumber, Role};
-use ingang_store::{ClientSummary, StoreError};
+use ingang_store::{ClientSummary, Erasure, StoreError};
 
 /// One line of a worklist: the client, and the name where the access rule
 /// lets the caller read the identity and the identity is not protected.
@@ -35,6 +35,14 @@ pub enum Registration {
     /// was registered before; the id only once one of its agency's officers
     /// is assigned to the client (exactly when a search would find it).
     Accepted(Option<ClientId>),
+}
+
+/// What a retention run erased (or, in a dry run, would erase), and the
+/// due clients it skipped because they were erased or used again meanwhile.
+#[derive(Debug, Clone, Default)]
+pub struct Retention {
+    pub erased: Vec<ClientId>,
+    pub skipped: Vec<ClientId>,
 }
 
 impl Session<'_> {
@@ -130,33 +138,63 @@ impl Session<'_> {
         reason: &str,
     ) -> AppResult<()> {
         let reason = crate::required_text("reason", reason, 1000)?;
-        let (_, permit) = self.authorize_on_client(caller, Action::EraseClient, client)?;
-        match self.db.erase_client(&permit, caller.actor.id, &reason) {
-            Ok(()) => Ok(()),
+        match self.erase(caller, client, &reason, None)? {
+            Erasure::Erased => Ok(()),
             // Erased by someone else between the decision and the write.
-            Err(StoreError::Conflict(_)) => {
+            Erasure::AlreadyErased | Erasure::InUseAgain => {
                 Err(AppError::Denied(ingang_policy::DenyReason::ClientErased))
             }
-            Err(other) => Err(other.into()),
         }
     }
 
     /// Retention: the clients whose every consent ended (and who were
-    /// registered) before `cutoff`; erased, each audited as the caller's
-    /// erasure, unless `dry_run`.
+    /// registered) before `cutoff`. Unless `dry_run`, each is erased,
+    /// audited as the caller's erasure, if it is still idle at that moment;
+    /// one erased or used again meanwhile is skipped, and the run goes on.
     pub fn run_retention(
         &mut self,
         caller: &Caller,
         cutoff: DateTime<Utc>,
         dry_run: bool,
-    ) -> AppResult<Vec<ClientId>> {
+    ) -> AppResult<Retention> {
         let due = self.db.clients_idle_since(cutoff)?;
-        if !dry_run {
-            for client in &due {
-                self.erase_client(caller, *client, "retention period ended")?;
+        if dry_run {
+            return Ok(Retention {
+                erased: due,
+                skipped: vec![],
+            });
+        }
+        let mut report = Retention::default();
+        for client in due {
+            let outcome = match self.erase(caller, client, "retention period ended", Some(cutoff)) {
+                Ok(outcome) => outcome,
+                // Erased by hand since the list was made: the rule says so.
+                Err(AppError::Denied(ingang_policy::DenyReason::ClientErased)) => {
+                    Erasure::AlreadyErased
+                }
+                Err(other) => return Err(other),
+            };
+            match outcome {
+                Erasure::Erased => report.erased.push(client),
+                Erasure::AlreadyErased | Erasure::InUseAgain => report.skipped.push(client),
             }
         }
-        Ok(due)
+        Ok(report)
+    }
+
+    /// Decides and audits an erasure of `client`, then erases it (only if
+    /// still idle since `idle_before`, when given).
+    fn erase(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+        reason: &str,
+        idle_before: Option<DateTime<Utc>>,
+    ) -> AppResult<Erasure> {
+        let (_, permit) = self.authorize_on_client(caller, Action::EraseClient, client)?;
+        Ok(self
+            .db
+            .erase_client(&permit, caller.actor.id, reason, idle_before)?)
     }
 
     /// The caller's worklist: an officer's own assigned clients (by when

@@ -4,7 +4,7 @@
 //! audited before any body is loaded, so a conflict never hints at a plan
 //! the caller may not read.
 
-use crate::decision::{with_permits, Decided, Resource};
+use crate::decision::{with_permits, Decided};
 use crate::{AppError, AppResult, Caller, RecordMeta, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::bodies::{self, ActionPlan};
@@ -90,15 +90,7 @@ impl Session<'_> {
         let mut plans: Vec<(RecordMeta, Decided)> = Vec::new();
         let mut follow_ups: Vec<(RecordMeta, Decided)> = Vec::new();
         for meta in metas {
-            let action = Action::ReadRecord {
-                source: meta.source_agency.clone(),
-                kind: meta.kind,
-            };
-            let resource = Resource::Record {
-                client: Some(client),
-                record: meta.id,
-            };
-            let decided = self.decide(caller, &action, resource, Some(facts), at)?;
+            let decided = self.decide_record_read(caller, client, &meta, facts, at)?;
             if !decided.is_allowed() {
                 continue;
             }

@@ -109,15 +109,7 @@ impl Session<'_> {
             let batch = self.db.record_page(client, after, (limit + 1).max(50))?;
             after = batch.records.last().map(|m| (m.created_at, m.id));
             for meta in batch.records {
-                let action = Action::ReadRecord {
-                    source: meta.source_agency.clone(),
-                    kind: meta.kind,
-                };
-                let resource = Resource::Record {
-                    client: Some(client),
-                    record: meta.id,
-                };
-                let decided = self.decide(caller, &action, resource, Some(&facts), at)?;
+                let decided = self.decide_record_read(caller, client, &meta, &facts, at)?;
                 if decided.is_allowed() {
                     visible.push((meta, decided));
                 }
@@ -152,6 +144,23 @@ impl Session<'_> {
             .map(|((meta, _), body)| Record { meta, body })
             .collect();
         Ok(RecordPage { items, next })
+    }
+
+    /// Decides a read of `meta`, a record of `client` whose facts are
+    /// `facts`, at `at` (one of many in a list or a plan).
+    pub(crate) fn decide_record_read(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+        meta: &RecordMeta,
+        facts: &LoadedFacts,
+        at: DateTime<Utc>,
+    ) -> AppResult<Decided> {
+        let resource = Resource::Record {
+            client: Some(client),
+            record: meta.id,
+        };
+        self.decide(caller, &read_action(meta), resource, Some(facts), at)
     }
 
     /// One record, decided and audited before its body is loaded.

@@ -397,7 +397,14 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
                 return Err(DenyReason::NotFound);
             }
             if client.erased && !matches!(action, Action::ReadAccessLog) {
-                return Err(DenyReason::ClientErased);
+                // Only a coordinator knows every client; to an agency's
+                // system account an erased client looks like one that
+                // never existed, as any client it has no officer with does.
+                return Err(if caller.has(Role::Coordinator) {
+                    DenyReason::ClientErased
+                } else {
+                    DenyReason::NotFound
+                });
             }
             Ok(None)
         }

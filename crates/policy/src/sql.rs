@@ -40,21 +40,6 @@ macro_rules! text_from_sql {
     )+};
 }
 
-text_from_sql!(
-    ClientId,
-    OfficerId,
-    ConsentId,
-    RecordId,
-    AssignmentId,
-    AgencyCode,
-    RecordKind,
-    Role,
-    EvidenceMethod,
-    AuditAction,
-    Verdict,
-    DenyReason
-);
-
 /// UUID ids are written in their hyphenated lowercase form.
 macro_rules! uuid_to_sql {
     ($($name:ident),+) => {$(
@@ -75,12 +60,16 @@ macro_rules! uuid_to_sql {
     )+};
 }
 
+// The ids: read by parsing, written as hyphenated UUIDs.
+text_from_sql!(ClientId, OfficerId, ConsentId, RecordId, AssignmentId);
 uuid_to_sql!(ClientId, OfficerId, ConsentId, RecordId, AssignmentId);
 
-/// Agency codes and vocabularies are text already: written as their `str`,
-/// on any backend that writes a `str`.
-macro_rules! str_to_sql {
+/// Agency codes and vocabularies are text already: read by parsing,
+/// written as their `str` on any backend that writes a `str`.
+macro_rules! str_text_column {
     ($($name:ident),+) => {$(
+        text_from_sql!($name);
+
         impl<DB: Backend> ToSql<Text, DB> for $name
         where
             str: ToSql<Text, DB>,
@@ -92,7 +81,7 @@ macro_rules! str_to_sql {
     )+};
 }
 
-str_to_sql!(
+str_text_column!(
     AgencyCode,
     RecordKind,
     Role,

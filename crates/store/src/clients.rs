@@ -181,19 +181,14 @@ impl crate::Db<'_> {
     pub fn set_protected_identity(&mut self, permit: &Permit, protected: bool) -> StoreResult<()> {
         let id = permit.client_for(AuditAction::ProtectIdentity)?;
         let conn = self.conn.get(self.store)?;
-        diesel::update(clients::table.find(id).filter(clients::erased_at.is_null()))
+        let changed = diesel::update(clients::table.find(id).filter(clients::erased_at.is_null()))
             .set(clients::protected_identity.eq(protected))
             .execute(&mut *conn)?;
+        if changed == 0 {
+            // Erased since the decision: answered as after the erasure.
+            return Err(StoreError::KeyDestroyed);
+        }
         Ok(())
-    }
-
-    /// Whether a client's identity is protected.
-    pub fn is_protected(&mut self, id: ClientId) -> StoreResult<bool> {
-        let conn = self.conn.get(self.store)?;
-        Ok(clients::table
-            .find(id)
-            .select(clients::protected_identity)
-            .first(&mut *conn)?)
     }
 
     /// Erases the client a `client.erase` permit names, in one transaction:
@@ -201,13 +196,20 @@ impl crate::Db<'_> {
     /// record bodies, consent purposes, becomes noise), its blind-index entry
     /// is replaced by random bytes (the person can be registered anew), and
     /// who erased it and why (sealed under the eraser's own key) are kept.
-    /// Audit entries keep their ids. `Conflict` if already erased.
+    /// Audit entries keep their ids.
+    ///
+    /// With `idle_before` (retention), the client is erased only if it is
+    /// still idle since then, checked after the client's row is locked by
+    /// the erasure's own update: a consent recorded meanwhile (its insert
+    /// holds a lock on that row until it commits) is seen, and saves the
+    /// client.
     pub fn erase_client(
         &mut self,
         permit: &Permit,
         by: OfficerId,
         reason: &str,
-    ) -> StoreResult<()> {
+        idle_before: Option<DateTime<Utc>>,
+    ) -> StoreResult<Erasure> {
         let id = permit.client_for(AuditAction::EraseClient)?;
         let id_text = id.to_string();
         let by_text = by.to_string();
@@ -216,7 +218,7 @@ impl crate::Db<'_> {
         let reason_ct = eraser_key.seal_str(place("erasure_reason", &id_text), reason)?;
         let tombstone = crate::crypto::random_bytes::<32>()?;
         let now = to_micros(Utc::now());
-        let erased = conn.transaction(|c| {
+        let outcome = conn.transaction(|c| {
             let changed =
                 diesel::update(clients::table.find(id).filter(clients::erased_at.is_null()))
                     .set((
@@ -226,57 +228,30 @@ impl crate::Db<'_> {
                         clients::pn_index.eq(&tombstone[..]),
                     ))
                     .execute(c)?;
-            if changed == 1 {
-                diesel::delete(data_keys::table.find(&id_text)).execute(c)?;
+            if changed == 0 {
+                return Ok(Erasure::AlreadyErased);
             }
-            diesel::QueryResult::Ok(changed == 1)
-        })?;
-        if erased {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict("the client is already erased"))
+            if let Some(cutoff) = idle_before {
+                if !consents_in_force(c, Some(id), cutoff)?.is_empty() {
+                    // Undo the update: the client is in use again.
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+            }
+            diesel::delete(data_keys::table.find(&id_text)).execute(c)?;
+            Ok(Erasure::Erased)
+        });
+        match outcome {
+            Ok(erasure) => Ok(erasure),
+            Err(diesel::result::Error::RollbackTransaction) => Ok(Erasure::InUseAgain),
+            Err(other) => Err(other.into()),
         }
     }
 
-    /// Clients whose latest sign of life — registration, or the end of any
-    /// of their consents (its expiry or withdrawal) — is before `cutoff`,
-    /// and who are not erased yet: what retention erases.
+    /// The clients retention would erase as of `cutoff`, oldest first.
     pub fn clients_idle_since(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<ClientId>> {
-        use crate::schema::{consent_withdrawals, consents};
-        let cutoff = to_micros(cutoff);
         let conn = self.conn.get(self.store)?;
-        let old: Vec<ClientId> = clients::table
-            .filter(clients::erased_at.is_null())
-            .filter(clients::created_at.lt(cutoff))
-            .select(clients::id)
-            .order(clients::created_at.asc())
-            .load(&mut *conn)?;
-        /// When a consent stops being in force.
-        #[derive(Queryable)]
-        struct ConsentEnd {
-            client_id: ClientId,
-            valid_until: i64,
-            withdrawn_at: Option<i64>,
-        }
-        let ends: Vec<ConsentEnd> = consents::table
-            .left_join(consent_withdrawals::table)
-            .filter(consents::client_id.eq_any(&old))
-            .select((
-                consents::client_id,
-                consents::valid_until,
-                consent_withdrawals::withdrawn_at.nullable(),
-            ))
-            .load(&mut *conn)?;
-        Ok(old
-            .into_iter()
-            .filter(|client| {
-                ends.iter()
-                    .filter(|e| e.client_id == *client)
-                    .all(|e| e.withdrawn_at.unwrap_or(e.valid_until).min(e.valid_until) < cutoff)
-            })
-            .collect())
+        Ok(idle_clients(&mut *conn, cutoff)?)
     }
-
     /// Every client, oldest first, after `after` (a coordinator's
     /// worklist).
     pub fn client_summaries(
@@ -388,4 +363,59 @@ pub(crate) fn facts_on(
         assignments,
         consents,
     })
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erasure {
+    Erased,
+    /// Someone else erased the client first.
+    AlreadyErased,
+    /// Retention only: the client is no longer idle (a consent recorded
+    /// since the run began); nothing changed.
+    InUseAgain,
+}
+
+/// Clients whose latest sign of life — registration, or the end of any of
+/// their consents (its expiry or withdrawal) — is before `cutoff`, and who
+/// are not erased: what retention erases, oldest first.
+fn idle_clients(
+    conn: &mut crate::DbConnection,
+    cutoff: DateTime<Utc>,
+) -> QueryResult<Vec<ClientId>> {
+    let old: Vec<ClientId> = clients::table
+        .filter(clients::erased_at.is_null())
+        .filter(clients::created_at.lt(to_micros(cutoff)))
+        .select(clients::id)
+        .order((clients::created_at.asc(), clients::id.asc()))
+        .load(conn)?;
+    let in_use = consents_in_force(conn, None, cutoff)?;
+    Ok(old.into_iter().filter(|c| !in_use.contains(c)).collect())
+}
+
+/// The clients (all, or just `only`) with a consent still in force at
+/// `cutoff`: not expired before it and not withdrawn before it.
+fn consents_in_force(
+    conn: &mut crate::DbConnection,
+    only: Option<ClientId>,
+    cutoff: DateTime<Utc>,
+) -> QueryResult<std::collections::HashSet<ClientId>> {
+    use crate::schema::{consent_withdrawals, consents};
+    let cutoff = to_micros(cutoff);
+    let mut query = consents::table
+        .left_join(consent_withdrawals::table)
+        .filter(consents::valid_until.ge(cutoff))
+        .filter(
+            consent_withdrawals::withdrawn_at
+                .nullable()
+                .is_null()
+                .or(consent_withdrawals::withdrawn_at.nullable().ge(cutoff)),
+        )
+        .select(consents::client_id)
+        .distinct()
+        .into_boxed();
+    if let Some(id) = only {
+        query = query.filter(consents::client_id.eq(id));
+    }
+    Ok(query.load::<ClientId>(conn)?.into_iter().collect())
 }

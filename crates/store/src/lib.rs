@@ -20,7 +20,7 @@ pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditStats, NewAuditEvent, BA
 pub use cases::{
     Assignment, Consent, ConsentEvidence, NewConsent, RecordMeta, RecordPage, RecordVersion,
 };
-pub use clients::{ClientIdentity, ClientSummary, LoadedFacts};
+pub use clients::{ClientIdentity, ClientSummary, Erasure, LoadedFacts};
 pub use crypto::{CryptoError, KeySource, Keyring, SecretKey};
 pub use db::{DatabaseUrl, DbConnection, DbPool};
 pub use permit::Permit;

@@ -499,6 +499,37 @@ fn erasing_protecting_and_seeing_assignments_are_for_coordinators_only() {
     }
 }
 
+#[test]
+fn an_erased_client_is_gone_to_a_coordinator_and_unknown_to_a_system_account() {
+    let facts = Facts {
+        client: Some(ClientFacts {
+            id: ClientId::new_random(),
+            erased: true,
+        }),
+        assignments: &[],
+        consents: &[],
+    };
+    for (roles, expected) in [
+        (&[Role::Coordinator][..], DenyReason::ClientErased),
+        (&[Role::System][..], DenyReason::NotFound),
+    ] {
+        let caller = actor(roles, "af", true);
+        let request = Request {
+            caller: &caller,
+            on_behalf_of: None,
+            action: Action::ManageAssignment {
+                officer_agency: "af".parse().unwrap(),
+            },
+            at: t0(),
+        };
+        assert_eq!(
+            decide(&request, &facts),
+            Decision::Deny { reason: expected },
+            "{roles:?}"
+        );
+    }
+}
+
 // ---- property tests over arbitrary facts ----
 
 fn arb_time() -> impl Strategy<Value = DateTime<Utc>> {
