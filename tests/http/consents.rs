@@ -79,7 +79,7 @@ fn consent_input_is_validated() {
             409,
             "recipients.officers",
         ),
-        (bad_time, 400, "body"),
+        (bad_time, 400, "valid_from"),
     ] {
         let r = s.post(&path, &world.coordinator.token, body.clone());
         assert_eq!(

@@ -523,3 +523,75 @@ fn protecting_a_client_erased_meanwhile_answers_gone() {
         Err(ingang_store::StoreError::KeyDestroyed)
     ));
 }
+
+/// Bad input on the lifecycle's new fields gets a problem naming the field,
+/// and changes nothing.
+#[test]
+fn the_new_fields_refuse_bad_input_by_name() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let coordinator = &world.coordinator.token;
+    let client = &world.client;
+    for (path, body, field) in [
+        (
+            format!("/v1/clients/{client}/protected-identity"),
+            json!({}),
+            "protected",
+        ),
+        (
+            format!("/v1/clients/{client}/protected-identity"),
+            json!({"protected": "yes"}),
+            "protected",
+        ),
+        (format!("/v1/clients/{client}/erase"), json!({}), "reason"),
+        (
+            format!("/v1/clients/{client}/erase"),
+            json!({"reason": 7}),
+            "reason",
+        ),
+        (
+            "/v1/clients".to_owned(),
+            json!({"personal_number": "19121212-1212", "name": "Tolvan", "protected_identity": "yes"}),
+            "protected_identity",
+        ),
+    ] {
+        let r = s.post(&path, coordinator, body);
+        assert_eq!(
+            (r.status, r.content_type.as_str(), r.body["field"].as_str()),
+            (400, "application/problem+json", Some(field)),
+            "{path}: {}",
+            r.text
+        );
+    }
+    for (path, field) in [
+        ("/v1/clients?cursor=garbage", "cursor"),
+        ("/v1/clients?limit=0", "limit"),
+        ("/v1/clients?limit=201", "limit"),
+        ("/v1/officers?limit=0", "limit"),
+    ] {
+        let token = if path.starts_with("/v1/officers") {
+            &world.admin.token
+        } else {
+            &world.af.token
+        };
+        let r = s.get(path, token);
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some(field)),
+            "{path}: {}",
+            r.text
+        );
+    }
+    // Nothing changed: not protected, not erased, Tolvan not registered.
+    let r = s.get("/v1/clients", &world.af.token);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(r.body["items"][0]["protected_identity"], false);
+    let r = s.post(
+        "/v1/clients/search",
+        coordinator,
+        json!({"personal_number": "19121212-1212"}),
+    );
+    assert_eq!(r.status, 404, "{}", r.text);
+}

@@ -1,10 +1,11 @@
 //! # ingang-api
 //!
-//! The HTTP face of ingång: actix-web handlers (thin: parse, decide through
-//! `ingang-policy`, store through `ingang-store`, map), authentication,
-//! configuration, TLS, the OpenAPI document and the `ingang` binary.
+//! The HTTP face of ingång: actix-web handlers (thin: parse, call one use
+//! case of `ingang-app`, map the result), authentication, configuration,
+//! TLS, the OpenAPI document and the `ingang` binary.
 
 pub mod auth;
+pub mod body;
 pub mod config;
 pub mod demo;
 pub mod error;

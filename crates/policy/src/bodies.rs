@@ -357,10 +357,20 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8,
         .ok_or_else(|| serde::de::Error::custom("expected a whole number from 1 to 100"))
 }
 
-/// Parses a body, naming the field a type error is in
+/// Parses a record body, naming the field a type error is in
 /// (`body.activities[0].type`), never its value.
 fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, BodyError> {
-    serde_path_to_error::deserialize(body).map_err(|e| {
+    parse_named(body, "body")
+}
+
+/// Parses `value` as a `T`; an error names the field it is in, below
+/// `root` (`""` for a whole request: `recipients.agencies[1]`), never the
+/// value sent.
+pub fn parse_named<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    root: &str,
+) -> Result<T, BodyError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let message = e.inner().to_string();
         // An unknown field is named by its parent: its own name is the
         // sender's text, and error bodies never echo what was sent.
@@ -370,22 +380,42 @@ fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, BodyError> {
         } else {
             segments
         };
-        let mut field = String::from("body");
+        let mut field = String::from(root);
         for segment in e.path().iter().take(shown) {
             match segment {
                 serde_path_to_error::Segment::Seq { index } => {
                     field.push_str(&format!("[{index}]"))
                 }
                 serde_path_to_error::Segment::Map { key } => {
-                    field.push('.');
+                    if !field.is_empty() {
+                        field.push('.');
+                    }
                     field.push_str(key);
                 }
                 serde_path_to_error::Segment::Enum { variant } => {
-                    field.push('.');
+                    if !field.is_empty() {
+                        field.push('.');
+                    }
                     field.push_str(variant);
                 }
                 serde_path_to_error::Segment::Unknown => field.push_str(".?"),
             }
+        }
+        // A missing field is named by its parent in the path; serde's
+        // message names it (one of ours, never the sender's text).
+        if let Some(missing) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(missing);
+        }
+        if field.is_empty() {
+            // The whole value is of the wrong shape, or has a field it
+            // should not.
+            field.push_str("body");
         }
         BodyError::new(field, sanitize_json_error(&message))
     })

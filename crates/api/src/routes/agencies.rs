@@ -2,6 +2,7 @@
 
 use super::{as_caller, required_text};
 use crate::auth::Credentials;
+use crate::body::JsonBody;
 use crate::error::{ApiError, Problem};
 use crate::schemas::Name200;
 use crate::state::AppState;
@@ -52,7 +53,7 @@ impl From<ingang_app::Agency> for AgencyResponse {
 pub async fn create_agency(
     state: web::Data<AppState>,
     credentials: Credentials,
-    body: web::Json<CreateAgency>,
+    body: JsonBody<CreateAgency>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let code =

@@ -3,6 +3,7 @@
 
 use super::as_caller;
 use crate::auth::Credentials;
+use crate::body::JsonBody;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
@@ -52,7 +53,7 @@ pub async fn create_assignment(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ClientId>,
-    body: web::Json<CreateAssignment>,
+    body: JsonBody<CreateAssignment>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let officer = OfficerId(body.officer_id);

@@ -3,6 +3,7 @@
 
 use super::{as_caller, page_limit, parse_time_cursor, required_text, time_cursor, TimePageQuery};
 use crate::auth::Credentials;
+use crate::body::JsonBody;
 use crate::error::{ApiError, Problem};
 use crate::schemas::{Name200, NormalisedPersonalNumber, PersonalNumberText, Reason1000};
 use crate::state::AppState;
@@ -75,7 +76,7 @@ pub struct RegistrationAccepted {
 pub async fn register_client(
     state: web::Data<AppState>,
     credentials: Credentials,
-    body: web::Json<RegisterClient>,
+    body: JsonBody<RegisterClient>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let number = parse_personal_number(&body.personal_number)?;
@@ -100,7 +101,7 @@ pub async fn register_client(
 pub async fn search_client(
     state: web::Data<AppState>,
     credentials: Credentials,
-    body: web::Json<SearchClient>,
+    body: JsonBody<SearchClient>,
 ) -> Result<HttpResponse, ApiError> {
     let number = parse_personal_number(&body.personal_number)?;
     let id = as_caller(state, credentials, move |app, caller| {
@@ -155,7 +156,7 @@ pub async fn protect_identity(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ClientId>,
-    body: web::Json<ProtectIdentity>,
+    body: JsonBody<ProtectIdentity>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let protected = body.protected;
@@ -187,7 +188,7 @@ pub async fn erase_client(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ClientId>,
-    body: web::Json<EraseClient>,
+    body: JsonBody<EraseClient>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let reason = required_text("reason", &body.reason, 1000)?;

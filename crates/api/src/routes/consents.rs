@@ -3,6 +3,7 @@
 
 use super::{as_caller, required_text};
 use crate::auth::Credentials;
+use crate::body::JsonBody;
 use crate::error::{ApiError, Problem};
 use crate::schemas::{EvidenceMethod, Purpose500, Reason1000, Sha256Hex};
 use crate::state::AppState;
@@ -162,7 +163,7 @@ pub async fn create_consent(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ClientId>,
-    body: web::Json<CreateConsent>,
+    body: JsonBody<CreateConsent>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let draft = ConsentDraft::from(body.into_inner());
@@ -201,7 +202,7 @@ pub async fn withdraw_consent(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ConsentId>,
-    body: web::Json<WithdrawConsent>,
+    body: JsonBody<WithdrawConsent>,
 ) -> Result<HttpResponse, ApiError> {
     let consent_id = id.into_inner();
     let reason = required_text("reason", &body.reason, 1000)?;

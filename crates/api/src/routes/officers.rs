@@ -2,6 +2,7 @@
 
 use super::{agency_filter, as_caller, page_limit, parse_time_cursor, required_text, time_cursor};
 use crate::auth::Credentials;
+use crate::body::JsonBody;
 use crate::error::{ApiError, Problem};
 use crate::schemas::Name200;
 use crate::state::AppState;
@@ -83,7 +84,7 @@ pub fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
 pub async fn create_officer(
     state: web::Data<AppState>,
     credentials: Credentials,
-    body: web::Json<CreateOfficer>,
+    body: JsonBody<CreateOfficer>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let name = required_text("name", &body.name, 200)?;

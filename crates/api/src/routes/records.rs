@@ -4,6 +4,7 @@
 use super::plan::ConflictResponse;
 use super::{as_caller, page_limit, parse_time_cursor, time_cursor, TimePageQuery};
 use crate::auth::Credentials;
+use crate::body::JsonBody;
 use crate::error::{ApiError, Problem};
 use crate::schemas::{IfMatchTags, NewRecordSchema, RecordAmendmentSchema, RecordBodySchema};
 use crate::state::AppState;
@@ -72,7 +73,7 @@ pub struct RecordPageResponse {
     pub next_cursor: Option<String>,
 }
 
-fn response(Record { meta, body }: Record) -> RecordResponse {
+fn response(Record { meta, body, .. }: Record) -> RecordResponse {
     RecordResponse {
         id: meta.id.0,
         client_id: meta.client_id.0,
@@ -107,7 +108,7 @@ pub async fn create_record(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ClientId>,
-    body: web::Json<CreateRecord>,
+    body: JsonBody<CreateRecord>,
 ) -> Result<HttpResponse, ApiError> {
     let client = id.into_inner();
     let CreateRecord { kind, body } = body.into_inner();
@@ -265,7 +266,7 @@ pub async fn update_record(
     credentials: Credentials,
     req: HttpRequest,
     id: web::Path<RecordId>,
-    body: web::Json<UpdateRecord>,
+    body: JsonBody<UpdateRecord>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let expected = if_match_versions(&req)?;
