@@ -251,10 +251,6 @@ fn publish_private(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     }
 }
 
-/// The request id given to every request (also sent as `x-request-id`).
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
 /// A verified token and the request's context: what the extractor can
 /// know without the database. [`Credentials::resolve`] turns it into a
 /// [`Caller`] inside the handler's one blocking step.
@@ -330,21 +326,16 @@ impl Credentials {
                     })?,
             ),
         };
+        let context = req
+            .extensions()
+            .get::<ingang_app::RequestContext>()
+            .cloned()
+            .unwrap_or_default();
         Ok(Credentials {
             claims,
             on_behalf_of,
-            request_id: req
-                .extensions()
-                .get::<RequestId>()
-                .map(|r| r.0.clone())
-                .unwrap_or_default(),
-            source_addr: client_address(
-                req.peer_addr().map(|a| a.ip()),
-                req.headers()
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok()),
-                &state.config.trusted_proxies,
-            ),
+            request_id: context.request_id,
+            source_addr: context.source_addr,
         })
     }
 }

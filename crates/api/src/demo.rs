@@ -25,6 +25,9 @@ pub struct Demo {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoAccount {
     pub label: String,
+    /// The account's name, as the development sign-in lists it.
+    #[serde(default)]
+    pub name: String,
     pub id: OfficerId,
     pub agency: AgencyCode,
     pub roles: Vec<Role>,
@@ -84,6 +87,7 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
         })?;
         people.push(DemoAccount {
             label: label.into(),
+            name: name.into(),
             id: officer.account.id,
             agency: code(agency)?,
             roles,
@@ -211,6 +215,24 @@ pub fn load(app: &App, store: &Store, data_dir: &Path) -> Result<Demo, DemoError
 }
 
 /// What `serve --demo` prints: tokens and calls to try.
+/// The demo's accounts as the development sign-in lists them.
+pub fn dev_accounts(demo: &Demo) -> Vec<ingang_web::DevAccount> {
+    demo.people
+        .iter()
+        .filter(|p| !p.roles.contains(&Role::System))
+        .map(|p| ingang_web::DevAccount {
+            label: if p.name.is_empty() {
+                p.label.clone()
+            } else {
+                format!("{} ({})", p.name, p.label)
+            },
+            id: p.id,
+            agency: p.agency.to_string(),
+            roles: p.roles.clone(),
+        })
+        .collect()
+}
+
 pub fn instructions(demo: &Demo, tokens: &TokenKeys, base_url: &str, ca: &Path) -> String {
     let mut out = String::from("\n=== ingång demo ===\nTokens (valid 8 hours):\n");
     let mut exports = String::new();
@@ -222,6 +244,12 @@ pub fn instructions(demo: &Demo, tokens: &TokenKeys, base_url: &str, ca: &Path) 
         exports.push_str(&format!("export {var}={token}\n"));
     }
     out.push_str(&exports);
+    out.push_str(&format!(
+        "\nIn a browser: open {base_url}/ and choose Eva Ek on the development sign-in\n\
+         (trust {ca} or accept the development certificate). Her client Ali's shared\n\
+         plan shows the colliding weeks.\n",
+        ca = ca.display(),
+    ));
     let c = &demo.client;
     out.push_str(&format!(
         "\nTry the shared plan: three agencies plan the same weeks. Eva (employment service; her\n\

@@ -303,7 +303,15 @@ fn serve(config: Config, with_demo: bool) -> Result<(), String> {
         let data_dir = config.data_dir.clone();
         let scheme = if config.plain_http() { "http" } else { "https" };
         let ca = tls::DevCertificates::in_dir(&config.certs_dir()).ca_cert;
-        let state = server::open_state(config).map_err(|e| e.to_string())?;
+        let mut state = server::open_state(config).map_err(|e| e.to_string())?;
+        let demo = if with_demo {
+            let demo =
+                demo::load(&state.app, &state.store, &data_dir).map_err(|e| e.to_string())?;
+            state.web.dev_accounts = demo::dev_accounts(&demo);
+            Some(demo)
+        } else {
+            None
+        };
         let running = server::start(state).map_err(|e| e.to_string())?;
         let addr = running
             .addrs
@@ -312,9 +320,7 @@ fn serve(config: Config, with_demo: bool) -> Result<(), String> {
             .unwrap_or_default();
         let base_url = format!("{scheme}://{}", addr.replace("127.0.0.1", "localhost"));
         log::info!("ingång listening on {base_url}");
-        if with_demo {
-            let demo = demo::load(&running.state.app, &running.state.store, &data_dir)
-                .map_err(|e| e.to_string())?;
+        if let Some(demo) = demo {
             println!(
                 "{}",
                 demo::instructions(&demo, &running.state.tokens, &base_url, &ca)

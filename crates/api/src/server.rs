@@ -1,6 +1,6 @@
 //! Opening the service (keys, store, token keys) and running the HTTP server.
 
-use crate::auth::{RequestId, TokenKeys};
+use crate::auth::{client_address, TokenKeys};
 use crate::config::Config;
 use crate::error::{sanitize_json_error, ApiError};
 use crate::state::AppState;
@@ -66,6 +66,10 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         app,
         store,
         tokens,
+        web: ingang_web::WebConfig {
+            production: config.is_production(),
+            ..ingang_web::WebConfig::default()
+        },
         config,
         openapi_json: openapi::document_json(),
     })
@@ -158,6 +162,10 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     let max_body = state.config.max_body_bytes;
     // Behind a TLS-terminating load balancer the clients still speak HTTPS.
     let https = tls.is_some() || state.config.tls == crate::config::TlsMode::LoadBalancer;
+    let page = ingang_web::Web {
+        app: state.app.clone(),
+        config: state.web.clone(),
+    };
     let data = web::Data::new(state);
     let app_data = data.clone();
     // Every path and its methods, from the same route list as the server:
@@ -190,6 +198,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             }))
             .configure(routes::configure)
             .split_for_parts();
+        let app = app.configure(|cfg| ingang_web::configure(cfg, page.clone()));
         let known_paths = std::sync::Arc::clone(&known_paths);
         // Responses carry personal data: no cache may keep them.
         let mut headers = middleware::DefaultHeaders::new()
@@ -199,15 +208,24 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
         }
         app.default_service(web::to(move |req: HttpRequest| {
-            // A known path without this method is 405 with `Allow`; anything
-            // else is the same 404 as a hidden resource.
+            // A known path without this method is 405 with `Allow`; a
+            // browser asking for a page that does not exist gets the page's
+            // own 404; anything else is the same 404 as a hidden resource.
+            let page_missing = known_paths.allow(req.path()).is_none()
+                && ingang_web::is_page_path(req.path())
+                && ingang_web::wants_html(&req);
             let error = match known_paths.allow(req.path()) {
                 Some(allow) => ApiError::MethodNotAllowed {
                     allow: allow.to_owned(),
                 },
                 None => ApiError::NotFound,
             };
-            async move { Err::<HttpResponse, _>(error) }
+            async move {
+                if page_missing {
+                    return Ok(ingang_web::pages::not_found(&req));
+                }
+                Err::<HttpResponse, _>(error)
+            }
         }))
         .wrap(headers)
         .wrap_fn(|req, srv| {
@@ -215,7 +233,19 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
             // access log line (route pattern, never the path: paths carry ids
             // and queries could carry anything).
             let id = uuid::Uuid::new_v4().to_string();
-            req.extensions_mut().insert(RequestId(id.clone()));
+            let source_addr = req.app_data::<web::Data<AppState>>().and_then(|state| {
+                client_address(
+                    req.peer_addr().map(|a| a.ip()),
+                    req.headers()
+                        .get("x-forwarded-for")
+                        .and_then(|v| v.to_str().ok()),
+                    &state.config.trusted_proxies,
+                )
+            });
+            req.extensions_mut().insert(ingang_app::RequestContext {
+                request_id: id.clone(),
+                source_addr,
+            });
             let started = std::time::Instant::now();
             let method = req.method().clone();
             let response = srv.call(req);

@@ -13,6 +13,8 @@ pub struct AppState {
     pub store: Store,
     pub tokens: TokenKeys,
     pub config: Config,
+    /// The web page's settings (the development sign-in's accounts).
+    pub web: ingang_web::WebConfig,
     /// The OpenAPI document, generated once at start.
     pub openapi_json: String,
 }

@@ -13,6 +13,16 @@ pub struct TokenIdentity {
     pub roles: Vec<String>,
 }
 
+/// Where a request came from, for its audit entries: the request's id
+/// (also sent back as `x-request-id`) and the client's address as the
+/// HTTP layer believes it. Made once per request, before any way in
+/// (API or web page) authenticates the caller.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub source_addr: Option<String>,
+}
+
 /// An authenticated caller: the account (roles narrowed to the token's),
 /// the officer a system account acts for, and request context for the audit.
 #[derive(Debug, Clone)]

@@ -16,13 +16,15 @@ mod error;
 pub mod agencies;
 pub mod assignments;
 pub mod audit;
+pub mod browser;
+pub mod client_file;
 pub mod clients;
 pub mod consents;
 pub mod officers;
 pub mod plan;
 pub mod records;
 
-pub use caller::{Caller, TokenIdentity};
+pub use caller::{Caller, RequestContext, TokenIdentity};
 pub use decision::Resource;
 pub use error::{AppError, AppResult};
 

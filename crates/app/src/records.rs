@@ -6,7 +6,7 @@ use crate::{AppError, AppResult, Caller, RecordMeta, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::bodies::{self, BodyError};
 use ingang_policy::plan::Conflict;
-use ingang_policy::{Action, ClientId, RecordId, RecordKind};
+use ingang_policy::{Action, ClientId, ConsentId, RecordId, RecordKind};
 use ingang_store::{LoadedFacts, RecordVersion, StoreError};
 use serde_json::Value;
 
@@ -14,6 +14,8 @@ use serde_json::Value;
 #[derive(Clone)]
 pub struct Record {
     pub meta: RecordMeta,
+    /// The consent this read relied on (none for the record's own writer).
+    pub consent: Option<ConsentId>,
     pub body: Value,
 }
 
@@ -76,6 +78,7 @@ impl Session<'_> {
         let stand_in = RecordId::new_random();
         let conflicts =
             self.plan_conflicts(caller, client, stand_in, &subject.agency, kind, &body)?;
+        let consent = permit.consent();
         let meta = self
             .db
             .create_record(&permit, kind, &subject.agency, subject.id, &body)?;
@@ -84,7 +87,11 @@ impl Session<'_> {
             .map(|c| c.renamed(stand_in, meta.id))
             .collect();
         Ok(Written {
-            record: Record { meta, body },
+            record: Record {
+                meta,
+                consent,
+                body,
+            },
             conflicts,
         })
     }
@@ -141,7 +148,11 @@ impl Session<'_> {
         let items = readable
             .into_iter()
             .zip(bodies)
-            .map(|((meta, _), body)| Record { meta, body })
+            .map(|((meta, permit), body)| Record {
+                meta,
+                consent: permit.consent(),
+                body,
+            })
             .collect();
         Ok(RecordPage { items, next })
     }
@@ -172,8 +183,12 @@ impl Session<'_> {
             .record_bodies(&readable)?
             .pop()
             .ok_or(AppError::NotFound)?;
-        let [(meta, _)] = readable;
-        Ok(Record { meta, body })
+        let [(meta, permit)] = readable;
+        Ok(Record {
+            meta,
+            consent: permit.consent(),
+            body,
+        })
     }
 
     /// Every version of a record, oldest first: each version shown is a
@@ -235,11 +250,16 @@ impl Session<'_> {
             meta.kind,
             &body,
         )?;
+        let consent = permit.consent();
         let meta = self
             .db
             .update_record(&permit, &meta, expected, caller.subject().id, &body)?;
         Ok(Written {
-            record: Record { meta, body },
+            record: Record {
+                meta,
+                consent,
+                body,
+            },
             conflicts,
         })
     }

@@ -14,6 +14,7 @@ mod cases;
 mod clients;
 mod permit;
 mod time;
+mod web_sessions;
 
 pub use accounts::{Account, Agency, NewOfficer, Officer};
 pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditStats, NewAuditEvent, BATCH_BUCKETS};
@@ -25,6 +26,7 @@ pub use crypto::{CryptoError, KeySource, Keyring, SecretKey};
 pub use db::{DatabaseUrl, DbConnection, DbPool};
 pub use permit::Permit;
 pub use time::{from_micros, to_micros};
+pub use web_sessions::WebSession;
 
 use std::sync::Arc;
 

@@ -126,7 +126,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (token_sha256) {
+        token_sha256 -> Binary,
+        account_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        previous_visit -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(officers -> agencies (agency));
+diesel::joinable!(web_sessions -> officers (account_id));
 diesel::joinable!(consents -> clients (client_id));
 diesel::joinable!(consent_withdrawals -> consents (consent_id));
 diesel::joinable!(assignments -> clients (client_id));
@@ -145,4 +157,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     records,
     record_versions,
     audit_events,
+    web_sessions,
 );

@@ -308,8 +308,8 @@ fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let sqlite_shape = sqlite_shape(&mut sqlite.connect());
     let postgres_shape = postgres_shape(&mut postgres.connect());
     assert!(sqlite_shape.columns.len() > 60, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.indexes.len(), 8, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.checks.len(), 10, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.indexes.len(), 9, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.checks.len(), 11, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape, postgres_shape);
 }
 
@@ -353,7 +353,7 @@ fn the_audit_log_refuses_updates_and_deletes_on_both_backends() {
 
 /// Rows every rule accepts: one of each table a rule guards. `BLOB0` and
 /// `BLOB1` stand for one-byte binary literals, spelled per backend.
-const VALID_ROWS: [&str; 8] = [
+const VALID_ROWS: [&str; 9] = [
     "INSERT INTO agencies (code, name, created_at) VALUES ('af', 'AF', 1)",
     "INSERT INTO officers (id, agency, name_ct, roles, active, created_at) \
      VALUES ('o1', 'af', BLOB0, 'officer', TRUE, 1)",
@@ -371,11 +371,16 @@ const VALID_ROWS: [&str; 8] = [
      VALUES ('a1', 'c1', 'o1', 'o1', 1)",
     "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, reason, request_id) \
      VALUES (1, 'o1', 'af', 'officer', 'record.read', 'deny', 'no-active-consent', 'r')",
+    "INSERT INTO web_sessions (token_sha256, account_id, created_at, expires_at, previous_visit) \
+     VALUES (BLOB0, 'o1', 10, 20, 5)",
 ];
 
 /// (rule, a statement that breaks it) for every named invariant.
-const VIOLATIONS: [(&str, &str); 15] = [
+const VIOLATIONS: [(&str, &str); 18] = [
     ("clients_erased", "UPDATE clients SET erased_at = 5"),
+    ("web_sessions_lifetime", "UPDATE web_sessions SET expires_at = 10"),
+    ("web_sessions_lifetime", "UPDATE web_sessions SET ended_at = 9"),
+    ("web_sessions_lifetime", "UPDATE web_sessions SET previous_visit = 11"),
     ("agencies_code_format", "INSERT INTO agencies (code, name, created_at) VALUES ('AF', 'x', 1)"),
     ("agencies_code_format", "INSERT INTO agencies (code, name, created_at) VALUES ('a', 'x', 1)"),
     ("records_kind", "UPDATE records SET kind = 'diary'"),

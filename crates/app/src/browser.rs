@@ -1,0 +1,181 @@
+//! Browser sessions: how the web page's sign-in becomes a [`Caller`].
+//!
+//! Once the sign-in has established who the person is (an OpenID Connect
+//! provider's subject mapped to an account, or the development sign-in),
+//! [`Session::sign_in`] makes a random token for the cookie and stores only
+//! its SHA-256. Every page load resolves the token to a caller with
+//! [`Session::browser_caller`], checking the session's expiry and the
+//! account exactly as a bearer token's account is checked: active, and
+//! holding the roles it acts in. The caller then goes through the same
+//! decision point and audit as an API request.
+
+use crate::{AppError, AppResult, Caller, Session, TokenIdentity};
+use chrono::{DateTime, Duration, Utc};
+use ingang_policy::OfficerId;
+use ring::digest::{digest, SHA256};
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// The secret in a browser's session cookie. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+impl SessionToken {
+    /// The token as the cookie carries it (URL-safe base64 of 32 random bytes).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A token read from a cookie; any text is accepted here and simply
+    /// matches no session when it is not one.
+    pub fn from_cookie(value: &str) -> Self {
+        SessionToken(value.to_owned())
+    }
+
+    fn sha256(&self) -> [u8; 32] {
+        sha256(&[self.0.as_bytes()])
+    }
+
+    /// The session's CSRF token: derived from the secret, so it needs no
+    /// storage, and useless without the cookie it belongs to.
+    pub fn csrf_token(&self) -> String {
+        base64url(&sha256(&[b"ingang csrf v1\0", self.0.as_bytes()]))
+    }
+
+    /// Whether a form's CSRF field belongs to this session. Compared by
+    /// digest, so the time taken tells nothing about the expected value.
+    pub fn csrf_matches(&self, sent: &str) -> bool {
+        sha256(&[self.csrf_token().as_bytes()]) == sha256(&[sent.as_bytes()])
+    }
+}
+
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut joined = Vec::new();
+    for part in parts {
+        joined.extend_from_slice(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, &joined).as_ref());
+    out
+}
+
+/// A session just started.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub token: SessionToken,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A signed-in browser on one page load.
+#[derive(Debug, Clone)]
+pub struct BrowserCaller {
+    pub caller: Caller,
+    /// When the account's previous session began: "new since my last visit".
+    pub previous_visit: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Session<'_> {
+    /// Starts a browser session for `account`, whose identity the sign-in
+    /// has established. The account must exist and be active.
+    pub fn sign_in(&mut self, account: OfficerId, lifetime: Duration) -> AppResult<SignedIn> {
+        let found = self
+            .db
+            .account(account)?
+            .ok_or(AppError::Unauthenticated("no such account"))?;
+        if !found.active {
+            return Err(AppError::Unauthenticated("account is deactivated"));
+        }
+        let mut secret = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut secret)
+            .map_err(|_| AppError::Internal("no randomness for a session token".into()))?;
+        let token = SessionToken(base64url(&secret));
+        let now = Utc::now();
+        let expires_at = now + lifetime;
+        self.db
+            .start_web_session(&token.sha256(), account, now, expires_at)?;
+        Ok(SignedIn { token, expires_at })
+    }
+
+    /// The caller behind a session cookie, acting in every role its account
+    /// holds. An unknown, ended or expired session, or a deactivated
+    /// account, is unauthenticated.
+    pub fn browser_caller(
+        &mut self,
+        token: &SessionToken,
+        request_id: String,
+        source_addr: Option<String>,
+    ) -> AppResult<BrowserCaller> {
+        let session = self
+            .db
+            .web_session(&token.sha256())?
+            .ok_or(AppError::Unauthenticated("no such session"))?;
+        if session.ended_at.is_some() {
+            return Err(AppError::Unauthenticated("the session was ended"));
+        }
+        if session.expires_at <= Utc::now() {
+            return Err(AppError::Unauthenticated("the session has expired"));
+        }
+        let account = self
+            .db
+            .account(session.account)?
+            .ok_or(AppError::Unauthenticated("no such account"))?;
+        let identity = TokenIdentity {
+            subject: account.id.to_string(),
+            agency: account.agency.to_string(),
+            roles: account
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+        };
+        let caller = self.authenticate(&identity, None, request_id, source_addr)?;
+        Ok(BrowserCaller {
+            caller,
+            previous_visit: session.previous_visit,
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// Ends the session behind a cookie (sign-out). Unknown tokens are ignored.
+    pub fn sign_out(&mut self, token: &SessionToken) -> AppResult<()> {
+        Ok(self.db.end_web_session(&token.sha256(), Utc::now())?)
+    }
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_belong_to_their_session_only() {
+        let a = SessionToken::from_cookie("a");
+        let b = SessionToken::from_cookie("b");
+        assert!(a.csrf_matches(&a.csrf_token()));
+        assert!(!a.csrf_matches(&b.csrf_token()));
+        assert!(!a.csrf_matches(""));
+        assert_ne!(a.csrf_token(), a.expose());
+    }
+
+    #[test]
+    fn tokens_are_url_safe_and_debug_hides_them() {
+        let token = SessionToken(base64url(&[0xfb; 32]));
+        assert_eq!(token.expose().len(), 43);
+        assert!(token
+            .expose()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_eq!(format!("{token:?}"), "SessionToken(<redacted>)");
+    }
+}

@@ -1,0 +1,334 @@
+//! Swedish first, English a click away. Every text of the page is a
+//! [`T`], and each has both languages in one place (a missing translation
+//! does not compile).
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use ingang_policy::bodies::ActivityType;
+use ingang_policy::plan::ConflictKind;
+use ingang_policy::{DenyReason, RecordKind, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Sv,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "sv" => Some(Lang::Sv),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language the switch offers.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Sv => Lang::En,
+            Lang::En => Lang::Sv,
+        }
+    }
+
+    /// The language's own name, for the switch.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Lang::Sv => "Svenska",
+            Lang::En => "English",
+        }
+    }
+
+    /// `29 november 2026` / `29 November 2026`.
+    pub fn date(self, date: NaiveDate) -> String {
+        const SV: [&str; 12] = [
+            "januari",
+            "februari",
+            "mars",
+            "april",
+            "maj",
+            "juni",
+            "juli",
+            "augusti",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ];
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let months = match self {
+            Lang::Sv => SV,
+            Lang::En => EN,
+        };
+        let month = months
+            .get(date.month0() as usize)
+            .copied()
+            .unwrap_or_default();
+        format!("{} {month} {}", date.day(), date.year())
+    }
+
+    /// A moment in Swedish time, as a date and a 24-hour time.
+    pub fn moment(self, at: DateTime<Utc>) -> String {
+        let local = at.naive_utc() + chrono::Duration::hours(swedish_offset_hours(at));
+        format!("{} {}", self.date(local.date()), local.format("%H:%M"))
+    }
+
+    /// `100 %` / `100%`: Swedish puts a space before the sign.
+    pub fn percent(self, value: u32) -> String {
+        match self {
+            Lang::Sv => format!("{value}\u{a0}%"),
+            Lang::En => format!("{value}%"),
+        }
+    }
+
+    pub fn kind(self, kind: RecordKind) -> &'static str {
+        match kind {
+            RecordKind::ActionPlan => T::KindActionPlan.in_(self),
+            RecordKind::Assessment => T::KindAssessment.in_(self),
+            RecordKind::FollowUp => T::KindFollowUp.in_(self),
+            RecordKind::MeetingNote => T::KindMeetingNote.in_(self),
+            RecordKind::Closure => T::KindClosure.in_(self),
+            RecordKind::Note => T::KindNote.in_(self),
+        }
+    }
+
+    pub fn conflict(self, kind: ConflictKind) -> &'static str {
+        match kind {
+            ConflictKind::OverFullTime => T::ConflictOverFullTime.in_(self),
+            ConflictKind::ExcludingActivities => T::ConflictExcluding.in_(self),
+            ConflictKind::ResponsibilityDisputed => T::ConflictResponsibility.in_(self),
+            ConflictKind::FollowUpOverdue => T::ConflictFollowUpOverdue.in_(self),
+        }
+    }
+
+    pub fn activity(self, activity: ActivityType) -> &'static str {
+        match activity {
+            ActivityType::Work => T::ActivityWork.in_(self),
+            ActivityType::SubsidisedWork => T::ActivitySubsidisedWork.in_(self),
+            ActivityType::Internship => T::ActivityInternship.in_(self),
+            ActivityType::Studies => T::ActivityStudies.in_(self),
+            ActivityType::SickLeave => T::ActivitySickLeave.in_(self),
+            ActivityType::Treatment => T::ActivityTreatment.in_(self),
+            ActivityType::Other => T::ActivityOther.in_(self),
+        }
+    }
+
+    pub fn role(self, role: Role) -> &'static str {
+        match role {
+            Role::Officer => T::RoleOfficer.in_(self),
+            Role::Coordinator => T::RoleCoordinator.in_(self),
+            Role::Auditor => T::RoleAuditor.in_(self),
+            Role::Admin => T::RoleAdmin.in_(self),
+            Role::System => T::RoleSystem.in_(self),
+        }
+    }
+
+    /// A refusal in plain words, for a caller who may learn the reason (a
+    /// hidden or erased client is told nothing of the kind).
+    pub fn refusal(self, reason: DenyReason) -> &'static str {
+        match reason {
+            DenyReason::NotFound | DenyReason::NoAssignment => T::NotFoundText.in_(self),
+            DenyReason::ClientErased => T::GoneText.in_(self),
+            DenyReason::NoActiveConsent => T::DenyNoConsent.in_(self),
+            DenyReason::ConsentWithdrawn => T::DenyWithdrawn.in_(self),
+            DenyReason::ConsentExpired => T::DenyExpired.in_(self),
+            DenyReason::OutsideConsentScope => T::DenyScope.in_(self),
+            DenyReason::OfficerInactive => T::DenyInactive.in_(self),
+            DenyReason::RoleNotPermitted => T::DenyRole.in_(self),
+            DenyReason::NotAuthoringAgency => T::DenyAuthoring.in_(self),
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident => $sv:literal, $en:literal;)*) => {
+        /// A text of the page, in both languages.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum T { $($key),* }
+
+        impl T {
+            pub fn in_(self, lang: Lang) -> &'static str {
+                match self {
+                    $(T::$key => match lang {
+                        Lang::Sv => $sv,
+                        Lang::En => $en,
+                    }),*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    Service => "ingång", "ingång";
+    Tagline => "Samtyckesstyrd gemensam akt", "Consent-gated shared case record";
+    SkipToContent => "Hoppa till innehållet", "Skip to content";
+    SignIn => "Logga in", "Sign in";
+    SignOut => "Logga ut", "Sign out";
+    SignedInAs => "Inloggad som", "Signed in as";
+    Language => "Språk", "Language";
+    DevSignInHeading => "Utvecklingsinloggning", "Development sign-in";
+    DevSignInHelp => "Bara utanför produktion: välj ett demokonto.", "Outside production only: choose a demo account.";
+    DevSignInById => "Konto-id", "Account id";
+    NoSignInConfigured => "Ingen inloggning är konfigurerad.", "No sign-in is configured.";
+    MyClients => "Mina klienter", "My clients";
+    AllClients => "Alla klienter", "All clients";
+    NoClients => "Du har inga klienter just nu.", "You have no clients at the moment.";
+    ClientColumn => "Klient", "Client";
+    AssignedSince => "Tilldelad sedan", "Assigned since";
+    RegisteredOn => "Registrerad", "Registered";
+    ProtectedIdentity => "Skyddad identitet", "Protected identity";
+    NameNotShown => "Namnet visas inte", "Name not shown";
+    LastVisit => "Ditt förra besök", "Your previous visit";
+    FirstVisit => "Det här är ditt första besök.", "This is your first visit.";
+    New => "Ny", "New";
+    NewSinceLastVisit => "nytt sedan förra besöket", "new since your previous visit";
+    ClientFile => "Klientakt", "Client file";
+    PersonalNumber => "Personnummer", "Personal number";
+    Name => "Namn", "Name";
+    Records => "Handlingar", "Records";
+    NoRecords => "Det finns inga handlingar som du får se.", "There are no records you may see.";
+    MoreRecords => "Fler handlingar finns än vad som visas här.", "There are more records than shown here.";
+    WhyYouMaySee => "Varför du får se detta", "Why you may see this";
+    ConsentCovers => "Samtycke", "Consent";
+    ValidUntil => "giltigt till", "valid until";
+    ValidFrom => "från", "from";
+    EveryAgency => "alla myndigheter", "every agency";
+    EveryKind => "alla slag av handlingar", "every kind of record";
+    FromAgencies => "handlingar från", "records from";
+    OwnAgency => "Din egen myndighets handling", "Your own agency's record";
+    Written => "Skriven", "Written";
+    Version => "Version", "Version";
+    Agency => "Myndighet", "Agency";
+    Kind => "Slag", "Kind";
+    SharedPlan => "Gemensam plan", "Shared plan";
+    ToSharedPlan => "Visa den gemensamma planen", "Show the shared plan";
+    BackToFile => "Tillbaka till klientakten", "Back to the client file";
+    Timeline => "Tidslinje", "Timeline";
+    Activity => "Aktivitet", "Activity";
+    Extent => "Omfattning", "Extent";
+    From => "Från", "From";
+    To => "Till", "To";
+    Responsible => "Ansvarig", "Responsible";
+    Goals => "Mål", "Goals";
+    OverallResponsibility => "Samordningsansvar", "Overall responsibility";
+    FollowUpOn => "Följs upp", "Follow-up on";
+    Conflicts => "Krockar", "Conflicts";
+    NoConflicts => "Inga krockar i de planer du får se.", "No conflicts in the plans you may see.";
+    ConflictCount => "krockar i planen", "conflicts in the plan";
+    InConflict => "I konflikt", "In conflict";
+    NoPlans => "Det finns ingen handlingsplan som du får se.", "There is no action plan you may see.";
+    Involves => "Berör", "Involves";
+    Period => "Period", "Period";
+    Total => "sammanlagt", "in total";
+    ConflictOverFullTime => "Mer än heltid", "More than full time";
+    ConflictExcluding => "Aktiviteter som utesluter varandra", "Activities that exclude each other";
+    ConflictResponsibility => "Oenighet om ansvaret", "Responsibility disputed";
+    ConflictFollowUpOverdue => "Uppföljningen är försenad", "Follow-up overdue";
+    KindActionPlan => "Handlingsplan", "Action plan";
+    KindAssessment => "Bedömning", "Assessment";
+    KindFollowUp => "Uppföljning", "Follow-up";
+    KindMeetingNote => "Mötesanteckning", "Meeting note";
+    KindClosure => "Avslut", "Closure";
+    KindNote => "Anteckning", "Note";
+    NotFoundTitle => "Finns inte", "Not found";
+    NotFoundText => "Det finns ingen klient eller handling här.", "There is no client or record here.";
+    GoneTitle => "Klienten är raderad", "The client has been erased";
+    GoneText => "Klientens uppgifter är raderade och kan inte visas.", "The client's data has been erased and cannot be shown.";
+    RefusedTitle => "Åtkomst nekad", "Access refused";
+    DenyNoConsent => "Klientens samtycke omfattar inte dig.", "The client's consent does not name you.";
+    DenyWithdrawn => "Klienten har återkallat samtycket som omfattade dig.", "The client has withdrawn the consent that named you.";
+    DenyExpired => "Samtycket som omfattade dig har gått ut.", "The consent that named you has expired.";
+    DenyScope => "Samtycket omfattar inte den här myndigheten eller det här slaget av handling.", "The consent does not cover this agency or kind of record.";
+    DenyInactive => "Ditt konto är inte aktivt.", "Your account is not active.";
+    DenyRole => "Din roll får inte göra detta.", "Your role does not permit this.";
+    DenyAuthoring => "Bara myndigheten som skrev handlingen får ändra den.", "Only the agency that wrote the record may change it.";
+    UnavailableTitle => "Tjänsten är inte tillgänglig", "The service is unavailable";
+    UnavailableText => "Försök igen om en stund. Inget visades utan att loggas.", "Try again in a moment. Nothing was shown without being logged.";
+    ErrorTitle => "Något gick fel", "Something went wrong";
+    ErrorText => "Felet är loggat. Försök igen.", "The error has been logged. Try again.";
+    BadRequestTitle => "Felaktig begäran", "Bad request";
+    CsrfRefused => "Formuläret saknade sin säkerhetskod eller var för gammalt. Ladda om sidan och försök igen.", "The form lacked its security code or was too old. Reload the page and try again.";
+    SignInAgain => "Logga in igen", "Sign in again";
+    ToStart => "Till startsidan", "To the start page";
+    FieldError => "Fel i fältet", "Error in field";
+    ActivityWork => "Arbete", "Work";
+    ActivitySubsidisedWork => "Arbete med stöd", "Subsidised work";
+    ActivityInternship => "Praktik", "Internship";
+    ActivityStudies => "Studier", "Studies";
+    ActivitySickLeave => "Sjukskrivning", "Sick leave";
+    ActivityTreatment => "Behandling", "Treatment";
+    ActivityOther => "Annat", "Other";
+    RoleOfficer => "Handläggare", "Officer";
+    RoleCoordinator => "Samordnare", "Coordinator";
+    RoleAuditor => "Granskare", "Auditor";
+    RoleAdmin => "Administratör", "Administrator";
+    RoleSystem => "Systemkonto", "System account";
+    NoPageForRole => "Sidorna för din roll finns ännu bara i API:t.", "The pages for your role are so far only in the API.";
+}
+
+/// Sweden's offset from UTC at `at`: CET (+1), or CEST (+2) from 01:00
+/// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
+/// October (the EU rule, in force since 1996).
+pub fn swedish_offset_hours(at: DateTime<Utc>) -> i64 {
+    let year = at.year();
+    let summer_starts = last_sunday_one_utc(year, 3);
+    let summer_ends = last_sunday_one_utc(year, 10);
+    match (summer_starts, summer_ends) {
+        (Some(start), Some(end)) if at >= start && at < end => 2,
+        _ => 1,
+    }
+}
+
+fn last_sunday_one_utc(year: i32, month: u32) -> Option<DateTime<Utc>> {
+    let last_day = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
+    let back = last_day.weekday().num_days_from_sunday();
+    let sunday = last_day - chrono::Duration::days(i64::from(back));
+    Some(sunday.and_hms_opt(1, 0, 0)?.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn swedish_summer_time_follows_the_eu_rule() {
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        let at = |m, d, h, min| Utc.with_ymd_and_hms(2026, m, d, h, min, 0).unwrap();
+        assert_eq!(swedish_offset_hours(at(3, 29, 0, 59)), 1);
+        assert_eq!(swedish_offset_hours(at(3, 29, 1, 0)), 2);
+        assert_eq!(swedish_offset_hours(at(10, 25, 0, 59)), 2);
+        assert_eq!(swedish_offset_hours(at(10, 25, 1, 0)), 1);
+        assert_eq!(Lang::Sv.moment(at(7, 1, 22, 30)), "2 juli 2026 00:30");
+        assert_eq!(Lang::En.moment(at(12, 31, 23, 5)), "1 January 2027 00:05");
+    }
+
+    #[test]
+    fn dates_and_percentages_follow_the_language() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert_eq!(Lang::Sv.date(day), "29 november 2026");
+        assert_eq!(Lang::En.date(day), "29 November 2026");
+        assert_eq!(Lang::Sv.percent(150), "150\u{a0}%");
+        assert_eq!(Lang::En.percent(150), "150%");
+    }
+}

@@ -1,0 +1,174 @@
+//! The frame of every page: language, skip link, header with the signed-in
+//! account, navigation by role, the language switch and sign-out.
+
+use crate::i18n::{Lang, T};
+use crate::visitor::{SignedIn, Visit};
+use actix_web::cookie::Cookie;
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
+use ingang_policy::Role;
+use maud::{html, Markup, DOCTYPE};
+
+/// What the frame needs to know about the visit.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub lang: Lang,
+    pub here: String,
+    pub request_id: String,
+    pub who: Option<Who>,
+}
+
+/// The signed-in account, as the frame shows it.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub roles: Vec<Role>,
+    pub agency: String,
+    pub csrf: String,
+}
+
+impl PageCtx {
+    pub fn anonymous(visit: &Visit) -> PageCtx {
+        PageCtx {
+            lang: visit.lang,
+            here: visit.here.clone(),
+            request_id: visit.context.request_id.clone(),
+            who: None,
+        }
+    }
+
+    pub fn signed(visit: &Visit, signed: &SignedIn) -> PageCtx {
+        let actor = &signed.caller.caller.actor;
+        PageCtx {
+            who: Some(Who {
+                roles: actor.roles.clone(),
+                agency: actor.agency.to_string(),
+                csrf: signed.csrf(),
+            }),
+            ..PageCtx::anonymous(visit)
+        }
+    }
+
+    pub fn t(&self, text: T) -> &'static str {
+        text.in_(self.lang)
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.who.as_ref().is_some_and(|w| w.roles.contains(&role))
+    }
+}
+
+/// A finished answer, made on the worker pool and sent from the server
+/// thread (an `HttpResponse` cannot cross threads).
+#[derive(Debug)]
+pub enum Rendered {
+    Page {
+        status: StatusCode,
+        html: String,
+    },
+    Redirect {
+        to: String,
+        cookies: Vec<Cookie<'static>>,
+    },
+}
+
+impl Rendered {
+    pub fn into_response(self) -> HttpResponse {
+        let response = match self {
+            Rendered::Page { status, html } => HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(html),
+            Rendered::Redirect { to, cookies } => {
+                let mut builder = HttpResponse::SeeOther();
+                builder.insert_header((header::LOCATION, to));
+                for cookie in cookies {
+                    builder.cookie(cookie);
+                }
+                builder.finish()
+            }
+        };
+        crate::secure(response)
+    }
+}
+
+pub fn respond(status: StatusCode, markup: &Markup) -> Rendered {
+    Rendered::Page {
+        status,
+        html: markup.clone().into_string(),
+    }
+}
+
+pub fn ok(markup: &Markup) -> Rendered {
+    respond(StatusCode::OK, markup)
+}
+
+pub fn redirect(to: &str) -> Rendered {
+    Rendered::Redirect {
+        to: to.to_owned(),
+        cookies: vec![],
+    }
+}
+
+/// A whole page around `content`.
+pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
+    let lang = ctx.lang;
+    let other = lang.other();
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – " (ctx.t(T::Service)) }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                a.skip href="#content" { (ctx.t(T::SkipToContent)) }
+                header.site {
+                    div.brand {
+                        a href="/" { (ctx.t(T::Service)) }
+                        span.tagline { (ctx.t(T::Tagline)) }
+                    }
+                    @if let Some(who) = &ctx.who {
+                        nav aria-label=(ctx.t(T::Service)) {
+                            ul {
+                                @if who.roles.contains(&Role::Officer) {
+                                    li { a href="/clients" { (ctx.t(T::MyClients)) } }
+                                }
+                                @if who.roles.contains(&Role::Coordinator) {
+                                    li { a href="/clients" { (ctx.t(T::AllClients)) } }
+                                }
+                            }
+                        }
+                    }
+                    div.account {
+                        a lang=(other.code()) hreflang=(other.code())
+                            href={ "/language?to=" (other.code()) "&back=" (encode(&ctx.here)) } {
+                            (other.own_name())
+                        }
+                        @if let Some(who) = &ctx.who {
+                            span.who {
+                                (ctx.t(T::SignedInAs)) " "
+                                @for (i, role) in who.roles.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (lang.role(*role))
+                                }
+                                " (" (who.agency) ")"
+                            }
+                            form method="post" action="/sign-out" {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                button type="submit" { (ctx.t(T::SignOut)) }
+                            }
+                        }
+                    }
+                }
+                main #content tabindex="-1" { (content) }
+            }
+        }
+    }
+}
+
+/// Percent-encodes text for a query value.
+pub fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

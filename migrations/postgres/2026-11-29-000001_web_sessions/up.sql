@@ -1,0 +1,16 @@
+-- Signed-in browser sessions. The cookie holds a random token; only its
+-- SHA-256 is stored, so the table alone cannot be used to sign in.
+-- `previous_visit` is when the account's previous session began (the
+-- officer's "new since my last visit"). Signing out sets `ended_at`.
+CREATE TABLE web_sessions (
+    token_sha256 BYTEA PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES officers (id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    ended_at BIGINT,
+    previous_visit BIGINT,
+    CONSTRAINT web_sessions_lifetime
+        CHECK (expires_at > created_at AND (ended_at IS NULL OR ended_at >= created_at)
+               AND (previous_visit IS NULL OR previous_visit <= created_at))
+);
+CREATE INDEX web_sessions_account ON web_sessions (account_id, created_at);

@@ -1,0 +1,233 @@
+// Browser journeys of the ingång web page, in Debian's Chromium driven by
+// playwright-core, with axe-core on every page. Run by the Rust test
+// crates/api/tests/browser.rs against `ingang serve --demo`; it passes:
+//   INGANG_BASE        the service's address (https://localhost:PORT)
+//   INGANG_CLIENT      the demo client whose plans collide (Ali)
+//   INGANG_HIDDEN      a client Sara is not assigned to (Lina)
+//   INGANG_COORDINATOR a coordinator's API token (to withdraw a consent)
+//   INGANG_CHROMIUM    the browser (default /usr/bin/chromium)
+//   INGANG_SCREENSHOTS where the main pages' screenshots go
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const BASE = process.env.INGANG_BASE;
+const CLIENT = process.env.INGANG_CLIENT;
+const HIDDEN = process.env.INGANG_HIDDEN;
+const COORDINATOR = process.env.INGANG_COORDINATOR;
+const SHOTS = process.env.INGANG_SCREENSHOTS;
+assert.ok(BASE && CLIENT && HIDDEN && COORDINATOR && SHOTS, "environment incomplete");
+mkdirSync(SHOTS, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.INGANG_CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
+let failures = 0;
+const pagesChecked = new Set();
+
+async function journey(name, work) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: "sv-SE" });
+  const page = await context.newPage();
+  // No request may leave for another host.
+  page.on("request", (request) => {
+    const url = request.url();
+    if (!url.startsWith(BASE) && !url.startsWith("data:")) {
+      failures++;
+      console.error(`${name}: a request left for another host: ${url}`);
+    }
+  });
+  try {
+    await work(page, context);
+    console.log(`ok   ${name}`);
+  } catch (error) {
+    failures++;
+    console.error(`FAIL ${name}\n${error.stack || error}`);
+    await page.screenshot({ path: `${SHOTS}/../failure-${name.replace(/\W+/g, "-")}.png` }).catch(() => {});
+  } finally {
+    await context.close();
+  }
+}
+
+/** axe-core, WCAG 2.1 A and AA rules: no violations allowed. */
+async function axe(page, label) {
+  // Evaluated through the DevTools protocol, which the page's CSP does not
+  // govern: the page itself still allows no inline script.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  const violations = result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`,
+  );
+  assert.deepEqual(violations, [], `axe on ${label}`);
+  pagesChecked.add(label);
+}
+
+async function signIn(page, name) {
+  await page.goto(`${BASE}/sign-in`);
+  await page.getByRole("button", { name: new RegExp(name) }).click();
+  await page.waitForURL(`${BASE}/clients`);
+}
+
+async function mainText(page) {
+  return (await page.locator("main").innerText()).trim();
+}
+
+await journey("sign-in page, headers and accessibility", async (page) => {
+  const response = await page.goto(`${BASE}/`);
+  assert.equal(new URL(page.url()).pathname, "/sign-in");
+  const csp = response.headers()["content-security-policy"] || (await page.request.get(`${BASE}/sign-in`)).headers()["content-security-policy"];
+  assert.match(csp, /default-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  await axe(page, "sign-in");
+  await page.screenshot({ path: `${SHOTS}/sign-in.png`, fullPage: true });
+});
+
+await journey("officer: my clients, a client's file and the shared plan with its conflict", async (page) => {
+  await signIn(page, "Eva Ek");
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Mina klienter");
+  await axe(page, "worklist");
+  await page.screenshot({ path: `${SHOTS}/worklist.png`, fullPage: true });
+  // Lina's identity is protected: her name never appears in a list.
+  assert.doesNotMatch(await mainText(page), /Lina/);
+
+  await page.getByRole("link", { name: /Ali Svensson/ }).click();
+  await page.waitForURL(`${BASE}/clients/${CLIENT}`);
+  assert.match(await page.getByRole("heading", { level: 1 }).innerText(), /Ali Svensson/);
+  assert.match(await mainText(page), /Varför du får se detta/);
+  assert.match(await mainText(page), /giltigt till/);
+  await axe(page, "client file");
+  await page.screenshot({ path: `${SHOTS}/client-file.png`, fullPage: true });
+
+  await page.getByRole("link", { name: "Visa den gemensamma planen" }).click();
+  await page.waitForURL(`${BASE}/clients/${CLIENT}/plan`);
+  // The conflict in text a screen reader announces, and marked on the plan.
+  const status = page.getByRole("status");
+  assert.match(await status.innerText(), /krock/);
+  assert.match(await mainText(page), /Mer än heltid/);
+  assert.ok((await page.locator("tr.in-conflict").count()) >= 2, "conflicting activities marked");
+  assert.ok((await page.locator("svg rect.in-conflict").count()) >= 2, "conflicting bars marked");
+  // Psychiatry's plan is outside Eva's consent: no trace of it.
+  assert.doesNotMatch(await page.content(), /psyk|Sjukskrivning|Återhämtning/);
+  await axe(page, "shared plan");
+  await page.screenshot({ path: `${SHOTS}/shared-plan.png`, fullPage: true });
+
+  // English a click away, on the same page.
+  await page.getByRole("link", { name: "English" }).click();
+  await page.waitForURL(`${BASE}/clients/${CLIENT}/plan`);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Shared plan");
+  assert.match(await mainText(page), /More than full time/);
+  assert.equal(await page.locator("html").getAttribute("lang"), "en");
+  await axe(page, "shared plan (English)");
+  await page.screenshot({ path: `${SHOTS}/shared-plan-en.png`, fullPage: true });
+  await page.getByRole("link", { name: "Svenska" }).click();
+  await page.waitForURL(`${BASE}/clients/${CLIENT}/plan`);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Gemensam plan");
+
+  // Sign-out ends the session on the server: the old page asks to sign in.
+  await page.getByRole("button", { name: "Logga ut" }).click();
+  await page.waitForURL(`${BASE}/sign-in`);
+  await page.goto(`${BASE}/clients/${CLIENT}`);
+  assert.equal(new URL(page.url()).pathname, "/sign-in");
+});
+
+await journey("refusals: a 403 says what is missing, a hidden client looks missing", async (page) => {
+  await signIn(page, "Fia Fors");
+  const refused = await page.goto(`${BASE}/clients/${CLIENT}`);
+  assert.equal(refused.status(), 403);
+  assert.match(await mainText(page), /Klientens samtycke omfattar inte dig/);
+  await axe(page, "refusal");
+  await page.screenshot({ path: `${SHOTS}/refusal.png`, fullPage: true });
+
+  await page.goto(`${BASE}/sign-in`);
+  await signIn(page, "Sara Berg");
+  const hidden = await page.goto(`${BASE}/clients/${HIDDEN}`);
+  const hiddenText = await mainText(page);
+  const missing = await page.goto(`${BASE}/clients/00000000-0000-4000-8000-000000000000`);
+  const missingText = await mainText(page);
+  const malformed = await page.goto(`${BASE}/clients/not-an-id`);
+  const malformedText = await mainText(page);
+  assert.equal(hidden.status(), 404);
+  assert.equal(missing.status(), 404);
+  assert.equal(malformed.status(), 404);
+  assert.equal(hiddenText, missingText);
+  assert.equal(malformedText, missingText);
+  await axe(page, "not found");
+});
+
+await journey("a form posted without its CSRF token is refused", async (page, context) => {
+  await signIn(page, "Eva Ek");
+  const without = await page.request.post(`${BASE}/sign-out`, { form: {}, maxRedirects: 0 });
+  assert.equal(without.status(), 403);
+  const wrong = await page.request.post(`${BASE}/sign-out`, { form: { csrf: "forged" }, maxRedirects: 0 });
+  assert.equal(wrong.status(), 403);
+  // Still signed in: nothing was done.
+  await page.goto(`${BASE}/clients`);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Mina klienter");
+  // The sign-in form too.
+  const anonymous = await browser.newContext({ ignoreHTTPSErrors: true });
+  const signInPost = await anonymous.request.post(`${BASE}/sign-in/development`, { form: { account: "x" }, maxRedirects: 0 });
+  assert.equal(signInPost.status(), 403);
+  await anonymous.close();
+});
+
+await journey("keyboard only: the officer's journey", async (page) => {
+  await page.goto(`${BASE}/sign-in`);
+  // The skip link is the first stop.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), "Hoppa till innehållet");
+  await tabTo(page, /Eva Ek/);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${BASE}/clients`);
+  await tabTo(page, /Ali Svensson/);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${BASE}/clients/${CLIENT}`);
+  await tabTo(page, /Visa den gemensamma planen/);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${BASE}/clients/${CLIENT}/plan`);
+  assert.match(await mainText(page), /Mer än heltid/);
+});
+
+async function tabTo(page, name) {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press("Tab");
+    const text = await page.evaluate(() => document.activeElement && document.activeElement.textContent);
+    if (text && name.test(text)) {
+      const visible = await page.evaluate(() => {
+        const style = getComputedStyle(document.activeElement);
+        return style.outlineStyle !== "none" && style.outlineWidth !== "0px";
+      });
+      assert.ok(visible, `focus is visible on ${name}`);
+      return;
+    }
+  }
+  throw new Error(`no focusable element named ${name} within 40 tabs`);
+}
+
+await journey("a withdrawal takes effect on the next page load", async (page) => {
+  await signIn(page, "Eva Ek");
+  const first = await page.goto(`${BASE}/clients/${CLIENT}`);
+  assert.equal(first.status(), 200);
+  const api = await browser.newContext({ ignoreHTTPSErrors: true, extraHTTPHeaders: { Authorization: `Bearer ${COORDINATOR}` } });
+  const consents = await (await api.request.get(`${BASE}/v1/clients/${CLIENT}/consents`)).json();
+  const evas = consents.items.filter((c) => c.recipients.officers.length === 2);
+  assert.equal(evas.length, 1, JSON.stringify(consents));
+  const withdrawn = await api.request.post(`${BASE}/v1/consents/${evas[0].id}/withdraw`, { data: { reason: "Klienten återkallade muntligt" } });
+  assert.equal(withdrawn.status(), 200, await withdrawn.text());
+  await api.close();
+  const after = await page.reload();
+  assert.equal(after.status(), 403);
+  assert.match(await mainText(page), /återkallat samtycket/);
+});
+
+await browser.close();
+console.log(`axe-core found no violations on: ${[...pagesChecked].join(", ")}`);
+if (failures > 0) {
+  console.error(`${failures} browser journey(s) failed`);
+  process.exit(1);
+}
