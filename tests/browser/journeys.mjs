@@ -32,6 +32,7 @@ const pagesChecked = new Set();
 
 async function journey(name, work) {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: "sv-SE" });
+  context.setDefaultTimeout(10000);
   const page = await context.newPage();
   // No request may leave for another host.
   page.on("request", (request) => {
@@ -174,6 +175,61 @@ await journey("a form posted without its CSRF token is refused", async (page, co
   const signInPost = await anonymous.request.post(`${BASE}/sign-in/development`, { form: { account: "x" }, maxRedirects: 0 });
   assert.equal(signInPost.status(), 403);
   await anonymous.close();
+});
+
+await journey("officer's forms: a note written, bad input shown beside its field, a draft plan's conflicts", async (page) => {
+  await signIn(page, "Eva Ek");
+  await page.goto(`${BASE}/clients/${CLIENT}`);
+  await page.getByRole("link", { name: "Anteckning", exact: true }).click();
+  await page.waitForURL(`${BASE}/clients/${CLIENT}/write/note`);
+  await axe(page, "note form");
+  await page.getByLabel("Text").fill("Samtal om praktikplatsen på lagret.");
+  await page.getByRole("button", { name: "Spara" }).click();
+  await page.waitForURL(`${BASE}/clients/${CLIENT}`);
+  assert.match(await mainText(page), /Samtal om praktikplatsen på lagret\./);
+
+  // A plan with an extent outside 1–100: refused beside the field, in
+  // Swedish, and nothing is stored.
+  const plansBefore = await page.locator("article.record").count();
+  await page.goto(`${BASE}/clients/${CLIENT}/write/action_plan`);
+  await page.locator("#f-body-goals").fill("Arbete på heltid");
+  await page.locator("#f-body-overall_responsibility").fill("af");
+  await page.locator("#f-body-activities-0-type").selectOption("work");
+  await page.locator("#f-body-activities-0-extent_percent").fill("150");
+  await page.locator("#f-body-activities-0-from").fill("2027-01-04");
+  await page.locator("#f-body-activities-0-to").fill("2027-03-26");
+  await page.getByRole("button", { name: "Spara" }).click();
+  const extent = page.locator("#f-body-activities-0-extent_percent");
+  assert.equal(await extent.getAttribute("aria-invalid"), "true");
+  assert.match(await page.locator("#f-body-activities-0-extent_percent-error").innerText(), /Ange en omfattning från 1 till 100 procent/);
+  assert.equal(await extent.inputValue(), "150", "what was typed is kept");
+  assert.ok(await page.evaluate(() => document.activeElement.classList.contains("error-summary")), "focus on the error summary");
+  await axe(page, "plan form with an error");
+  await page.screenshot({ path: `${SHOTS}/plan-form-error.png`, fullPage: true });
+  await page.goto(`${BASE}/clients/${CLIENT}`);
+  assert.equal(await page.locator("article.record").count(), plansBefore, "nothing was stored");
+
+  // The draft's conflicts, before anything is written.
+  await page.goto(`${BASE}/clients/${CLIENT}/write/action_plan`);
+  await page.locator("#f-body-goals").fill("Arbete på deltid");
+  await page.locator("#f-body-overall_responsibility").fill("af");
+  await page.locator("#f-body-activities-0-type").selectOption("work");
+  await page.locator("#f-body-activities-0-extent_percent").fill("50");
+  const today = new Date().toISOString().slice(0, 10);
+  await page.locator("#f-body-activities-0-from").fill(today);
+  await page.locator("#f-body-activities-0-to").fill(today);
+  await page.getByRole("button", { name: "Visa krockar" }).click();
+  assert.match(await page.locator("section.conflicts").innerText(), /Mer än heltid/);
+  await axe(page, "plan form with its draft's conflicts");
+  await page.screenshot({ path: `${SHOTS}/plan-form-conflicts.png`, fullPage: true });
+  await page.goto(`${BASE}/clients/${CLIENT}`);
+  assert.equal(await page.locator("article.record").count(), plansBefore, "a check writes nothing");
+
+  // A record's history.
+  await page.getByRole("link", { name: /^Historik/ }).first().click();
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Historik för handlingen");
+  assert.match(await mainText(page), /Version 1/);
+  await axe(page, "record history");
 });
 
 await journey("keyboard only: the officer's journey", async (page) => {

@@ -9,7 +9,7 @@ use crate::{AppError, AppResult, Caller, RecordMeta, Session};
 use chrono::{DateTime, Utc};
 use ingang_policy::bodies::{self, ActionPlan};
 use ingang_policy::plan::{self as conflicts, Conflict, VisibleFollowUp, VisiblePlan};
-use ingang_policy::{Action, ClientId, RecordKind};
+use ingang_policy::{Action, ClientId, RecordId, RecordKind};
 use ingang_store::LoadedFacts;
 
 /// One visible action plan, at its current version.
@@ -42,6 +42,36 @@ impl Session<'_> {
             plans,
             conflicts,
         })
+    }
+
+    /// The conflicts a draft action plan (by the caller's agency) would
+    /// create with the plans the caller may see, without writing anything.
+    /// Checked like a view of the plan: a `plan.read` decision plus one
+    /// `record.read` for each plan and follow-up consulted. The draft is
+    /// validated first, naming the field that is wrong.
+    pub fn draft_plan_conflicts(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+        body: &serde_json::Value,
+    ) -> AppResult<Vec<Conflict>> {
+        let plan = bodies::action_plan(body)?;
+        let (facts, gate, at) = self.open_gate(caller, Action::ViewPlan, client)?;
+        let (plans, follow_ups) = self.visible_plans(caller, client, &facts, at, Some(gate))?;
+        let draft = RecordId::new_random();
+        let mut seen = visible(&plans);
+        seen.push(VisiblePlan {
+            record: draft,
+            agency: caller.subject().agency.clone(),
+            written_on: at.date_naive(),
+            plan,
+        });
+        Ok(conflicts::conflicts_of(
+            draft,
+            &seen,
+            &follow_ups,
+            at.date_naive(),
+        ))
     }
 
     /// The conflicts a new version of an action plan would have with the

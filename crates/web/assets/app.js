@@ -15,3 +15,10 @@ document.addEventListener("change", async (event) => {
   target.value = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
   target.dispatchEvent(new Event("input", { bubbles: true }));
 });
+
+// A form that came back with an error: move focus to its summary, which
+// links to the field (the summary is also announced as an alert).
+document.addEventListener("DOMContentLoaded", () => {
+  const summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
+});

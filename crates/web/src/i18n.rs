@@ -271,6 +271,59 @@ texts! {
     SignInAgain => "Logga in igen", "Sign in again";
     ToStart => "Till startsidan", "To the start page";
     FieldError => "Fel i fältet", "Error in field";
+    Optional => "frivilligt", "optional";
+    FormHasError => "Något behöver rättas", "Something needs correcting";
+    FieldText => "Text", "Text";
+    FieldDate => "Datum", "Date";
+    FieldAgencies => "Berörda myndigheter", "Agencies concerned";
+    CodesHint => "Myndighetskoder åtskilda med kommatecken, till exempel af, soc.", "Agency codes separated by commas, for example af, soc.";
+    CodeHint => "En myndighetskod, till exempel af.", "An agency code, for example af.";
+    LinesHint => "Ett per rad.", "One per line.";
+    OwnGoals => "Klientens egna mål", "The client's own goals";
+    AgreedOn => "Överenskommen med klienten", "Agreed with the client on";
+    Goal => "Mål", "Goal";
+    Status => "läge", "status";
+    GoalAchieved => "Uppnått", "Achieved";
+    GoalProgressing => "På väg", "Progressing";
+    GoalNotStarted => "Inte påbörjat", "Not started";
+    GoalDropped => "Avbrutet", "Dropped";
+    OutcomeOtherAgency => "Till annan myndighet", "To another agency";
+    OutcomeNone => "Inget utfall", "No outcome";
+    AreaHealth => "Hälsa", "Health";
+    AreaWorkCapacity => "Arbetsförmåga", "Work capacity";
+    AreaEducation => "Utbildning", "Education";
+    AreaLanguage => "Språk", "Language";
+    AreaHousing => "Boende", "Housing";
+    AreaFinances => "Ekonomi", "Finances";
+    AreaSocialNetwork => "Socialt nätverk", "Social network";
+    AreaSubstanceUse => "Missbruk", "Substance use";
+    ClientPresent => "Klienten var med", "The client was present";
+    Decisions => "Beslut", "Decisions";
+    NextMeeting => "Nästa möte", "Next meeting";
+    Outcome => "Utfall", "Outcome";
+    Analysis => "Analys", "Analysis";
+    AnalysisHint => "Krävs när utfallet är annan myndighet eller inget.", "Required when the outcome is another agency or none.";
+    WriteHeading => "Skriv", "Write";
+    WriteNew => "Skriv ny handling", "Write a new record";
+    DraftConflicts => "Krockar som utkastet skulle ge", "Conflicts the draft would create";
+    DraftNoConflicts => "Utkastet krockar inte med de planer du får se.", "The draft does not conflict with the plans you may see.";
+    CheckConflicts => "Visa krockar", "Show conflicts";
+    Save => "Spara", "Save";
+    History => "Historik", "History";
+    HistoryOf => "Historik för handlingen", "History of the record";
+    ErrEmpty => "Fältet får inte vara tomt.", "This field must not be empty.";
+    ErrTooLong => "Texten är för lång.", "The text is too long.";
+    ErrOneGoal => "Ange minst ett mål.", "Name at least one goal.";
+    ErrExtent => "Ange en omfattning från 1 till 100 procent.", "Give an extent from 1 to 100 per cent.";
+    ErrEndBeforeStart => "Slutet får inte ligga före början.", "The end must not be before the start.";
+    ErrAnalysis => "Skriv en analys när utfallet är annan myndighet eller inget.", "Write an analysis when the outcome is another agency or none.";
+    ErrAgencyCode => "Ange en myndighetskod med små bokstäver, till exempel af.", "Give an agency code in lower case, for example af.";
+    ErrDate => "Ange ett datum som ÅÅÅÅ-MM-DD.", "Give a date as YYYY-MM-DD.";
+    ErrPersonalNumber => "Personnumret är inte giltigt.", "The personal number is not valid.";
+    ErrConsentEnds => "Samtycket måste sluta efter att det börjar.", "The consent must end after it starts.";
+    ErrSignedFuture => "Underskriften kan inte ligga i framtiden.", "The signature cannot be in the future.";
+    ErrSha256 => "Ange dokumentets SHA-256 som 64 hexadecimala tecken.", "Give the document's SHA-256 as 64 hexadecimal characters.";
+    ErrValue => "Värdet har fel form.", "The value has the wrong form.";
     ActivityWork => "Arbete", "Work";
     ActivitySubsidisedWork => "Arbete med stöd", "Subsidised work";
     ActivityInternship => "Praktik", "Internship";
@@ -284,6 +337,44 @@ texts! {
     RoleAdmin => "Administratör", "Administrator";
     RoleSystem => "Systemkonto", "System account";
     NoPageForRole => "Sidorna för din roll finns ännu bara i API:t.", "The pages for your role are so far only in the API.";
+}
+
+/// A validation message of the use cases (the API's own English text) in
+/// the chosen language. Messages not known here get a general sentence
+/// rather than English on a Swedish page.
+pub fn explain(lang: Lang, detail: &str) -> String {
+    let known = if detail == "must not be empty" || detail.starts_with("missing field") {
+        Some(T::ErrEmpty)
+    } else if detail.starts_with("must be at most") {
+        Some(T::ErrTooLong)
+    } else if detail == "name at least one goal" {
+        Some(T::ErrOneGoal)
+    } else if detail == "must be 1-100" || detail.contains("whole number from 1 to 100") {
+        Some(T::ErrExtent)
+    } else if detail == "must not be before from" {
+        Some(T::ErrEndBeforeStart)
+    } else if detail.starts_with("is required when the outcome") {
+        Some(T::ErrAnalysis)
+    } else if detail.contains("agency code") {
+        Some(T::ErrAgencyCode)
+    } else if detail.contains("input contains invalid characters")
+        || detail.contains("premature end of input")
+        || detail.contains("input is out of range")
+        || detail.contains("trailing input")
+    {
+        Some(T::ErrDate)
+    } else if detail.contains("personal number") {
+        Some(T::ErrPersonalNumber)
+    } else if detail == "must be after valid_from" {
+        Some(T::ErrConsentEnds)
+    } else if detail == "must not be in the future" {
+        Some(T::ErrSignedFuture)
+    } else if detail.contains("SHA-256") || detail.contains("sha256") {
+        Some(T::ErrSha256)
+    } else {
+        None
+    };
+    known.unwrap_or(T::ErrValue).in_(lang).to_owned()
 }
 
 /// Sweden's offset from UTC at `at`: CET (+1), or CEST (+2) from 01:00

@@ -15,6 +15,7 @@
 //!   this origin and no inline script or style.
 
 pub mod error;
+pub mod forms;
 pub mod i18n;
 pub mod pages;
 pub mod visitor;
@@ -87,7 +88,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: Web) {
         .route("/sign-out", web::post().to(pages::sign_in::sign_out))
         .route("/clients", web::get().to(pages::clients::worklist))
         .route("/clients/{id}", web::get().to(pages::clients::file))
-        .route("/clients/{id}/plan", web::get().to(pages::clients::plan));
+        .route("/clients/{id}/plan", web::get().to(pages::clients::plan))
+        .route(
+            "/clients/{id}/write/{kind}",
+            web::get().to(pages::write::form),
+        )
+        .route(
+            "/clients/{id}/write/{kind}",
+            web::post().to(pages::write::submit),
+        )
+        .route(
+            "/records/{id}/history",
+            web::get().to(pages::clients::history),
+        );
 }
 
 /// Whether a path belongs to the page (everything outside the API's own).

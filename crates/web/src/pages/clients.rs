@@ -130,6 +130,14 @@ fn file_page(ctx: &PageCtx, client: ClientId, file: &ClientFile, title: &str) ->
             }
         }
         p { a href={ "/clients/" (client) "/plan" } { (ctx.t(T::ToSharedPlan)) } }
+        nav.write aria-labelledby="write-new" {
+            h2 #write-new { (ctx.t(T::WriteNew)) }
+            ul {
+                @for kind in WRITABLE {
+                    li { a href={ "/clients/" (client) "/write/" (kind.as_str()) } { (lang.kind(kind)) } }
+                }
+            }
+        }
         section aria-labelledby="why" {
             h2 #why { (ctx.t(T::WhyYouMaySee)) }
             @if file.consents.is_empty() {
@@ -215,8 +223,47 @@ fn record_card(ctx: &PageCtx, record: &Record, consents: &[ConsentBasis]) -> Mar
                 }
             }
             (body_view(&record.body))
+            p { a href={ "/records/" (record.meta.id) "/history" } {
+                (ctx.t(T::History))
+                span.visually-hidden { ": " (lang.kind(record.meta.kind)) ", " (lang.moment(record.meta.created_at)) }
+            } }
         }
     }
+}
+
+/// The kinds an officer can write, in the order the forms are offered.
+const WRITABLE: [RecordKind; 6] = [
+    RecordKind::Note,
+    RecordKind::ActionPlan,
+    RecordKind::Assessment,
+    RecordKind::FollowUp,
+    RecordKind::MeetingNote,
+    RecordKind::Closure,
+];
+
+/// `GET /records/{id}/history`: every version of a record, newest first
+/// (each version shown is an audited read).
+pub async fn history(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    let id = id.into_inner();
+    signed_page(&req, move |session, signed, ctx| {
+        let record: RecordId = id.parse().map_err(|_| PageError::MalformedId)?;
+        let versions = session.record_versions(&signed.caller.caller, record)?;
+        let lang = ctx.lang;
+        let title = ctx.t(T::HistoryOf);
+        let body = html! {
+            h1 { (title) }
+            @for version in versions.iter().rev() {
+                article.record aria-labelledby={ "v" (version.version) } {
+                    h2 id={ "v" (version.version) } {
+                        (ctx.t(T::Version)) " " (version.version) ", " (lang.moment(version.created_at))
+                    }
+                    (body_view(&version.body))
+                }
+            }
+        };
+        Ok(layout::ok(&layout::page(ctx, title, body)))
+    })
+    .await
 }
 
 /// A record body as a definition list, whatever its kind: every field the
@@ -345,7 +392,7 @@ fn plan_page(ctx: &PageCtx, client: ClientId, plan: &SharedPlan) -> Markup {
     }
 }
 
-fn conflict_text(lang: Lang, conflict: &Conflict) -> String {
+pub(crate) fn conflict_text(lang: Lang, conflict: &Conflict) -> String {
     let mut text = lang.conflict(conflict.kind).to_owned();
     if let Some((from, to)) = conflict.period {
         text.push_str(&format!(", {} – {}", lang.date(from), lang.date(to)));

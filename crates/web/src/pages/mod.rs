@@ -6,6 +6,7 @@ pub mod assets;
 pub mod clients;
 pub mod layout;
 pub mod sign_in;
+pub mod write;
 
 use crate::error::PageError;
 use crate::i18n::Lang;
