@@ -11,6 +11,7 @@ import { chromium } from "playwright-core";
 import { readFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -20,7 +21,8 @@ const CLIENT = process.env.INGANG_CLIENT;
 const HIDDEN = process.env.INGANG_HIDDEN;
 const COORDINATOR = process.env.INGANG_COORDINATOR;
 const SHOTS = process.env.INGANG_SCREENSHOTS;
-assert.ok(BASE && CLIENT && HIDDEN && COORDINATOR && SHOTS, "environment incomplete");
+const EVA = process.env.INGANG_EVA;
+assert.ok(BASE && CLIENT && HIDDEN && COORDINATOR && SHOTS && EVA, "environment incomplete");
 mkdirSync(SHOTS, { recursive: true });
 
 const browser = await chromium.launch({
@@ -230,6 +232,91 @@ await journey("officer's forms: a note written, bad input shown beside its field
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Historik för handlingen");
   assert.match(await mainText(page), /Version 1/);
   await axe(page, "record history");
+});
+
+await journey("coordinator: register, consent with its evidence, assign, end, withdraw, erase", async (page) => {
+  await page.goto(`${BASE}/sign-in`);
+  await page.getByRole("button", { name: /Karin Kvist/ }).click();
+  await page.waitForURL(`${BASE}/clients`);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Alla klienter");
+  await axe(page, "coordinator's clients");
+  await page.screenshot({ path: `${SHOTS}/coordinator-clients.png`, fullPage: true });
+
+  // Registration: an invalid personal number is refused beside its field.
+  await page.getByRole("link", { name: "Registrera klient" }).click();
+  await page.waitForURL(`${BASE}/clients/new`);
+  await page.locator("#f-personal_number").fill("19900101-0000");
+  await page.locator("#f-name").fill("Tolvan Tolvansson");
+  await page.getByRole("button", { name: "Registrera" }).click();
+  assert.match(await page.locator("#f-personal_number-error").innerText(), /Personnumret är inte giltigt/);
+  await axe(page, "registration with an error");
+  const listed = async () => {
+    await page.goto(`${BASE}/clients`);
+    return page.locator("table.clients tbody tr").count();
+  };
+  const before = await listed();
+  await page.goto(`${BASE}/clients/new`);
+  await page.locator("#f-personal_number").fill("19121212-1212");
+  await page.locator("#f-name").fill("Tolvan Tolvansson");
+  await page.getByRole("button", { name: "Registrera" }).click();
+  await page.waitForURL(/\/clients\/[0-9a-f-]{36}\/manage$/);
+  const manage = page.url();
+  const client = manage.split("/")[4];
+  await axe(page, "client administration");
+
+  // A consent that ends before it starts: refused beside the field.
+  await page.getByRole("link", { name: "Registrera samtycke" }).click();
+  await page.locator("#f-recipient_officers").fill(EVA);
+  await page.locator("#f-purpose").fill("Samordning mot arbete");
+  await page.locator("#f-signed_at").fill("2026-11-02");
+  await page.locator("#f-valid_from").fill("2026-11-02");
+  await page.locator("#f-valid_until").fill("2026-10-01");
+  await page.locator("#f-evidence-method").selectOption("paper");
+  // The evidence: the signed document's SHA-256, computed in the browser.
+  const document = Buffer.from("Samtycke undertecknat av Tolvan Tolvansson\n");
+  await page.locator("#evidence-file").setInputFiles({ name: "samtycke.pdf", mimeType: "application/pdf", buffer: document });
+  const expected = createHash("sha256").update(document).digest("hex");
+  await page.waitForFunction((want) => document.getElementById("f-evidence-document_sha256").value === want, expected);
+  await page.getByRole("button", { name: "Registrera samtycke" }).click();
+  assert.match(await page.locator("#f-valid_until-error").innerText(), /Samtycket måste sluta efter att det börjar/);
+  await axe(page, "consent form with an error");
+  await page.screenshot({ path: `${SHOTS}/consent-form-error.png`, fullPage: true });
+  await page.locator("#f-valid_until").fill("2027-11-01");
+  await page.getByRole("button", { name: "Registrera samtycke" }).click();
+  await page.waitForURL(manage);
+  assert.match(await mainText(page), new RegExp(expected));
+  assert.equal(await page.locator("#consents ~ article").count(), 1);
+
+  // Assign Eva, then end it.
+  await page.locator("#f-officer").fill(EVA);
+  await page.getByRole("button", { name: "Tilldela" }).click();
+  await page.waitForURL(manage);
+  await axe(page, "client administration with a consent and an assignment");
+  await page.screenshot({ path: `${SHOTS}/coordinator-client.png`, fullPage: true });
+  await page.getByRole("button", { name: /Avsluta tilldelningen/ }).click();
+  await page.waitForURL(manage);
+  assert.equal(await page.getByRole("button", { name: /Avsluta tilldelningen/ }).count(), 0);
+
+  // Withdraw the consent: a reason is required.
+  await page.getByRole("button", { name: "Återkalla" }).click();
+  assert.ok((await page.locator(".field.has-error").count()) === 1, "the reason is required");
+  await page.locator("input[id^='f-reason-']").fill("Klienten återkallade skriftligt");
+  await page.getByRole("button", { name: "Återkalla" }).click();
+  await page.waitForURL(manage);
+  assert.match(await mainText(page), /återkallat/);
+
+  // Erasure needs its confirmation.
+  await page.getByRole("link", { name: "Radera klienten" }).click();
+  await page.locator("#f-reason").fill("Klienten begärde radering");
+  await page.getByRole("button", { name: "Radera klienten" }).click();
+  assert.match(await page.locator("#f-confirm-error").innerText(), /Bekräfta/);
+  await axe(page, "erasure with its confirmation missing");
+  await page.locator("#f-confirm").check();
+  await page.getByRole("button", { name: "Radera klienten" }).click();
+  await page.waitForURL(`${BASE}/clients`);
+  const gone = await page.goto(`${BASE}/clients/${client}/manage`);
+  assert.equal(gone.status(), 410);
+  assert.ok(before >= 1);
 });
 
 await journey("keyboard only: the officer's journey", async (page) => {

@@ -101,11 +101,19 @@ fn every_role_journey_in_a_real_browser() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo.json")).unwrap())
             .unwrap();
 
+    let eva = demo["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["label"] == "af-officer")
+        .and_then(|p| p["id"].as_str())
+        .unwrap();
     let output = Command::new("node")
         .arg(scripts.join("journeys.mjs"))
         .env("INGANG_BASE", &base)
         .env("INGANG_CLIENT", demo["client"].as_str().unwrap())
         .env("INGANG_HIDDEN", demo["second_client"].as_str().unwrap())
+        .env("INGANG_EVA", eva)
         .env("INGANG_COORDINATOR", coordinator.unwrap())
         .env("INGANG_CHROMIUM", &chromium)
         .env("INGANG_SCREENSHOTS", repository().join("docs/screenshots"))

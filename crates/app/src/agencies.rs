@@ -11,8 +11,9 @@ impl Session<'_> {
         code: &AgencyCode,
         name: &str,
     ) -> AppResult<Agency> {
+        let name = crate::required_text("name", name, 200)?;
         self.authorize_without_client(caller, Action::ManageAgencies)?;
-        Ok(self.db.create_agency(code, name)?)
+        Ok(self.db.create_agency(code, &name)?)
     }
 
     /// Every agency.

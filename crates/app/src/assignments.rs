@@ -62,3 +62,31 @@ impl Session<'_> {
         Ok(self.db.assignments_of_client(&permit)?)
     }
 }
+
+/// What a coordinator manages of one client: its consents and its
+/// assignments (current and ended).
+#[derive(Debug, Clone)]
+pub struct ClientAdministration {
+    pub client: ingang_policy::ClientId,
+    pub consents: Vec<crate::Consent>,
+    pub assignments: Vec<Assignment>,
+}
+
+impl Session<'_> {
+    /// The coordinator's view of a client: consents (`consent.manage`) and
+    /// assignments (`assignment.read`), each decided and audited as its own
+    /// API call is.
+    pub fn client_administration(
+        &mut self,
+        caller: &Caller,
+        client: ingang_policy::ClientId,
+    ) -> AppResult<ClientAdministration> {
+        let consents = self.consents(caller, client)?;
+        let assignments = self.assignments_of_client(caller, client)?;
+        Ok(ClientAdministration {
+            client,
+            consents,
+            assignments,
+        })
+    }
+}

@@ -55,6 +55,9 @@ impl Session<'_> {
         name: &str,
         protected: bool,
     ) -> AppResult<Registration> {
+        // Checked here, so every way in refuses a blank name alike.
+        let name = crate::required_text("name", name, 200)?;
+        let name = name.as_str();
         let permit = self.authorize_without_client(caller, Action::RegisterClient)?;
         if caller.actor.has(Role::Coordinator) {
             let id = self

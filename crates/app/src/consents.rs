@@ -135,6 +135,9 @@ impl Session<'_> {
         consent: ConsentId,
         reason: &str,
     ) -> AppResult<Consent> {
+        // Checked here, so every way in refuses a blank reason alike.
+        let reason = required_text("reason", reason, 1000)?;
+        let reason = reason.as_str();
         let client = match self.db.consent_client(consent) {
             Ok(client) => client,
             Err(StoreError::NotFound) => {

@@ -86,6 +86,17 @@ impl Lang {
         format!("{} {month} {}", date.day(), date.year())
     }
 
+    /// The day a moment falls on in Sweden.
+    pub fn day_of(self, at: DateTime<Utc>) -> String {
+        let local = at.naive_utc() + chrono::Duration::hours(swedish_offset_hours(at));
+        self.date(local.date())
+    }
+
+    /// The last day a period ending (exclusively) at `until` covers.
+    pub fn last_day_before(self, until: DateTime<Utc>) -> String {
+        self.day_of(until - chrono::Duration::seconds(1))
+    }
+
     /// A moment in Swedish time, as a date and a 24-hour time.
     pub fn moment(self, at: DateTime<Utc>) -> String {
         let local = at.naive_utc() + chrono::Duration::hours(swedish_offset_hours(at));
@@ -272,6 +283,56 @@ texts! {
     ToStart => "Till startsidan", "To the start page";
     FieldError => "Fel i fältet", "Error in field";
     Optional => "frivilligt", "optional";
+    RegisterClient => "Registrera klient", "Register a client";
+    Register => "Registrera", "Register";
+    PersonalNumberHint => "ÅÅÅÅMMDD-NNNN.", "YYYYMMDD-NNNN.";
+    AlreadyRegistered => "Personen är redan registrerad.", "The person is already registered.";
+    ManageClient => "Klient", "Client";
+    Consents => "Samtycken", "Consents";
+    RecordConsent => "Registrera samtycke", "Record a consent";
+    NoConsents => "Inga samtycken är registrerade.", "No consents are recorded.";
+    Withdrawn => "återkallat", "withdrawn";
+    Purpose => "Syfte", "Purpose";
+    Recipients => "Mottagare", "Recipients";
+    Evidence => "Dokumentets SHA-256", "Document SHA-256";
+    Withdraw => "Återkalla", "Withdraw";
+    WithdrawReason => "Skäl till återkallelsen", "Reason for the withdrawal";
+    Assignments => "Tilldelningar", "Assignments";
+    Officer => "Handläggare", "Officer";
+    Action => "Åtgärd", "Action";
+    EndAssignment => "Avsluta tilldelningen", "End the assignment";
+    Assign => "Tilldela", "Assign";
+    OfficerId => "Handläggarens konto-id", "The officer's account id";
+    OfficerIdHint => "Kontots UUID, från administratören.", "The account's UUID, from the administrator.";
+    Protect => "Markera skyddad identitet", "Mark as protected identity";
+    Unprotect => "Ta bort markeringen", "Remove the mark";
+    Erase => "Radering", "Erasure";
+    EraseClient => "Radera klienten", "Erase the client";
+    EraseWarning => "Radering förstör klientens nyckel: namn, personnummer, handlingar och samtycken går inte att läsa igen. Åtkomstloggen behålls. Det går inte att ångra.", "Erasure destroys the client's key: name, personal number, records and consents can never be read again. The access log is kept. It cannot be undone.";
+    EraseReason => "Skäl till raderingen", "Reason for the erasure";
+    EraseConfirm => "Jag förstår att raderingen inte går att ångra", "I understand that the erasure cannot be undone";
+    ErrConfirm => "Bekräfta att du förstår att raderingen inte går att ångra.", "Confirm that you understand the erasure cannot be undone.";
+    BackToClient => "Tillbaka till klienten", "Back to the client";
+    RecipientOfficers => "Handläggare som samtycket omfattar", "Officers the consent names";
+    OfficersHint => "Konto-id, ett per rad.", "Account ids, one per line.";
+    RecipientAgencies => "Myndigheter som samtycket omfattar", "Agencies the consent names";
+    FromAgenciesField => "Handlingar från myndigheterna", "Records from the agencies";
+    EmptyMeansEvery => "Tomt betyder alla myndigheter.", "Empty means every agency.";
+    KindsField => "Slag av handlingar", "Kinds of records";
+    EmptyMeansEveryKind => "inget valt betyder alla", "none ticked means every kind";
+    SignedOn => "Undertecknat", "Signed on";
+    ValidFromField => "Gäller från", "Valid from";
+    ValidUntilField => "Gäller till och med", "Valid until and including";
+    EvidenceMethod => "Hur samtycket undertecknades", "How the consent was signed";
+    Paper => "På papper", "On paper";
+    ESignature => "Med e-legitimation", "With an e-signature";
+    DocumentSha256 => "Dokumentets SHA-256", "The document's SHA-256";
+    Sha256Hint => "64 hexadecimala tecken. Välj filen nedan så räknas det ut i webbläsaren; filen skickas inte.", "64 hexadecimal characters. Choose the file below and it is computed in the browser; the file is not sent.";
+    DocumentFile => "Det undertecknade dokumentet", "The signed document";
+    DocumentFileHint => "Används bara för att räkna ut SHA-256 på din dator.", "Used only to compute the SHA-256 on your computer.";
+    ErrOfficerId => "Ange handläggarnas konto-id (UUID), ett per rad.", "Give the officers' account ids (UUIDs), one per line.";
+    NotRegistered => "Finns inte registrerad i ingång.", "Not registered in ingång.";
+    NotPossible => "Det gick inte: kontrollera uppgiften.", "That was not possible: check the entry.";
     FormHasError => "Något behöver rättas", "Something needs correcting";
     FieldText => "Text", "Text";
     FieldDate => "Datum", "Date";

@@ -87,6 +87,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: Web) {
         )
         .route("/sign-out", web::post().to(pages::sign_in::sign_out))
         .route("/clients", web::get().to(pages::clients::worklist))
+        // Before /clients/{id}, which would take `new` for an id.
+        .route(
+            "/clients/new",
+            web::get().to(pages::coordinator::new_client),
+        )
+        .route("/clients/new", web::post().to(pages::coordinator::register))
         .route("/clients/{id}", web::get().to(pages::clients::file))
         .route("/clients/{id}/plan", web::get().to(pages::clients::plan))
         .route(
@@ -100,6 +106,42 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: Web) {
         .route(
             "/records/{id}/history",
             web::get().to(pages::clients::history),
+        )
+        .route(
+            "/clients/{id}/manage",
+            web::get().to(pages::coordinator::manage),
+        )
+        .route(
+            "/clients/{id}/assign",
+            web::post().to(pages::coordinator::assign),
+        )
+        .route(
+            "/clients/{id}/protect",
+            web::post().to(pages::coordinator::protect),
+        )
+        .route(
+            "/clients/{id}/consents/new",
+            web::get().to(pages::coordinator::new_consent),
+        )
+        .route(
+            "/clients/{id}/consents/new",
+            web::post().to(pages::coordinator::record_consent),
+        )
+        .route(
+            "/clients/{id}/erase",
+            web::get().to(pages::coordinator::erase_page),
+        )
+        .route(
+            "/clients/{id}/erase",
+            web::post().to(pages::coordinator::erase),
+        )
+        .route(
+            "/consents/{id}/withdraw",
+            web::post().to(pages::coordinator::withdraw),
+        )
+        .route(
+            "/assignments/{id}/end",
+            web::post().to(pages::coordinator::end_assignment),
         );
 }
 

@@ -71,7 +71,7 @@ pub async fn worklist(req: HttpRequest) -> HttpResponse {
                                     @if officer {
                                         a href={ "/clients/" (item.client.id) } { (label) }
                                     } @else {
-                                        (label)
+                                        a href={ "/clients/" (item.client.id) "/manage" } { (label) }
                                     }
                                     @if is_new {
                                         " " strong.badge { (ctx.t(T::New)) }
@@ -190,9 +190,9 @@ fn consent_text(lang: Lang, consent: &ConsentBasis) -> String {
         T::ConsentCovers.in_(lang),
         short(&consent.id.to_string()),
         T::ValidFrom.in_(lang),
-        lang.date(consent.valid_from.date_naive()),
+        lang.day_of(consent.valid_from),
         T::ValidUntil.in_(lang),
-        lang.date(consent.valid_until.date_naive()),
+        lang.last_day_before(consent.valid_until),
         T::FromAgencies.in_(lang),
         from,
         kinds,
@@ -217,7 +217,7 @@ fn record_card(ctx: &PageCtx, record: &Record, consents: &[ConsentBasis]) -> Mar
                 @match basis {
                     Some(consent) => {
                         (ctx.t(T::ConsentCovers)) " " (short(&consent.id.to_string())) ", "
-                        (ctx.t(T::ValidUntil)) " " (lang.date(consent.valid_until.date_naive()))
+                        (ctx.t(T::ValidUntil)) " " (lang.last_day_before(consent.valid_until))
                     },
                     None => { (ctx.t(T::OwnAgency)) },
                 }

@@ -137,6 +137,7 @@ pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
                                 }
                                 @if who.roles.contains(&Role::Coordinator) {
                                     li { a href="/clients" { (ctx.t(T::AllClients)) } }
+                                    li { a href="/clients/new" { (ctx.t(T::RegisterClient)) } }
                                 }
                             }
                         }

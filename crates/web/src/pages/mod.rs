@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod clients;
+pub mod coordinator;
 pub mod layout;
 pub mod sign_in;
 pub mod write;
