@@ -368,6 +368,66 @@ await journey("a withdrawal takes effect on the next page load", async (page) =>
   assert.match(await mainText(page), /återkallat samtycket/);
 });
 
+await journey("auditor: the log searched with its filters, a client's extract to print in Swedish and English", async (page) => {
+  await page.goto(`${BASE}/sign-in`);
+  await page.getByRole("button", { name: /Olle Granskare/ }).click();
+  await page.waitForURL(`${BASE}/audit`);
+  await axe(page, "audit search");
+  await page.locator("#f-client_id").fill("not-an-id");
+  await page.getByRole("button", { name: "Sök" }).click();
+  assert.match(await page.locator("#f-client_id-error").innerText(), /Värdet har fel form/);
+  await page.locator("#f-client_id").fill(CLIENT);
+  await page.locator("#f-decision").selectOption("deny");
+  await page.getByRole("button", { name: "Sök" }).click();
+  const results = await page.locator("table.audit").innerText();
+  assert.match(results, /Nekad: inget samtycke omfattade personen/, "Fia's refusal is logged");
+  assert.doesNotMatch(results, /Tillåten/, "the filter holds");
+  await axe(page, "audit results");
+  await page.screenshot({ path: `${SHOTS}/audit-search.png`, fullPage: true });
+
+  await page.goto(`${BASE}/audit/clients/${CLIENT}/extract`);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Utdrag ur åtkomstloggen");
+  const extract = await mainText(page);
+  assert.match(extract, /Läste den gemensamma planen/);
+  assert.match(extract, /Tillåten/);
+  assert.match(extract, /Nekad: samtycket var återkallat/, "the withdrawal's refusal");
+  await axe(page, "extract");
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator("header.site").isVisible(), false, "printed without the page's header");
+  await page.screenshot({ path: `${SHOTS}/extract-print.png`, fullPage: true });
+  await page.emulateMedia({ media: "screen" });
+  await page.getByRole("link", { name: "English" }).click();
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Extract from the access log");
+  assert.match(await mainText(page), /Read the shared plan/);
+  await axe(page, "extract (English)");
+});
+
+await journey("admin: agencies and accounts", async (page) => {
+  await page.goto(`${BASE}/sign-in`);
+  await page.getByRole("button", { name: /Anna Admin/ }).click();
+  await page.waitForURL(`${BASE}/admin`);
+  await axe(page, "administration");
+  await page.locator("#f-code").fill("ak");
+  await page.locator("#f-agency_name").fill("Arbetsmarknadskontoret");
+  await page.getByRole("button", { name: "Lägg till myndighet" }).click();
+  await page.waitForURL(`${BASE}/admin`);
+  assert.match(await mainText(page), /Arbetsmarknadskontoret/);
+  // An account without a role is refused beside the roles.
+  await page.locator("#f-name").fill("Nils Nyström");
+  await page.locator("#f-agency").fill("ak");
+  await page.getByRole("button", { name: "Lägg till konto" }).click();
+  assert.match(await page.locator("#f-role-officer-error").innerText(), /Välj minst en roll/);
+  await page.locator("#f-role-officer").check();
+  await page.getByRole("button", { name: "Lägg till konto" }).click();
+  await page.waitForURL(`${BASE}/admin`);
+  assert.match(await mainText(page), /Nils Nyström/);
+  await page.getByRole("button", { name: "Inaktivera Nils Nyström" }).click();
+  await page.waitForURL(`${BASE}/admin`);
+  assert.match(await page.locator("tr", { hasText: "Nils Nyström" }).innerText(), /Inaktiverat/);
+  await axe(page, "administration after changes");
+  await page.screenshot({ path: `${SHOTS}/admin.png`, fullPage: true });
+});
+
 await browser.close();
 console.log(`axe-core found no violations on: ${[...pagesChecked].join(", ")}`);
 if (failures > 0) {

@@ -6,6 +6,11 @@ use ingang_policy::{Action, AgencyCode, OfficerId};
 
 impl Session<'_> {
     pub fn create_officer(&mut self, caller: &Caller, new: &NewOfficer) -> AppResult<Officer> {
+        // Checked here, so every way in refuses the same input alike.
+        crate::required_text("name", &new.name, 200)?;
+        if new.roles.is_empty() {
+            return Err(crate::AppError::invalid("roles", "name at least one role"));
+        }
         self.authorize_without_client(caller, Action::ManageOfficers)?;
         Ok(self.db.create_officer(new)?)
     }

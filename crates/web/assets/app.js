@@ -22,3 +22,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 });
+
+// A print button (the extract): the browser's own print dialog.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element && event.target.closest("[data-print]");
+  if (button) window.print();
+});

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use ingang_policy::bodies::ActivityType;
 use ingang_policy::plan::ConflictKind;
-use ingang_policy::{DenyReason, RecordKind, Role};
+use ingang_policy::{AuditAction, DenyReason, RecordKind, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -153,6 +153,23 @@ impl Lang {
         }
     }
 
+    /// Why a logged access was refused, told of the one who asked (the log
+    /// and the client's extract speak of them, not to them).
+    pub fn logged_refusal(self, reason: DenyReason) -> &'static str {
+        match reason {
+            DenyReason::NotFound => T::LogNotFound.in_(self),
+            DenyReason::NoAssignment => T::LogNoAssignment.in_(self),
+            DenyReason::ClientErased => T::LogErased.in_(self),
+            DenyReason::NoActiveConsent => T::LogNoConsent.in_(self),
+            DenyReason::ConsentWithdrawn => T::LogWithdrawn.in_(self),
+            DenyReason::ConsentExpired => T::LogExpired.in_(self),
+            DenyReason::OutsideConsentScope => T::LogScope.in_(self),
+            DenyReason::OfficerInactive => T::LogInactive.in_(self),
+            DenyReason::RoleNotPermitted => T::LogRole.in_(self),
+            DenyReason::NotAuthoringAgency => T::LogAuthoring.in_(self),
+        }
+    }
+
     /// A refusal in plain words, for a caller who may learn the reason (a
     /// hidden or erased client is told nothing of the kind).
     pub fn refusal(self, reason: DenyReason) -> &'static str {
@@ -170,6 +187,32 @@ impl Lang {
     }
 }
 
+impl T {
+    /// An audit action in words.
+    pub fn action(action: AuditAction) -> T {
+        match action {
+            AuditAction::ReadClient => T::ActClientRead,
+            AuditAction::ListRecords => T::ActRecordList,
+            AuditAction::ViewPlan => T::ActPlanRead,
+            AuditAction::ReadRecord => T::ActRecordRead,
+            AuditAction::CreateRecord => T::ActRecordCreate,
+            AuditAction::UpdateRecord => T::ActRecordUpdate,
+            AuditAction::SearchClient => T::ActClientSearch,
+            AuditAction::ManageConsents => T::ActConsentManage,
+            AuditAction::ManageAssignment => T::ActAssignmentManage,
+            AuditAction::ReadAssignments => T::ActAssignmentRead,
+            AuditAction::ProtectIdentity => T::ActClientProtect,
+            AuditAction::EraseClient => T::ActClientErase,
+            AuditAction::ListClients => T::ActClientList,
+            AuditAction::ReadAccessLog => T::ActAccessLog,
+            AuditAction::RegisterClient => T::ActClientRegister,
+            AuditAction::ManageAgencies => T::ActAgencyManage,
+            AuditAction::ManageOfficers => T::ActOfficerManage,
+            AuditAction::QueryAudit => T::ActAuditQuery,
+        }
+    }
+}
+
 macro_rules! texts {
     ($($key:ident => $sv:literal, $en:literal;)*) => {
         /// A text of the page, in both languages.
@@ -177,6 +220,7 @@ macro_rules! texts {
         pub enum T { $($key),* }
 
         impl T {
+            #[doc = "The text of one entry in the chosen language."]
             pub fn in_(self, lang: Lang) -> &'static str {
                 match self {
                     $(T::$key => match lang {
@@ -283,6 +327,55 @@ texts! {
     ToStart => "Till startsidan", "To the start page";
     FieldError => "Fel i fältet", "Error in field";
     Optional => "frivilligt", "optional";
+    AuditLog => "Åtkomstlogg", "Access log";
+    Administration => "Administration", "Administration";
+    Agencies => "Myndigheter", "Agencies";
+    AgencyCode => "Myndighetskod", "Agency code";
+    AddAgency => "Lägg till myndighet", "Add an agency";
+    Accounts => "Konton", "Accounts";
+    AddAccount => "Lägg till konto", "Add an account";
+    Roles => "Roller", "Roles";
+    Deactivate => "Inaktivera", "Deactivate";
+    Deactivated => "Inaktiverat", "Deactivated";
+    AlreadyExists => "Finns redan.", "Already exists.";
+    Search => "Sök", "Search";
+    Results => "Träffar", "Results";
+    NextPage => "Nästa sida", "Next page";
+    When => "När", "When";
+    Who => "Vem", "Who";
+    What => "Vad", "What";
+    UnderConsent => "Samtycke", "Consent";
+    OnBehalfOf => "för", "for";
+    Allowed => "Tillåten", "Allowed";
+    Refused => "Nekad", "Refused";
+    ClientIdField => "Klientens id", "Client id";
+    ActorIdField => "Kontots id", "Account id";
+    Decision => "Beslut", "Decision";
+    FromDay => "Från och med dag", "From day";
+    ToDay => "Till och med dag", "To day";
+    Extract => "Utdrag ur åtkomstloggen", "Extract from the access log";
+    ExtractIntro => "Varje gång någon har läst eller försökt läsa uppgifter om klienten, vem det var, när, vad det gällde, om det tilläts och under vilket samtycke.", "Every time someone read or tried to read the client's data: who, when, what it concerned, whether it was allowed and under which consent.";
+    ExtractMade => "Utdraget gjordes", "Extract made";
+    Print => "Skriv ut", "Print";
+    NoEntries => "Inga åtkomster finns loggade.", "No accesses are logged.";
+    ActClientRead => "Läste klientens uppgifter", "Read the client's details";
+    ActRecordList => "Listade handlingar", "Listed records";
+    ActPlanRead => "Läste den gemensamma planen", "Read the shared plan";
+    ActRecordRead => "Läste en handling", "Read a record";
+    ActRecordCreate => "Skrev en handling", "Wrote a record";
+    ActRecordUpdate => "Ändrade en handling", "Amended a record";
+    ActClientSearch => "Sökte efter klienten", "Searched for the client";
+    ActConsentManage => "Hanterade samtycken", "Managed consents";
+    ActAssignmentManage => "Hanterade tilldelningar", "Managed assignments";
+    ActAssignmentRead => "Läste tilldelningar", "Read assignments";
+    ActClientProtect => "Ändrade skyddad identitet", "Changed protected identity";
+    ActClientErase => "Raderade klienten", "Erased the client";
+    ActClientList => "Listade klienter", "Listed clients";
+    ActAccessLog => "Läste åtkomstloggen", "Read the access log";
+    ActClientRegister => "Registrerade en klient", "Registered a client";
+    ActAgencyManage => "Hanterade myndigheter", "Managed agencies";
+    ActOfficerManage => "Hanterade konton", "Managed accounts";
+    ActAuditQuery => "Sökte i åtkomstloggen", "Searched the access log";
     RegisterClient => "Registrera klient", "Register a client";
     Register => "Registrera", "Register";
     PersonalNumberHint => "ÅÅÅÅMMDD-NNNN.", "YYYYMMDD-NNNN.";
@@ -375,6 +468,17 @@ texts! {
     ErrEmpty => "Fältet får inte vara tomt.", "This field must not be empty.";
     ErrTooLong => "Texten är för lång.", "The text is too long.";
     ErrOneGoal => "Ange minst ett mål.", "Name at least one goal.";
+    LogNotFound => "ingen sådan klient eller handling", "no such client or record";
+    LogNoAssignment => "inte tilldelad klienten", "not assigned to the client";
+    LogErased => "klienten var raderad", "the client had been erased";
+    LogNoConsent => "inget samtycke omfattade personen", "no consent named them";
+    LogWithdrawn => "samtycket var återkallat", "the consent had been withdrawn";
+    LogExpired => "samtycket hade gått ut", "the consent had expired";
+    LogScope => "samtycket omfattade inte myndigheten eller slaget av handling", "the consent did not cover the agency or kind of record";
+    LogInactive => "kontot var inte aktivt", "the account was not active";
+    LogRole => "rollen fick inte göra detta", "the role did not permit it";
+    LogAuthoring => "bara den skrivande myndigheten får ändra", "only the writing agency may amend";
+    ErrOneRole => "Välj minst en roll.", "Choose at least one role.";
     ErrExtent => "Ange en omfattning från 1 till 100 procent.", "Give an extent from 1 to 100 per cent.";
     ErrEndBeforeStart => "Slutet får inte ligga före början.", "The end must not be before the start.";
     ErrAnalysis => "Skriv en analys när utfallet är annan myndighet eller inget.", "Write an analysis when the outcome is another agency or none.";
@@ -408,6 +512,8 @@ pub fn explain(lang: Lang, detail: &str) -> String {
         Some(T::ErrEmpty)
     } else if detail.starts_with("must be at most") {
         Some(T::ErrTooLong)
+    } else if detail == "name at least one role" {
+        Some(T::ErrOneRole)
     } else if detail == "name at least one goal" {
         Some(T::ErrOneGoal)
     } else if detail == "must be 1-100" || detail.contains("whole number from 1 to 100") {
@@ -436,6 +542,14 @@ pub fn explain(lang: Lang, detail: &str) -> String {
         None
     };
     known.unwrap_or(T::ErrValue).in_(lang).to_owned()
+}
+
+/// The first moment of a day in Swedish time.
+pub fn start_of_day(day: NaiveDate) -> Option<DateTime<Utc>> {
+    let midnight = day.and_hms_opt(0, 0, 0)?.and_utc();
+    // The offset at midnight UTC equals the offset at local midnight: the
+    // switches happen at 01:00 UTC.
+    Some(midnight - chrono::Duration::hours(swedish_offset_hours(midnight)))
 }
 
 /// Sweden's offset from UTC at `at`: CET (+1), or CEST (+2) from 01:00

@@ -103,6 +103,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: Web) {
             "/clients/{id}/write/{kind}",
             web::post().to(pages::write::submit),
         )
+        .route("/audit", web::get().to(pages::auditor::search))
+        .route("/admin", web::get().to(pages::admin::home))
+        .route("/admin/agencies", web::post().to(pages::admin::add_agency))
+        .route("/admin/accounts", web::post().to(pages::admin::add_account))
+        .route(
+            "/admin/accounts/{id}/deactivate",
+            web::post().to(pages::admin::deactivate),
+        )
+        .route(
+            "/audit/clients/{id}/extract",
+            web::get().to(pages::auditor::extract),
+        )
         .route(
             "/records/{id}/history",
             web::get().to(pages::clients::history),

@@ -11,7 +11,7 @@ use crate::i18n::{Lang, T};
 use crate::visitor::SignedIn;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use ingang_app::assignments::ClientAdministration;
 use ingang_app::clients::Registration;
 use ingang_app::consents::ConsentDraft;
@@ -541,12 +541,6 @@ pub async fn new_consent(req: HttpRequest, client: web::Path<String>) -> HttpRes
     .await
 }
 
-/// A day in Swedish time: its first moment.
-fn start_of(day: NaiveDate) -> Option<DateTime<Utc>> {
-    let midnight = day.and_hms_opt(0, 0, 0)?.and_utc();
-    Some(midnight - chrono::Duration::hours(crate::i18n::swedish_offset_hours(midnight)))
-}
-
 fn date_field(posted: &Posted, name: &str, lang: Lang) -> Result<NaiveDate, FieldError> {
     posted.get(name).trim().parse().map_err(|_| FieldError {
         field: name.into(),
@@ -605,9 +599,9 @@ pub async fn record_consent(
         // A consent runs from the first moment of its first day to the end
         // of its last day; it is signed on the day given.
         let (Some(signed_at), Some(valid_from), Some(valid_until)) = (
-            start_of(signed_on),
-            start_of(from),
-            until.succ_opt().and_then(start_of),
+            crate::i18n::start_of_day(signed_on),
+            crate::i18n::start_of_day(from),
+            until.succ_opt().and_then(crate::i18n::start_of_day),
         ) else {
             return Ok(fail(FieldError {
                 field: "valid_until".into(),

@@ -135,6 +135,12 @@ pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
                                 @if who.roles.contains(&Role::Officer) {
                                     li { a href="/clients" { (ctx.t(T::MyClients)) } }
                                 }
+                                @if who.roles.contains(&Role::Auditor) {
+                                    li { a href="/audit" { (ctx.t(T::AuditLog)) } }
+                                }
+                                @if who.roles.contains(&Role::Admin) {
+                                    li { a href="/admin" { (ctx.t(T::Administration)) } }
+                                }
                                 @if who.roles.contains(&Role::Coordinator) {
                                     li { a href="/clients" { (ctx.t(T::AllClients)) } }
                                     li { a href="/clients/new" { (ctx.t(T::RegisterClient)) } }

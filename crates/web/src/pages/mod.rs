@@ -2,7 +2,9 @@
 //! resolve the visit, run the use case on the worker pool as the signed-in
 //! caller, render, and map any failure through [`PageError::respond`].
 
+pub mod admin;
 pub mod assets;
+pub mod auditor;
 pub mod clients;
 pub mod coordinator;
 pub mod layout;
@@ -67,6 +69,12 @@ pub async fn home(req: HttpRequest) -> HttpResponse {
         let roles = &signed.caller.caller.actor.roles;
         if roles.contains(&Role::Officer) || roles.contains(&Role::Coordinator) {
             return Ok(layout::redirect("/clients"));
+        }
+        if roles.contains(&Role::Auditor) {
+            return Ok(layout::redirect("/audit"));
+        }
+        if roles.contains(&Role::Admin) {
+            return Ok(layout::redirect("/admin"));
         }
         let body = html! {
             h1 { (ctx.t(crate::i18n::T::Service)) }
