@@ -37,6 +37,38 @@ pub struct TrustedIssuer {
     pub public_key_file: PathBuf,
 }
 
+/// An OpenID Connect provider people sign in to the web page with, as the
+/// configuration file names it (`[[sign_in]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInFile {
+    /// Shown on the sign-in button ("Arbetsförmedlingen").
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    /// A file holding the client secret (never in the file itself).
+    pub client_secret_file: PathBuf,
+}
+
+/// A provider with its secret read.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignInProvider {
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for SignInProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInProvider")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .field("client_secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub environment: Environment,
@@ -60,6 +92,11 @@ pub struct Config {
     /// Directory of master keys; default `<data>/keys`.
     pub keys_dir: PathBuf,
     pub trusted_issuers: Vec<TrustedIssuer>,
+    /// OpenID Connect providers for the web page's sign-in.
+    pub sign_in: Vec<SignInProvider>,
+    /// Where browsers reach the service (`https://ingang.example`); needed
+    /// with `sign_in` (the providers' redirect address).
+    pub public_url: Option<String>,
     /// `None`: the embedded SQLite file `<data>/ingang.sqlite3`.
     pub database_url: Option<DatabaseUrl>,
     /// Load balancers whose `X-Forwarded-For` is believed for the audit
@@ -88,6 +125,9 @@ struct FileConfig {
     keys_dir: Option<PathBuf>,
     #[serde(default)]
     trusted_issuers: Vec<TrustedIssuer>,
+    #[serde(default)]
+    sign_in: Vec<SignInFile>,
+    public_url: Option<String>,
     database_url: Option<String>,
     database_url_file: Option<PathBuf>,
     database_password_file: Option<PathBuf>,
@@ -133,6 +173,8 @@ impl Default for Config {
             audit_batch_max: 512,
             shutdown_timeout_secs: 30,
             trusted_issuers: vec![],
+            sign_in: vec![],
+            public_url: None,
             database_url: None,
             trusted_proxies: vec![],
         }
@@ -193,6 +235,30 @@ impl Config {
                 .shutdown_timeout_secs
                 .unwrap_or(config.shutdown_timeout_secs);
             config.trusted_issuers = file.trusted_issuers;
+            config.public_url = file.public_url;
+            config.sign_in = file
+                .sign_in
+                .into_iter()
+                .map(|p| {
+                    Ok(SignInProvider {
+                        client_secret: read_secret(
+                            "sign_in.client_secret_file",
+                            &p.client_secret_file,
+                        )?,
+                        name: p.name,
+                        issuer: p.issuer,
+                        client_id: p.client_id,
+                    })
+                })
+                .collect::<Result<_, ConfigError>>()?;
+            if !config.sign_in.is_empty() && config.public_url.is_none() {
+                return Err(ConfigError::Setting {
+                    name: "public_url",
+                    problem:
+                        "[[sign_in]] needs public_url, the address browsers reach the service at"
+                            .into(),
+                });
+            }
             database_url = file.database_url;
             database_url_file = file.database_url_file;
             database_password_file = file.database_password_file;

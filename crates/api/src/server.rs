@@ -68,6 +68,17 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         tokens,
         web: ingang_web::WebConfig {
             production: config.is_production(),
+            providers: config
+                .sign_in
+                .iter()
+                .map(|p| ingang_web::SignInProvider {
+                    name: p.name.clone(),
+                    issuer: p.issuer.clone(),
+                    client_id: p.client_id.clone(),
+                    client_secret: p.client_secret.clone(),
+                })
+                .collect(),
+            public_url: config.public_url.clone(),
             ..ingang_web::WebConfig::default()
         },
         config,
@@ -162,10 +173,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     let max_body = state.config.max_body_bytes;
     // Behind a TLS-terminating load balancer the clients still speak HTTPS.
     let https = tls.is_some() || state.config.tls == crate::config::TlsMode::LoadBalancer;
-    let page = ingang_web::Web {
-        app: state.app.clone(),
-        config: state.web.clone(),
-    };
+    let page = ingang_web::Web::new(state.app.clone(), state.web.clone());
     let data = web::Data::new(state);
     let app_data = data.clone();
     // Every path and its methods, from the same route list as the server:

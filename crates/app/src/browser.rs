@@ -54,6 +54,17 @@ impl SessionToken {
     }
 }
 
+/// The key a provider's subject is kept under: the hash of the issuer and
+/// the subject, so a subject that is personal data is not stored.
+fn subject_key(issuer: &str, subject: &str) -> [u8; 32] {
+    sha256(&[
+        b"ingang subject v1\0",
+        issuer.as_bytes(),
+        b"\0",
+        subject.as_bytes(),
+    ])
+}
+
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut joined = Vec::new();
     for part in parts {
@@ -141,6 +152,43 @@ impl Session<'_> {
             previous_visit: session.previous_visit,
             expires_at: session.expires_at,
         })
+    }
+
+    /// Starts a browser session for whoever an OpenID Connect provider
+    /// vouched for: the account linked to `issuer`'s `subject`. The caller
+    /// (the web page) has verified the provider's ID token first.
+    pub fn sign_in_subject(
+        &mut self,
+        issuer: &str,
+        subject: &str,
+        lifetime: Duration,
+    ) -> AppResult<SignedIn> {
+        let account = self
+            .db
+            .account_for_subject(&subject_key(issuer, subject))?
+            .ok_or(AppError::Unauthenticated(
+                "no account is linked to this sign-in",
+            ))?;
+        self.sign_in(account, lifetime)
+    }
+
+    /// Links `issuer`'s `subject` to `account` (admin): that sign-in then
+    /// opens that account. Only the hash of the pair is kept.
+    pub fn link_sign_in(
+        &mut self,
+        caller: &Caller,
+        issuer: &str,
+        subject: &str,
+        account: OfficerId,
+    ) -> AppResult<()> {
+        let subject = crate::required_text("subject", subject, 500)?;
+        self.authorize_without_client(caller, ingang_policy::Action::ManageOfficers)?;
+        if self.db.account(account)?.is_none() {
+            return Err(AppError::UnknownReference("account"));
+        }
+        self.db
+            .link_subject(&subject_key(issuer, &subject), account, Utc::now())?;
+        Ok(())
     }
 
     /// Ends the session behind a cookie (sign-out). Unknown tokens are ignored.

@@ -137,7 +137,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_subjects (subject_sha256) {
+        subject_sha256 -> Binary,
+        account_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(officers -> agencies (agency));
+diesel::joinable!(account_subjects -> officers (account_id));
 diesel::joinable!(web_sessions -> officers (account_id));
 diesel::joinable!(consents -> clients (client_id));
 diesel::joinable!(consent_withdrawals -> consents (consent_id));
@@ -158,4 +167,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     record_versions,
     audit_events,
     web_sessions,
+    account_subjects,
 );

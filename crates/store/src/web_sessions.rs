@@ -1,7 +1,7 @@
 //! Signed-in browser sessions: the hash of a random token, its account and
 //! its lifetime. No personal data; the token itself is never stored.
 
-use crate::schema::web_sessions;
+use crate::schema::{account_subjects, web_sessions};
 use crate::time::{from_micros, to_micros};
 use crate::StoreResult;
 use chrono::{DateTime, Utc};
@@ -118,5 +118,41 @@ impl crate::Db<'_> {
         .set(web_sessions::ended_at.eq(at))
         .execute(&mut *conn)?;
         Ok(())
+    }
+
+    /// Links a sign-in subject (by its hash) to an account; linking it
+    /// again moves it to the new account.
+    pub fn link_subject(
+        &mut self,
+        subject_sha256: &[u8; 32],
+        account: OfficerId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.tx(|db| {
+            let conn = db.conn.get(db.store)?;
+            diesel::delete(account_subjects::table.find(subject_sha256.as_slice()))
+                .execute(&mut *conn)?;
+            diesel::insert_into(account_subjects::table)
+                .values((
+                    account_subjects::subject_sha256.eq(subject_sha256.as_slice()),
+                    account_subjects::account_id.eq(account),
+                    account_subjects::created_at.eq(to_micros(at)),
+                ))
+                .execute(&mut *conn)?;
+            Ok(())
+        })
+    }
+
+    /// The account a sign-in subject (by its hash) is linked to, if any.
+    pub fn account_for_subject(
+        &mut self,
+        subject_sha256: &[u8; 32],
+    ) -> StoreResult<Option<OfficerId>> {
+        let conn = self.conn.get(self.store)?;
+        Ok(account_subjects::table
+            .find(subject_sha256.as_slice())
+            .select(account_subjects::account_id)
+            .first(&mut *conn)
+            .optional()?)
     }
 }

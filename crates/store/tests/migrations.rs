@@ -308,7 +308,7 @@ fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let sqlite_shape = sqlite_shape(&mut sqlite.connect());
     let postgres_shape = postgres_shape(&mut postgres.connect());
     assert!(sqlite_shape.columns.len() > 60, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.indexes.len(), 9, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.indexes.len(), 10, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape.checks.len(), 11, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape, postgres_shape);
 }

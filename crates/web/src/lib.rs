@@ -17,6 +17,7 @@
 pub mod error;
 pub mod forms;
 pub mod i18n;
+pub mod oidc;
 pub mod pages;
 pub mod visitor;
 
@@ -35,6 +36,32 @@ pub struct WebConfig {
     /// Accounts the development sign-in offers (the demo's), outside
     /// production only.
     pub dev_accounts: Vec<DevAccount>,
+    /// OpenID Connect providers people sign in with.
+    pub providers: Vec<SignInProvider>,
+    /// The address browsers reach the service at (`https://ingang.example`):
+    /// providers send the browser back to `<public_url>/sign-in/oidc/callback`.
+    pub public_url: Option<String>,
+}
+
+/// An OpenID Connect provider, registered with it as a confidential client.
+#[derive(Clone)]
+pub struct SignInProvider {
+    /// Shown on the sign-in button.
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for SignInProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInProvider")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Default for WebConfig {
@@ -43,6 +70,8 @@ impl Default for WebConfig {
             production: false,
             session_lifetime: chrono::Duration::hours(8),
             dev_accounts: vec![],
+            providers: vec![],
+            public_url: None,
         }
     }
 }
@@ -61,6 +90,22 @@ pub struct DevAccount {
 pub struct Web {
     pub app: App,
     pub config: WebConfig,
+    /// Providers' metadata by index, discovered on first use.
+    pub discovered: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<usize, openidconnect::core::CoreProviderMetadata>,
+        >,
+    >,
+}
+
+impl Web {
+    pub fn new(app: App, config: WebConfig) -> Web {
+        Web {
+            app,
+            config,
+            discovered: std::sync::Arc::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Web {
@@ -86,6 +131,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: Web) {
             web::post().to(pages::sign_in::development),
         )
         .route("/sign-out", web::post().to(pages::sign_in::sign_out))
+        // Before /sign-in/oidc/{n}, which would take `callback` for a number.
+        .route("/sign-in/oidc/callback", web::get().to(oidc::callback))
+        .route("/sign-in/oidc/{n}", web::get().to(oidc::start))
         .route("/clients", web::get().to(pages::clients::worklist))
         // Before /clients/{id}, which would take `new` for an id.
         .route(
@@ -107,6 +155,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: Web) {
         .route("/admin", web::get().to(pages::admin::home))
         .route("/admin/agencies", web::post().to(pages::admin::add_agency))
         .route("/admin/accounts", web::post().to(pages::admin::add_account))
+        .route(
+            "/admin/sign-ins",
+            web::post().to(pages::admin::link_sign_in),
+        )
         .route(
             "/admin/accounts/{id}/deactivate",
             web::post().to(pages::admin::deactivate),

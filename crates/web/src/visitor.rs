@@ -98,6 +98,17 @@ pub fn strict_cookie(name: &'static str, value: String) -> Cookie<'static> {
         .finish()
 }
 
+/// Removes a cookie set for `path`.
+pub fn removal_at(name: &'static str, path: &'static str) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name, "")
+        .path(path)
+        .secure(true)
+        .http_only(true)
+        .finish();
+    cookie.make_removal();
+    cookie
+}
+
 /// Removes a cookie set by [`strict_cookie`].
 pub fn removal(name: &'static str) -> Cookie<'static> {
     let mut cookie = strict_cookie(name, String::new());

@@ -14,3 +14,13 @@ CREATE TABLE web_sessions (
                AND (previous_visit IS NULL OR previous_visit <= created_at))
 );
 CREATE INDEX web_sessions_account ON web_sessions (account_id, created_at);
+
+-- Who an OpenID Connect provider's subject is in ingång: the SHA-256 of
+-- the issuer and subject (a subject can be a personal number at some
+-- providers, so it is not kept in plain text), and the account.
+CREATE TABLE account_subjects (
+    subject_sha256 BYTEA PRIMARY KEY NOT NULL,
+    account_id TEXT NOT NULL REFERENCES officers (id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX account_subjects_account ON account_subjects (account_id);

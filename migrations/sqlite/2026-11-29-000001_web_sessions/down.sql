@@ -1,1 +1,2 @@
+DROP TABLE account_subjects;
 DROP TABLE web_sessions;

@@ -23,3 +23,13 @@ CREATE TRIGGER check_web_sessions_lifetime_on_update BEFORE UPDATE ON web_sessio
 WHEN NOT (NEW.expires_at > NEW.created_at AND (NEW.ended_at IS NULL OR NEW.ended_at >= NEW.created_at)
           AND (NEW.previous_visit IS NULL OR NEW.previous_visit <= NEW.created_at))
 BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: web_sessions_lifetime'); END;
+
+-- Who an OpenID Connect provider's subject is in ingång: the SHA-256 of
+-- the issuer and subject (a subject can be a personal number at some
+-- providers, so it is not kept in plain text), and the account.
+CREATE TABLE account_subjects (
+    subject_sha256 BLOB PRIMARY KEY NOT NULL,
+    account_id TEXT NOT NULL REFERENCES officers (id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX account_subjects_account ON account_subjects (account_id);

@@ -35,6 +35,18 @@ fn agency_fields(lang: Lang) -> Vec<Field> {
     ]
 }
 
+fn link_fields(lang: Lang) -> Vec<Field> {
+    vec![
+        Field::new("issuer", T::Issuer.in_(lang), Input::Text)
+            .required()
+            .hint(T::IssuerHint.in_(lang)),
+        Field::new("subject", T::Subject.in_(lang), Input::Text)
+            .required()
+            .hint(T::SubjectHint.in_(lang)),
+        Field::new("account", T::ActorIdField.in_(lang), Input::Text).required(),
+    ]
+}
+
 fn account_fields(lang: Lang) -> Vec<Field> {
     let mut fields = vec![
         Field::new("name", T::Name.in_(lang), Input::Text).required(),
@@ -145,6 +157,15 @@ fn page(
                     @for field in fields.iter().skip(2) { (forms::field(lang, field, &posted_of("account"), error_of("account"))) }
                 }
                 button type="submit" { (ctx.t(T::AddAccount)) }
+            }
+        }
+        section aria-labelledby="links" {
+            h2 #links { (ctx.t(T::LinkSignIn)) }
+            p { (ctx.t(T::LinkSignInText)) }
+            form method="post" action="/admin/sign-ins" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                @for field in link_fields(lang) { (forms::field(lang, &field, &posted_of("link"), error_of("link"))) }
+                button type="submit" { (ctx.t(T::LinkSignInButton)) }
             }
         }
     };
@@ -273,6 +294,25 @@ pub async fn add_account(req: HttpRequest, form: Form) -> HttpResponse {
                 other => other.to_owned(),
             },
         )
+    })
+    .await
+}
+
+/// `POST /admin/sign-ins`: links a provider's subject to an account.
+pub async fn link_sign_in(req: HttpRequest, form: Form) -> HttpResponse {
+    let posted = Posted::new(form.into_inner());
+    signed_page(&req, move |session, signed, ctx| {
+        csrf_checked(signed, &posted)?;
+        let result = match posted.get("account").trim().parse::<OfficerId>() {
+            Ok(account) => session.link_sign_in(
+                &signed.caller.caller,
+                posted.get("issuer").trim(),
+                posted.get("subject"),
+                account,
+            ),
+            Err(_) => Err(AppError::invalid("account", "must be an account id")),
+        };
+        after(session, signed, ctx, "link", posted, result, str::to_owned)
     })
     .await
 }

@@ -110,6 +110,20 @@ pub fn redirect(to: &str) -> Rendered {
 
 /// A whole page around `content`.
 pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
+    page_with_refresh_opt(ctx, title, content, None)
+}
+
+/// A page that moves on to `to` by itself (no script needed).
+pub fn page_with_refresh(ctx: &PageCtx, title: &str, content: Markup, to: &str) -> Markup {
+    page_with_refresh_opt(ctx, title, content, Some(to))
+}
+
+fn page_with_refresh_opt(
+    ctx: &PageCtx,
+    title: &str,
+    content: Markup,
+    refresh: Option<&str>,
+) -> Markup {
     let lang = ctx.lang;
     let other = lang.other();
     html! {
@@ -118,6 +132,9 @@ pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(to) = refresh {
+                    meta http-equiv="refresh" content={ "0;url=" (to) };
+                }
                 title { (title) " – " (ctx.t(T::Service)) }
                 link rel="stylesheet" href="/assets/app.css";
                 script src="/assets/app.js" defer {}

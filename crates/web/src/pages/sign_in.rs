@@ -26,6 +26,13 @@ pub async fn page(req: HttpRequest) -> HttpResponse {
     let development = !web.config.production;
     let body = html! {
         h1 { (ctx.t(T::SignIn)) }
+        @if !web.config.providers.is_empty() {
+            ul.providers {
+                @for (index, provider) in web.config.providers.iter().enumerate() {
+                    li { a.button href={ "/sign-in/oidc/" (index) } { (ctx.t(T::SignInWith)) " " (provider.name) } }
+                }
+            }
+        }
         @if development {
             section aria-labelledby="dev-heading" {
                 h2 #dev-heading { (ctx.t(T::DevSignInHeading)) }
@@ -61,7 +68,7 @@ pub async fn page(req: HttpRequest) -> HttpResponse {
                     button type="submit" { (ctx.t(T::SignIn)) }
                 }
             }
-        } @else {
+        } @else if web.config.providers.is_empty() {
             p { (ctx.t(T::NoSignInConfigured)) }
         }
     };
