@@ -6,6 +6,20 @@
 //   OIDC_ISSUER   the provider's issuer
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core, WCAG 2.1 A and AA rules: no violations allowed. */
+async function axe(page, label) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.help}`), [], `axe on ${label}`);
+}
 
 const BASE = process.env.INGANG_BASE;
 const EVA = process.env.INGANG_EVA;
@@ -45,11 +59,19 @@ try {
   await page.locator("#f-account").fill(EVA);
   await page.getByRole("button", { name: "Koppla inloggningen" }).click();
   await page.waitForURL(`${BASE}/admin`);
+  // A link to an account that does not exist is refused beside its field.
+  await page.locator("#f-issuer").fill(ISSUER);
+  await page.locator("#f-subject").fill("someone");
+  await page.locator("#f-account").fill("00000000-0000-4000-8000-000000000000");
+  await page.getByRole("button", { name: "Koppla inloggningen" }).click();
+  assert.match(await page.locator("#f-account-error").innerText(), /Finns inte registrerad/);
+  await axe(page, "administration with a link refused");
   await context.close();
 
   // Eva signs in at the provider and lands on her clients.
   [context, page] = await fresh();
   await page.goto(`${BASE}/sign-in`);
+  await axe(page, "sign-in with a provider");
   await atProvider(page, "eva.ek");
   await page.waitForURL(`${BASE}/clients`);
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Mina klienter");
@@ -67,6 +89,7 @@ try {
   await atProvider(page, "nobody");
   await page.waitForURL((url) => url.pathname === "/sign-in/oidc/callback");
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Inloggningen misslyckades");
+  await axe(page, "sign-in failed");
   await page.goto(`${BASE}/clients`);
   assert.equal(new URL(page.url()).pathname, "/sign-in", "not signed in");
   console.log("ok   a subject linked to no account is refused");

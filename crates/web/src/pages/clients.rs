@@ -101,13 +101,19 @@ pub async fn file(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
         let client = client_id(&id)?;
         let file = session.client_file(&signed.caller.caller, client)?;
         let title = format!("{}: {}", ctx.t(T::ClientFile), file.identity.name);
-        let body = file_page(ctx, client, &file, &title);
+        let body = file_page(ctx, client, &file, &title, signed.caller.previous_visit);
         Ok(layout::ok(&layout::page(ctx, &title, body)))
     })
     .await
 }
 
-fn file_page(ctx: &PageCtx, client: ClientId, file: &ClientFile, title: &str) -> Markup {
+fn file_page(
+    ctx: &PageCtx,
+    client: ClientId,
+    file: &ClientFile,
+    title: &str,
+    previous_visit: Option<chrono::DateTime<chrono::Utc>>,
+) -> Markup {
     let lang = ctx.lang;
     // Grouped by agency, then by kind, newest first within each.
     let mut groups: BTreeMap<(String, RecordKind), Vec<&Record>> = BTreeMap::new();
@@ -161,7 +167,7 @@ fn file_page(ctx: &PageCtx, client: ClientId, file: &ClientFile, title: &str) ->
                         @if a == agency {
                             h4 { (lang.kind(*kind)) }
                             @for record in records {
-                                (record_card(ctx, record, &file.consents))
+                                (record_card(ctx, record, &file.consents, previous_visit))
                             }
                         }
                     }
@@ -203,14 +209,26 @@ fn join(items: impl Iterator<Item = String>) -> String {
     items.collect::<Vec<_>>().join(", ")
 }
 
-fn record_card(ctx: &PageCtx, record: &Record, consents: &[ConsentBasis]) -> Markup {
+fn record_card(
+    ctx: &PageCtx,
+    record: &Record,
+    consents: &[ConsentBasis],
+    previous_visit: Option<chrono::DateTime<chrono::Utc>>,
+) -> Markup {
     let lang = ctx.lang;
+    // Written or amended since the officer's previous visit.
+    let is_new = previous_visit.is_some_and(|at| record.meta.updated_at > at);
     let basis = record
         .consent
         .and_then(|id| consents.iter().find(|c| c.id == id));
     html! {
         article.record aria-label={ (lang.kind(record.meta.kind)) ", " (lang.moment(record.meta.created_at)) } {
             p.meta {
+                @if is_new {
+                    strong.badge { (ctx.t(T::New)) }
+                    span.visually-hidden { ", " (ctx.t(T::NewSinceLastVisit)) }
+                    " "
+                }
                 (ctx.t(T::Written)) " " (lang.moment(record.meta.created_at))
                 " · " (ctx.t(T::Version)) " " (record.meta.version)
                 " · "
