@@ -50,24 +50,8 @@ pub struct SignInFile {
     pub client_secret_file: PathBuf,
 }
 
-/// A provider with its secret read.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SignInProvider {
-    pub name: String,
-    pub issuer: String,
-    pub client_id: String,
-    pub client_secret: String,
-}
-
-impl std::fmt::Debug for SignInProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInProvider")
-            .field("name", &self.name)
-            .field("issuer", &self.issuer)
-            .field("client_secret", &"<redacted>")
-            .finish_non_exhaustive()
-    }
-}
+/// A provider with its secret read (the web page's own type).
+pub use ingang_web::SignInProvider;
 
 #[derive(Debug, Clone)]
 pub struct Config {

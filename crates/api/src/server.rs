@@ -68,16 +68,7 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         tokens,
         web: ingang_web::WebConfig {
             production: config.is_production(),
-            providers: config
-                .sign_in
-                .iter()
-                .map(|p| ingang_web::SignInProvider {
-                    name: p.name.clone(),
-                    issuer: p.issuer.clone(),
-                    client_id: p.client_id.clone(),
-                    client_secret: p.client_secret.clone(),
-                })
-                .collect(),
+            providers: config.sign_in.clone(),
             public_url: config.public_url.clone(),
             ..ingang_web::WebConfig::default()
         },

@@ -339,7 +339,13 @@ pub fn input_id(name: &str) -> String {
 /// The summary at the top of a form that failed: the problem and a link
 /// to its field, focused when the page loads (the script does it, and the
 /// link works without it).
-pub fn summary(lang: Lang, error: Option<&FieldError>, label: Option<&str>) -> Markup {
+pub fn summary(lang: Lang, error: Option<&FieldError>, fields: &[Field]) -> Markup {
+    let label = error.and_then(|e| {
+        fields
+            .iter()
+            .find(|f| f.name == e.field)
+            .map(|f| f.label.as_str())
+    });
     html! {
         @if let Some(error) = error {
             div.error-summary role="alert" tabindex="-1" {

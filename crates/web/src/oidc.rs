@@ -70,6 +70,35 @@ fn provider(web: &Web, index: usize) -> Result<&SignInProvider, String> {
         .ok_or_else(|| "no such sign-in provider".to_owned())
 }
 
+/// A client of a discovered provider: authorization endpoint known, token
+/// and user-info endpoints as the provider's metadata states them.
+type DiscoveredClient = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
+/// Provider `index` and a client of it, sending the browser back to this
+/// service's callback.
+fn client(web: &Web, index: usize) -> Result<(&SignInProvider, DiscoveredClient), String> {
+    let provider = provider(web, index)?;
+    let public_url = web
+        .config
+        .public_url
+        .clone()
+        .ok_or_else(|| "public_url is not configured".to_owned())?;
+    let client = CoreClient::from_provider_metadata(
+        metadata(web, index)?,
+        ClientId::new(provider.client_id.clone()),
+        Some(ClientSecret::new(provider.client_secret.clone())),
+    )
+    .set_redirect_uri(RedirectUrl::new(redirect_url(&public_url)).map_err(|e| e.to_string())?);
+    Ok((provider, client))
+}
+
 /// `GET /sign-in/oidc/{n}`: off to provider `n`.
 pub async fn start(req: HttpRequest, index: web::Path<usize>) -> HttpResponse {
     let index = index.into_inner();
@@ -79,18 +108,7 @@ pub async fn start(req: HttpRequest, index: web::Path<usize>) -> HttpResponse {
         Err(error) => return error.respond(&ctx).into_response(),
     };
     let outcome = web::block(move || -> Result<(String, String), String> {
-        let provider = provider(&web, index)?;
-        let public_url = web
-            .config
-            .public_url
-            .clone()
-            .ok_or_else(|| "public_url is not configured".to_owned())?;
-        let client = CoreClient::from_provider_metadata(
-            metadata(&web, index)?,
-            ClientId::new(provider.client_id.clone()),
-            Some(ClientSecret::new(provider.client_secret.clone())),
-        )
-        .set_redirect_uri(RedirectUrl::new(redirect_url(&public_url)).map_err(|e| e.to_string())?);
+        let (_, client) = client(&web, index)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = client
             .authorize_url(
@@ -185,20 +203,7 @@ pub async fn callback(req: HttpRequest, query: web::Query<Callback>) -> HttpResp
     let lifetime = web.config.session_lifetime;
     let outcome = web::block(
         move || -> Result<Result<ingang_app::browser::SignedIn, ingang_app::AppError>, String> {
-            let provider = provider(&web, index)?;
-            let public_url = web
-                .config
-                .public_url
-                .clone()
-                .ok_or_else(|| "public_url is not configured".to_owned())?;
-            let client = CoreClient::from_provider_metadata(
-                metadata(&web, index)?,
-                ClientId::new(provider.client_id.clone()),
-                Some(ClientSecret::new(provider.client_secret.clone())),
-            )
-            .set_redirect_uri(
-                RedirectUrl::new(redirect_url(&public_url)).map_err(|e| e.to_string())?,
-            );
+            let (provider, client) = client(&web, index)?;
             let tokens = client
                 .exchange_code(AuthorizationCode::new(code))
                 .map_err(|e| e.to_string())?

@@ -67,6 +67,15 @@ impl SignedIn {
     pub fn csrf(&self) -> String {
         self.token.csrf_token()
     }
+
+    /// Refuses a form that does not carry this session's CSRF token.
+    pub fn require_csrf(&self, posted: &crate::forms::Posted) -> Result<(), PageError> {
+        if self.token.csrf_matches(posted.get("csrf")) {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
+    }
 }
 
 /// Resolves the session cookie to a caller (blocking: call inside

@@ -81,7 +81,7 @@ fn page(
     let agencies = session.list_agencies(caller)?;
     let accounts = session.list_officers(caller, None, None, ACCOUNTS)?;
     let lang = ctx.lang;
-    let csrf = ctx.who.as_ref().map(|w| w.csrf.clone()).unwrap_or_default();
+    let csrf = ctx.csrf();
     let error_of = |form: &str| failed.filter(|f| f.form == form).map(|f| &f.error);
     let posted_of = |form: &str| {
         failed
@@ -92,7 +92,7 @@ fn page(
     let title = ctx.t(T::Administration);
     let body = html! {
         h1 { (title) }
-        (forms::summary(lang, failed.map(|f| &f.error), None))
+        (forms::summary(lang, failed.map(|f| &f.error), &[]))
         section aria-labelledby="agencies" {
             h2 #agencies { (ctx.t(T::Agencies)) }
             table {
@@ -185,14 +185,6 @@ pub async fn home(req: HttpRequest) -> HttpResponse {
     .await
 }
 
-fn csrf_checked(signed: &SignedIn, posted: &Posted) -> Result<(), PageError> {
-    if signed.token.csrf_matches(posted.get("csrf")) {
-        Ok(())
-    } else {
-        Err(PageError::Csrf)
-    }
-}
-
 /// Shows the page again with `error` beside its field, or goes back to it.
 fn after(
     session: &mut ingang_app::Session<'_>,
@@ -235,7 +227,7 @@ fn after(
 pub async fn add_agency(req: HttpRequest, form: Form) -> HttpResponse {
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        csrf_checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let result = AgencyCode::parse(posted.get("code").trim())
             .map_err(|e| AppError::invalid("code", e.to_string()))
             .and_then(|code| {
@@ -263,7 +255,7 @@ pub async fn add_agency(req: HttpRequest, form: Form) -> HttpResponse {
 pub async fn add_account(req: HttpRequest, form: Form) -> HttpResponse {
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        csrf_checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let roles: Vec<Role> = ROLES
             .into_iter()
             .filter(|r| !posted.get(&format!("role-{}", r.as_str())).is_empty())
@@ -302,7 +294,7 @@ pub async fn add_account(req: HttpRequest, form: Form) -> HttpResponse {
 pub async fn link_sign_in(req: HttpRequest, form: Form) -> HttpResponse {
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        csrf_checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let result = match posted.get("account").trim().parse::<OfficerId>() {
             Ok(account) => session.link_sign_in(
                 &signed.caller.caller,
@@ -322,7 +314,7 @@ pub async fn deactivate(req: HttpRequest, id: web::Path<String>, form: Form) -> 
     let id = id.into_inner();
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, _| {
-        csrf_checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let id: OfficerId = id.parse().map_err(|_| PageError::MalformedId)?;
         session.deactivate_officer(&signed.caller.caller, id)?;
         Ok(layout::redirect("/admin"))

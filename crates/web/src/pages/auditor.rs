@@ -2,7 +2,7 @@
 //! client's extract ready to print in Swedish or English. Every search
 //! and extract is itself audited by its use case.
 
-use super::layout;
+use super::layout::{self, short_id};
 use super::signed_page;
 use crate::error::PageError;
 use crate::forms::{self, Field, FieldError, Input, Posted};
@@ -100,12 +100,6 @@ pub async fn search(req: HttpRequest, query: Query) -> HttpResponse {
         } else {
             StatusCode::OK
         };
-        let label = error.as_ref().and_then(|e| {
-            fields
-                .iter()
-                .find(|f| f.name == e.field)
-                .map(|f| f.label.as_str())
-        });
         let next = entries
             .as_ref()
             .filter(|e| e.len() as i64 == PAGE)
@@ -114,7 +108,7 @@ pub async fn search(req: HttpRequest, query: Query) -> HttpResponse {
         let title = ctx.t(T::AuditLog);
         let body = html! {
             h1 { (title) }
-            (forms::summary(lang, error.as_ref(), label))
+            (forms::summary(lang, error.as_ref(), &fields))
             form.filters method="get" action="/audit" novalidate {
                 input type="hidden" name="search" value="1";
                 @for field in &fields { (forms::field(lang, field, &query, error.as_ref())) }
@@ -176,16 +170,16 @@ fn entry_table(lang: Lang, entries: &[AuditEvent], technical: bool) -> Markup {
                         @if technical { td { (entry.seq) } }
                         td { (lang.moment(e.at)) }
                         td {
-                            code { (short(&e.actor_id.to_string())) }
+                            code { (short_id(&e.actor_id)) }
                             " (" (e.actor_agency) ")"
                             @if let Some(officer) = e.on_behalf_of {
-                                " " (T::OnBehalfOf.in_(lang)) " " code { (short(&officer.to_string())) }
+                                " " (T::OnBehalfOf.in_(lang)) " " code { (short_id(&officer)) }
                             }
                         }
                         td {
                             (T::action(e.action).in_(lang))
                             @if let (true, Some(record)) = (technical, e.record_id) {
-                                " " code { (short(&record.to_string())) }
+                                " " code { (short_id(&record)) }
                             }
                         }
                         td {
@@ -195,10 +189,10 @@ fn entry_table(lang: Lang, entries: &[AuditEvent], technical: bool) -> Markup {
                                 (Verdict::Deny, None) => { (T::Refused.in_(lang)) },
                             }
                         }
-                        td { @if let Some(consent) = e.consent_id { code { (short(&consent.to_string())) } } }
+                        td { @if let Some(consent) = e.consent_id { code { (short_id(&consent)) } } }
                         @if technical {
                             td { @if let Some(client) = e.client_id {
-                                a href={ "/audit/clients/" (client) "/extract" } { code { (short(&client.to_string())) } }
+                                a href={ "/audit/clients/" (client) "/extract" } { code { (short_id(&client)) } }
                             } }
                         }
                     }
@@ -206,10 +200,6 @@ fn entry_table(lang: Lang, entries: &[AuditEvent], technical: bool) -> Markup {
             }
         }
     }
-}
-
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 /// `GET /audit/clients/{id}/extract`: every access to the client's data,

@@ -1,7 +1,7 @@
 //! The officer's pages: my clients, a client's file and the shared plan.
 //! A coordinator's list of every client shares the first.
 
-use super::layout::{self, PageCtx};
+use super::layout::{self, join, short_id, PageCtx};
 use super::signed_page;
 use crate::error::PageError;
 use crate::i18n::{Lang, T};
@@ -66,7 +66,7 @@ pub async fn worklist(req: HttpRequest) -> HttpResponse {
                                     @let label = match (&item.name, item.client.protected_identity) {
                                         (Some(name), _) => name.clone(),
                                         (None, true) => ctx.t(T::ProtectedIdentity).to_owned(),
-                                        (None, false) => format!("{} ({})", ctx.t(T::NameNotShown), short(&item.client.id.to_string())),
+                                        (None, false) => format!("{} ({})", ctx.t(T::NameNotShown), short_id(&item.client.id)),
                                     };
                                     @if officer {
                                         a href={ "/clients/" (item.client.id) } { (label) }
@@ -88,10 +88,6 @@ pub async fn worklist(req: HttpRequest) -> HttpResponse {
         Ok(layout::ok(&layout::page(ctx, title, body)))
     })
     .await
-}
-
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 /// `GET /clients/{id}`: the client's file, as far as the officer may see it.
@@ -194,7 +190,7 @@ fn consent_text(lang: Lang, consent: &ConsentBasis) -> String {
     format!(
         "{} {} {} {}, {} {}; {} {}: {}",
         T::ConsentCovers.in_(lang),
-        short(&consent.id.to_string()),
+        short_id(&consent.id),
         T::ValidFrom.in_(lang),
         lang.day_of(consent.valid_from),
         T::ValidUntil.in_(lang),
@@ -203,10 +199,6 @@ fn consent_text(lang: Lang, consent: &ConsentBasis) -> String {
         from,
         kinds,
     )
-}
-
-fn join(items: impl Iterator<Item = String>) -> String {
-    items.collect::<Vec<_>>().join(", ")
 }
 
 fn record_card(
@@ -234,7 +226,7 @@ fn record_card(
                 " · "
                 @match basis {
                     Some(consent) => {
-                        (ctx.t(T::ConsentCovers)) " " (short(&consent.id.to_string())) ", "
+                        (ctx.t(T::ConsentCovers)) " " (short_id(&consent.id)) ", "
                         (ctx.t(T::ValidUntil)) " " (lang.last_day_before(consent.valid_until))
                     },
                     None => { (ctx.t(T::OwnAgency)) },

@@ -3,7 +3,7 @@
 //! withdraw it, assign and end assignments, protect the identity) and
 //! erasure behind a confirmation.
 
-use super::layout::{self, PageCtx, Rendered};
+use super::layout::{self, join, short_id, PageCtx, Rendered};
 use super::signed_page;
 use crate::error::PageError;
 use crate::forms::{self, Field, FieldError, Input, Posted};
@@ -23,18 +23,6 @@ type Form = web::Form<Vec<(String, String)>>;
 
 fn id<T: std::str::FromStr>(raw: &str) -> Result<T, PageError> {
     raw.parse().map_err(|_| PageError::MalformedId)
-}
-
-fn checked(signed: &SignedIn, posted: &Posted) -> Result<(), PageError> {
-    if signed.token.csrf_matches(posted.get("csrf")) {
-        Ok(())
-    } else {
-        Err(PageError::Csrf)
-    }
-}
-
-fn csrf(ctx: &PageCtx) -> String {
-    ctx.who.as_ref().map(|w| w.csrf.clone()).unwrap_or_default()
 }
 
 /// A use case's field error for the form, in the chosen language.
@@ -78,7 +66,7 @@ pub async fn new_client(req: HttpRequest) -> HttpResponse {
 pub async fn register(req: HttpRequest, form: Form) -> HttpResponse {
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let today = Utc::now().date_naive();
         let number = match PersonalNumber::parse(posted.get("personal_number"), today) {
             Ok(number) => number,
@@ -137,18 +125,12 @@ fn registration_page(
 ) -> Rendered {
     let lang = ctx.lang;
     let fields = registration_fields(lang);
-    let label = error.and_then(|e| {
-        fields
-            .iter()
-            .find(|f| f.name == e.field)
-            .map(|f| f.label.as_str())
-    });
     let title = ctx.t(T::RegisterClient);
     let body = html! {
         h1 { (title) }
-        (forms::summary(lang, error, label))
+        (forms::summary(lang, error, &fields))
         form method="post" action="/clients/new" novalidate {
-            input type="hidden" name="csrf" value=(csrf(ctx));
+            input type="hidden" name="csrf" value=(ctx.csrf());
             @for field in &fields { (forms::field(lang, field, posted, error)) }
             div.actions { button type="submit" { (ctx.t(T::Register)) } }
         }
@@ -184,7 +166,7 @@ fn manage_page(
 ) -> Rendered {
     let lang = ctx.lang;
     let client = admin.client;
-    let token = csrf(ctx);
+    let token = ctx.csrf();
     let error_of = |form: &str| failed.filter(|f| f.form == form).map(|f| &f.error);
     let posted_of = |form: &str| {
         failed
@@ -192,7 +174,7 @@ fn manage_page(
             .map(|f| f.posted.clone())
             .unwrap_or_default()
     };
-    let title = format!("{} {}", ctx.t(T::ManageClient), short(&client.to_string()));
+    let title = format!("{} {}", ctx.t(T::ManageClient), short_id(&client));
     let assign_field = Field::new("officer", ctx.t(T::OfficerId), Input::Text)
         .required()
         .hint(T::OfficerIdHint.in_(lang));
@@ -206,7 +188,7 @@ fn manage_page(
     };
     let body = html! {
         h1 { (title) }
-        (forms::summary(lang, failed.map(|f| &f.error), None))
+        (forms::summary(lang, failed.map(|f| &f.error), &[]))
         section aria-labelledby="consents" {
             h2 #consents { (ctx.t(T::Consents)) }
             p { a href={ "/clients/" (client) "/consents/new" } { (ctx.t(T::RecordConsent)) } }
@@ -214,14 +196,14 @@ fn manage_page(
             @for consent in &admin.consents {
                 article.record aria-labelledby={ "c-" (consent.id) } {
                     h3 id={ "c-" (consent.id) } {
-                        (ctx.t(T::ConsentCovers)) " " (short(&consent.id.to_string()))
+                        (ctx.t(T::ConsentCovers)) " " (short_id(&consent.id))
                         @if consent.withdrawn_at.is_some() { " – " (ctx.t(T::Withdrawn)) }
                     }
                     dl.body {
                         dt { (ctx.t(T::Purpose)) } dd { (consent.terms.purpose) }
                         dt { (ctx.t(T::Recipients)) }
                         dd {
-                            (join(consent.terms.recipient_officers.iter().map(|o| short(&o.to_string()).to_owned())
+                            (join(consent.terms.recipient_officers.iter().map(|o| short_id(&o))
                                 .chain(consent.terms.recipient_agencies.iter().map(ToString::to_string))))
                         }
                         dt { (ctx.t(T::FromAgenciesField)) }
@@ -258,7 +240,7 @@ fn manage_page(
                 tbody {
                     @for assignment in &admin.assignments {
                         tr {
-                            td { code { (short(&assignment.officer_id.to_string())) } }
+                            td { code { (short_id(&assignment.officer_id)) } }
                             td { (assignment.officer_agency) }
                             td {
                                 (lang.moment(assignment.starts_at))
@@ -271,7 +253,7 @@ fn manage_page(
                                         input type="hidden" name="client" value=(client);
                                         button.secondary type="submit" {
                                             (ctx.t(T::EndAssignment))
-                                            span.visually-hidden { " " (short(&assignment.officer_id.to_string())) }
+                                            span.visually-hidden { " " (short_id(&assignment.officer_id)) }
                                         }
                                     }
                                 }
@@ -301,14 +283,6 @@ fn manage_page(
         }
     };
     layout::respond(status, &layout::page(ctx, &title, body))
-}
-
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
-}
-
-fn join(items: impl Iterator<Item = String>) -> String {
-    items.collect::<Vec<_>>().join(", ")
 }
 
 /// An action posted from the manage page: which client and form, what
@@ -362,7 +336,7 @@ pub async fn assign(req: HttpRequest, client: web::Path<String>, form: Form) -> 
     let client = client.into_inner();
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let client: ClientId = id(&client)?;
         let result = match posted.get("officer").trim().parse::<OfficerId>() {
             Ok(officer) => session
@@ -398,7 +372,7 @@ pub async fn end_assignment(
     let assignment = assignment.into_inner();
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let assignment: AssignmentId = id(&assignment)?;
         let client: ClientId = id(posted.get("client"))?;
         let result = session
@@ -425,7 +399,7 @@ pub async fn withdraw(req: HttpRequest, consent: web::Path<String>, form: Form) 
     let consent = consent.into_inner();
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let consent: ConsentId = id(&consent)?;
         let client: ClientId = id(posted.get("client"))?;
         let field = format!("reason-{consent}");
@@ -453,7 +427,7 @@ pub async fn protect(req: HttpRequest, client: web::Path<String>, form: Form) ->
     let client = client.into_inner();
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let client: ClientId = id(&client)?;
         let protected = posted.get("protected") == "yes";
         let result = session.set_protected_identity(&signed.caller.caller, client, protected);
@@ -557,7 +531,7 @@ pub async fn record_consent(
     let client = client.into_inner();
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let client: ClientId = id(&client)?;
         let lang = ctx.lang;
         let fail = |error: FieldError| {
@@ -659,19 +633,13 @@ fn consent_page(
 ) -> Rendered {
     let lang = ctx.lang;
     let fields = consent_fields(lang);
-    let label = error.and_then(|e| {
-        fields
-            .iter()
-            .find(|f| f.name == e.field)
-            .map(|f| f.label.as_str())
-    });
     let title = ctx.t(T::RecordConsent);
     let body = html! {
         h1 { (title) }
         p { a href={ "/clients/" (client) "/manage" } { (ctx.t(T::BackToClient)) } }
-        (forms::summary(lang, error, label))
+        (forms::summary(lang, error, &fields))
         form method="post" action={ "/clients/" (client) "/consents/new" } novalidate {
-            input type="hidden" name="csrf" value=(csrf(ctx));
+            input type="hidden" name="csrf" value=(ctx.csrf());
             @for field in fields.iter().take(3) { (forms::field(lang, field, posted, error)) }
             fieldset {
                 legend { (ctx.t(T::KindsField)) " " span.optional { "(" (ctx.t(T::EmptyMeansEveryKind)) ")" } }
@@ -724,20 +692,14 @@ fn erasure(
 ) -> Rendered {
     let lang = ctx.lang;
     let fields = erase_fields(lang);
-    let label = error.and_then(|e| {
-        fields
-            .iter()
-            .find(|f| f.name == e.field)
-            .map(|f| f.label.as_str())
-    });
     let title = ctx.t(T::EraseClient);
     let body = html! {
         h1 { (title) }
         p { a href={ "/clients/" (client) "/manage" } { (ctx.t(T::BackToClient)) } }
-        (forms::summary(lang, error, label))
+        (forms::summary(lang, error, &fields))
         p.warning { strong { (ctx.t(T::EraseWarning)) } }
         form method="post" action={ "/clients/" (client) "/erase" } novalidate {
-            input type="hidden" name="csrf" value=(csrf(ctx));
+            input type="hidden" name="csrf" value=(ctx.csrf());
             @for field in &fields { (forms::field(lang, field, posted, error)) }
             div.actions { button.danger type="submit" { (ctx.t(T::EraseClient)) } }
         }
@@ -750,7 +712,7 @@ pub async fn erase(req: HttpRequest, client: web::Path<String>, form: Form) -> H
     let client = client.into_inner();
     let posted = Posted::new(form.into_inner());
     signed_page(&req, move |session, signed, ctx| {
-        checked(signed, &posted)?;
+        signed.require_csrf(&posted)?;
         let client: ClientId = id(&client)?;
         let lang = ctx.lang;
         if posted.get("confirm").is_empty() {

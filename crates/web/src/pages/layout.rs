@@ -52,6 +52,14 @@ impl PageCtx {
         text.in_(self.lang)
     }
 
+    /// The session's CSRF token, for a form's hidden field.
+    pub fn csrf(&self) -> String {
+        self.who
+            .as_ref()
+            .map(|w| w.csrf.clone())
+            .unwrap_or_default()
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.who.as_ref().is_some_and(|w| w.roles.contains(&role))
     }
@@ -190,6 +198,17 @@ fn page_with_refresh_opt(
             }
         }
     }
+}
+
+/// The first eight characters of an id: enough to tell ids apart on a page.
+pub fn short_id(id: &impl std::fmt::Display) -> String {
+    let id = id.to_string();
+    id.get(..8).map_or_else(|| id.clone(), str::to_owned)
+}
+
+/// Items separated by commas.
+pub fn join(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
 }
 
 /// Percent-encodes text for a query value.

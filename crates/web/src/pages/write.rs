@@ -212,9 +212,7 @@ pub async fn submit(
         let client = client_of(&client)?;
         let kind = kind_of(&kind)?;
         let posted = Posted::new(pairs);
-        if !signed.token.csrf_matches(posted.get("csrf")) {
-            return Err(PageError::Csrf);
-        }
+        signed.require_csrf(&posted)?;
         let fields = fields(ctx.lang, kind);
         let (built, renumbering) = forms::build(&fields, &posted);
         let body = built.get("body").cloned().unwrap_or(Value::Null);
@@ -276,19 +274,13 @@ fn render(
 ) -> Rendered {
     let lang = ctx.lang;
     let fields = fields(lang, kind);
-    let csrf = ctx.who.as_ref().map(|w| w.csrf.clone()).unwrap_or_default();
+    let csrf = ctx.csrf();
     let title = format!("{}: {}", ctx.t(T::WriteHeading), lang.kind(kind));
-    let error_label = error.and_then(|e| {
-        fields
-            .iter()
-            .find(|f| f.name == e.field)
-            .map(|f| f.label.as_str())
-    });
     // A field error the form has no field for is shown in the summary.
     let body = html! {
         h1 { (title) }
         p { a href={ "/clients/" (client) } { (ctx.t(T::BackToFile)) } }
-        (forms::summary(lang, error, error_label))
+        (forms::summary(lang, error, &fields))
         @if let Some(conflicts) = conflicts {
             section.conflicts aria-labelledby="draft-conflicts" role="status" {
                 h2 #draft-conflicts { (ctx.t(T::DraftConflicts)) " (" (conflicts.len()) ")" }
