@@ -227,7 +227,19 @@ await journey("officer's forms: a note written, bad input shown beside its field
   await page.goto(`${BASE}/clients/${CLIENT}`);
   assert.equal(await page.locator("article.record").count(), plansBefore, "a check writes nothing");
 
+  // Every other form passes axe too.
+  for (const kind of ["assessment", "follow_up", "meeting_note", "closure"]) {
+    await page.goto(`${BASE}/clients/${CLIENT}/write/${kind}`);
+    await axe(page, `${kind} form`);
+  }
+  // A closure whose outcome needs an analysis, without one: refused beside it.
+  await page.locator("#f-body-text").fill("Avslutas.");
+  await page.locator("#f-body-outcome").selectOption("none");
+  await page.getByRole("button", { name: "Spara" }).click();
+  assert.match(await page.locator("#f-body-analysis-error").innerText(), /Skriv en analys/);
+
   // A record's history.
+  await page.goto(`${BASE}/clients/${CLIENT}`);
   await page.getByRole("link", { name: /^Historik/ }).first().click();
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Historik för handlingen");
   assert.match(await mainText(page), /Version 1/);

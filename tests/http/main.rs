@@ -27,3 +27,4 @@ mod permits;
 mod plan;
 mod records;
 mod scenario;
+mod web;

@@ -120,16 +120,20 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 /// Registers every page. `web` is shared by all of them.
 pub fn configure(cfg: &mut web::ServiceConfig, state: Web) {
+    // The development sign-in exists only outside production: in
+    // production its path is unknown (404), whatever is posted to it.
+    if !state.config.production {
+        cfg.route(
+            "/sign-in/development",
+            web::post().to(pages::sign_in::development),
+        );
+    }
     cfg.app_data(web::Data::new(state))
         .app_data(web::FormConfig::default().limit(64 * 1024))
         .route("/", web::get().to(pages::home))
         .route("/assets/{name}", web::get().to(pages::assets::asset))
         .route("/language", web::get().to(pages::language))
         .route("/sign-in", web::get().to(pages::sign_in::page))
-        .route(
-            "/sign-in/development",
-            web::post().to(pages::sign_in::development),
-        )
         .route("/sign-out", web::post().to(pages::sign_in::sign_out))
         // Before /sign-in/oidc/{n}, which would take `callback` for a number.
         .route("/sign-in/oidc/callback", web::get().to(oidc::callback))
