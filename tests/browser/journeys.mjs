@@ -339,6 +339,9 @@ await journey("keyboard only: the officer's journey", async (page) => {
   await tabTo(page, /Eva Ek/);
   await page.keyboard.press("Enter");
   await page.waitForURL(`${BASE}/clients`);
+  // Eva has been here before: what was written since shows on her list.
+  assert.match(await mainText(page), /Ditt förra besök/);
+  assert.match(await page.locator("table.clients").innerText(), /nya eller ändrade handlingar/);
   await tabTo(page, /Ali Svensson/);
   await page.keyboard.press("Enter");
   await page.waitForURL(`${BASE}/clients/${CLIENT}`);

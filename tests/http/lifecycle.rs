@@ -595,3 +595,68 @@ fn the_new_fields_refuse_bad_input_by_name() {
     );
     assert_eq!(r.status, 404, "{}", r.text);
 }
+
+#[test]
+fn the_worklist_counts_records_new_since_a_visit_that_the_officer_may_read_and_audits_the_count() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let client = world.client.clone();
+    // Psychiatry's own consent lets Per write.
+    let r = s.post(
+        &format!("/v1/clients/{client}/consents"),
+        &world.coordinator.token,
+        ingang_tests::consent_body(&[&world.psyk.id], &[], &[], &[]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let since = chrono::Utc::now();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    // Social services write (inside Eva's consent); psychiatry writes
+    // (outside it: Eva's consent covers records from af and soc only).
+    for who in [&world.soc, &world.psyk] {
+        let r = s.post(
+            &format!("/v1/clients/{client}/records"),
+            &who.token,
+            json!({"kind": "note", "body": {"text": "Samtal"}}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let listed = |s: &ingang_tests::TestServer| {
+        let r = s.get(
+            &format!(
+                "/v1/audit/events?client_id={client}&actor_id={}&action=record.list",
+                world.af.id
+            ),
+            &world.auditor.token,
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["items"].as_array().unwrap().len()
+    };
+    let before = listed(s);
+    let eva = s.caller(&world.af);
+    let mut session = s.state.app.session().unwrap();
+    let list = session.worklist_since(&eva, None, 10, Some(since)).unwrap();
+    let item = list
+        .items
+        .iter()
+        .find(|i| i.client.id.to_string() == client)
+        .unwrap();
+    assert_eq!(
+        item.new_records, 1,
+        "soc's note counts; psychiatry's is not Eva's to know"
+    );
+    drop(session);
+    assert_eq!(
+        listed(s),
+        before + 1,
+        "the count shown is audited as a record.list"
+    );
+
+    // Without a visit to compare with, nothing is counted or audited.
+    let mut session = s.state.app.session().unwrap();
+    let list = session.worklist(&eva, None, 10).unwrap();
+    assert!(list.items.iter().all(|i| i.new_records == 0));
+    drop(session);
+    assert_eq!(listed(s), before + 1);
+}

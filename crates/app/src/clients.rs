@@ -12,6 +12,9 @@ use ingang_store::{ClientSummary, Erasure, StoreError};
 pub struct WorklistItem {
     pub client: ClientSummary,
     pub name: Option<String>,
+    /// With [`Session::worklist_since`]: how many records the officer may
+    /// read were written or amended since then.
+    pub new_records: usize,
 }
 
 ingang_policy::redacted_debug!(WorklistItem);
@@ -211,6 +214,21 @@ impl Session<'_> {
         after: Option<WorklistPosition>,
         limit: i64,
     ) -> AppResult<Worklist> {
+        self.worklist_since(caller, after, limit, None)
+    }
+
+    /// The worklist, and for an officer, per client the number of records
+    /// they may read that were written or amended since `news_since` (their
+    /// previous visit). Each count shown is audited as a `record.list` of
+    /// that client, in the same commit as the names, before anything is
+    /// returned.
+    pub fn worklist_since(
+        &mut self,
+        caller: &Caller,
+        after: Option<WorklistPosition>,
+        limit: i64,
+        news_since: Option<DateTime<Utc>>,
+    ) -> AppResult<Worklist> {
         let at = Utc::now();
         let gate = self.decide(caller, &Action::ListClients, Resource::Nothing, None, at)?;
         if !gate.is_allowed() {
@@ -236,26 +254,58 @@ impl Session<'_> {
         // can pass that rule, so the facts are loaded only for officers'
         // lists; a coordinator's list shows ids, never names.
         let mut named: Vec<(usize, Decided)> = Vec::new();
+        // Counts of new records, each with its `record.list` decision.
+        let mut news: Vec<(usize, usize, Decided)> = Vec::new();
         if officer {
             for (i, client) in clients.iter().enumerate() {
-                if client.protected_identity || client.erased {
+                if client.erased {
                     continue;
                 }
                 let facts = self.db.load_facts(client.id)?;
-                let decided = self.decide(
+                // A protected identity's name is never listed; its news
+                // count is (it names nobody).
+                if !client.protected_identity {
+                    let decided = self.decide(
+                        caller,
+                        &Action::ReadClient,
+                        Resource::Client(client.id),
+                        facts.as_ref(),
+                        at,
+                    )?;
+                    if decided.is_allowed() {
+                        named.push((i, decided));
+                    }
+                }
+                let (Some(since), Some(facts)) = (news_since, facts.as_ref()) else {
+                    continue;
+                };
+                let listed = self.decide(
                     caller,
-                    &Action::ReadClient,
+                    &Action::ListRecords,
                     Resource::Client(client.id),
-                    facts.as_ref(),
+                    Some(facts),
                     at,
                 )?;
-                if decided.is_allowed() {
-                    named.push((i, decided));
+                if !listed.is_allowed() {
+                    continue;
+                }
+                let mut count = 0;
+                for meta in self.db.records_updated_since(client.id, since)? {
+                    if self
+                        .decide_record_read(caller, client.id, &meta, facts, at)?
+                        .is_allowed()
+                    {
+                        count += 1;
+                    }
+                }
+                if count > 0 {
+                    news.push((i, count, listed));
                 }
             }
         }
         let decisions: Vec<Decided> = std::iter::once(gate)
             .chain(named.iter().map(|(_, d)| d.clone()))
+            .chain(news.iter().map(|(_, _, d)| d.clone()))
             .collect();
         let mut permits = self.audit(caller, &decisions)?.into_iter().skip(1);
         let mut names: Vec<Option<String>> = vec![None; clients.len()];
@@ -274,10 +324,20 @@ impl Session<'_> {
                 Err(other) => return Err(other.into()),
             };
         }
+        // The counts' decisions were stored with the names' (above).
+        let mut counts = vec![0; clients.len()];
+        for (i, count, _) in news {
+            counts[i] = count;
+        }
         let items = clients
             .into_iter()
             .zip(names)
-            .map(|(client, name)| WorklistItem { client, name })
+            .zip(counts)
+            .map(|((client, name), new_records)| WorklistItem {
+                client,
+                name,
+                new_records,
+            })
             .collect();
         Ok(Worklist { items, next })
     }

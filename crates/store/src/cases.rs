@@ -744,6 +744,22 @@ impl crate::Db<'_> {
         Ok(rows.into_iter().map(RecordMeta::from).collect())
     }
 
+    /// The client's records written or amended after `since`, oldest first.
+    pub fn records_updated_since(
+        &mut self,
+        client: ClientId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<RecordMeta>> {
+        let conn = self.conn.get(self.store)?;
+        let rows: Vec<RecordRow> = records::table
+            .filter(records::client_id.eq(client))
+            .filter(records::updated_at.gt(to_micros(since)))
+            .select(RecordRow::as_select())
+            .order((records::created_at.asc(), records::id.asc()))
+            .load(&mut *conn)?;
+        Ok(rows.into_iter().map(RecordMeta::from).collect())
+    }
+
     /// The current bodies of records of ONE client, in the order given, each
     /// with its `record.read` permit.
     pub fn record_bodies(

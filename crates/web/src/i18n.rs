@@ -256,6 +256,8 @@ texts! {
     LastVisit => "Ditt förra besök", "Your previous visit";
     FirstVisit => "Det här är ditt första besök.", "This is your first visit.";
     New => "Ny", "New";
+    NewRecords => "Nytt sedan förra besöket", "New since your previous visit";
+    NewRecordsSince => "nya eller ändrade handlingar", "new or amended records";
     NewSinceLastVisit => "nytt sedan förra besöket", "new since your previous visit";
     ClientFile => "Klientakt", "Client file";
     PersonalNumber => "Personnummer", "Personal number";

@@ -28,8 +28,8 @@ fn client_id(raw: &str) -> Result<ClientId, PageError> {
 pub async fn worklist(req: HttpRequest) -> HttpResponse {
     signed_page(&req, |session, signed, ctx| {
         let caller = &signed.caller.caller;
-        let list = session.worklist(caller, None, WORKLIST_PAGE)?;
         let previous = signed.caller.previous_visit;
+        let list = session.worklist_since(caller, None, WORKLIST_PAGE, previous)?;
         let officer = ctx.has(Role::Officer);
         let title = if officer {
             ctx.t(T::MyClients)
@@ -56,6 +56,7 @@ pub async fn worklist(req: HttpRequest) -> HttpResponse {
                         th scope="col" {
                             @if officer { (ctx.t(T::AssignedSince)) } @else { (ctx.t(T::RegisteredOn)) }
                         }
+                        @if officer { th scope="col" { (ctx.t(T::NewRecords)) } }
                     } }
                     tbody {
                         @for item in &list.items {
@@ -79,6 +80,14 @@ pub async fn worklist(req: HttpRequest) -> HttpResponse {
                                     }
                                 }
                                 td { (ctx.lang.moment(since)) }
+                                @if officer {
+                                    td {
+                                        @if item.new_records > 0 {
+                                            strong.badge { (item.new_records) }
+                                            " " (ctx.t(T::NewRecordsSince))
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
