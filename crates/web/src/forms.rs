@@ -65,9 +65,18 @@ impl Field {
     }
 }
 
-/// What was posted, by field name.
-#[derive(Debug, Clone, Default)]
+/// What was posted, by field name. Values are personal data: `Debug`
+/// shows the field names only.
+#[derive(Clone, Default)]
 pub struct Posted(Vec<(String, String)>);
+
+impl std::fmt::Debug for Posted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
 
 impl Posted {
     pub fn new(pairs: Vec<(String, String)>) -> Posted {
@@ -415,6 +424,12 @@ mod tests {
             &posted(&[("body.activities[0].extent_percent", "50")]),
         );
         assert_eq!(body["body"]["activities"][0]["extent_percent"], json!(50));
+    }
+
+    #[test]
+    fn debug_shows_field_names_never_values() {
+        let shown = format!("{:?}", posted(&[("personal_number", "19121212-1212")]));
+        assert_eq!(shown, "[\"personal_number\"]");
     }
 
     #[test]

@@ -148,7 +148,7 @@ pub async fn start(req: HttpRequest, index: web::Path<usize>) -> HttpResponse {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct Callback {
     code: Option<String>,
     state: Option<String>,
@@ -157,6 +157,9 @@ pub struct Callback {
     /// provider the sign-in was started with (mix-up defence).
     iss: Option<String>,
 }
+
+// The code and state are secrets of this sign-in.
+ingang_policy::redacted_debug!(Callback);
 
 /// `GET /sign-in/oidc/callback`: the provider's answer.
 pub async fn callback(req: HttpRequest, query: web::Query<Callback>) -> HttpResponse {

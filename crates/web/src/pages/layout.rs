@@ -19,11 +19,30 @@ pub struct PageCtx {
 }
 
 /// The signed-in account, as the frame shows it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Who {
     pub roles: Vec<Role>,
     pub agency: String,
     pub csrf: String,
+}
+
+impl std::fmt::Debug for Who {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Who")
+            .field("roles", &self.roles)
+            .field("agency", &self.agency)
+            .finish_non_exhaustive()
+    }
+}
+
+// A page holds personal data: `Debug` tells only what kind of answer it is.
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rendered::Page { status, .. } => write!(f, "Page({status})"),
+            Rendered::Redirect { .. } => f.write_str("Redirect"),
+        }
+    }
 }
 
 impl PageCtx {
@@ -67,7 +86,6 @@ impl PageCtx {
 
 /// A finished answer, made on the worker pool and sent from the server
 /// thread (an `HttpResponse` cannot cross threads).
-#[derive(Debug)]
 pub enum Rendered {
     Page {
         status: StatusCode,

@@ -77,7 +77,7 @@ pub async fn page(req: HttpRequest) -> HttpResponse {
     response
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct DevSignIn {
     #[serde(default)]
     csrf: String,
@@ -133,11 +133,14 @@ pub async fn development(req: HttpRequest, form: web::Form<DevSignIn>) -> HttpRe
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct SignOut {
     #[serde(default)]
     csrf: String,
 }
+
+// Forms carrying CSRF values.
+ingang_policy::redacted_debug!(DevSignIn, SignOut);
 
 /// `POST /sign-out`: ends the session on the server, then drops the cookie.
 pub async fn sign_out(req: HttpRequest, form: web::Form<SignOut>) -> HttpResponse {
