@@ -83,12 +83,23 @@ pub struct SignedIn {
 }
 
 /// A signed-in browser on one page load.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BrowserCaller {
     pub caller: Caller,
+    /// The signed-in person's own name, for the page's header.
+    pub name: String,
     /// When the account's previous session began: "new since my last visit".
     pub previous_visit: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for BrowserCaller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserCaller")
+            .field("caller", &self.caller)
+            .field("name", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session<'_> {
@@ -147,8 +158,11 @@ impl Session<'_> {
                 .collect(),
         };
         let caller = self.authenticate(&identity, None, request_id, source_addr)?;
+        // One's own name is no case data: read for the header.
+        let name = self.db.officer(account.id)?.name;
         Ok(BrowserCaller {
             caller,
+            name,
             previous_visit: session.previous_visit,
             expires_at: session.expires_at,
         })

@@ -21,6 +21,7 @@ pub struct PageCtx {
 /// The signed-in account, as the frame shows it.
 #[derive(Clone)]
 pub struct Who {
+    pub name: String,
     pub roles: Vec<Role>,
     pub agency: String,
     pub csrf: String,
@@ -59,6 +60,7 @@ impl PageCtx {
         let actor = &signed.caller.caller.actor;
         PageCtx {
             who: Some(Who {
+                name: signed.caller.name.clone(),
                 roles: actor.roles.clone(),
                 agency: actor.agency.to_string(),
                 csrf: signed.csrf(),
@@ -198,7 +200,7 @@ fn page_with_refresh_opt(
                         }
                         @if let Some(who) = &ctx.who {
                             span.who {
-                                (ctx.t(T::SignedInAs)) " "
+                                (ctx.t(T::SignedInAs)) " " strong { (who.name) } ", "
                                 @for (i, role) in who.roles.iter().enumerate() {
                                     @if i > 0 { ", " }
                                     (lang.role(*role))
