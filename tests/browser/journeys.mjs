@@ -400,6 +400,10 @@ await journey("auditor: the log searched with its filters, a client's extract to
   await axe(page, "audit results");
   await page.screenshot({ path: `${SHOTS}/audit-search.png`, fullPage: true });
 
+  // Sign-ins are in the log too.
+  await page.goto(`${BASE}/audit?search=1&action=session.start&actor_id=${EVA}`);
+  assert.match(await page.locator("table.audit").innerText(), /Loggade in/);
+
   await page.goto(`${BASE}/audit/clients/${CLIENT}/extract`);
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Utdrag ur åtkomstloggen");
   const extract = await mainText(page);

@@ -9,9 +9,11 @@
 //! holding the roles it acts in. The caller then goes through the same
 //! decision point and audit as an API request.
 
-use crate::{AppError, AppResult, Caller, Session, TokenIdentity};
+use crate::decision::{Decided, Resource};
+use crate::{AppError, AppResult, Caller, RequestContext, Session, TokenIdentity};
 use chrono::{DateTime, Duration, Utc};
 use ingang_policy::OfficerId;
+use ingang_policy::{AuditAction, Decision};
 use ring::digest::{digest, SHA256};
 use ring::rand::{SecureRandom, SystemRandom};
 
@@ -105,7 +107,14 @@ impl std::fmt::Debug for BrowserCaller {
 impl Session<'_> {
     /// Starts a browser session for `account`, whose identity the sign-in
     /// has established. The account must exist and be active.
-    pub fn sign_in(&mut self, account: OfficerId, lifetime: Duration) -> AppResult<SignedIn> {
+    /// The sign-in is audited (`session.start`) before the session exists:
+    /// if the audit log fails, nobody is signed in.
+    pub fn sign_in(
+        &mut self,
+        account: OfficerId,
+        lifetime: Duration,
+        context: &RequestContext,
+    ) -> AppResult<SignedIn> {
         let found = self
             .db
             .account(account)?
@@ -113,6 +122,7 @@ impl Session<'_> {
         if !found.active {
             return Err(AppError::Unauthenticated("account is deactivated"));
         }
+        self.audit_session(&found, AuditAction::SignIn, context)?;
         let mut secret = [0u8; 32];
         SystemRandom::new()
             .fill(&mut secret)
@@ -176,6 +186,7 @@ impl Session<'_> {
         issuer: &str,
         subject: &str,
         lifetime: Duration,
+        context: &RequestContext,
     ) -> AppResult<SignedIn> {
         let account = self
             .db
@@ -183,7 +194,7 @@ impl Session<'_> {
             .ok_or(AppError::Unauthenticated(
                 "no account is linked to this sign-in",
             ))?;
-        self.sign_in(account, lifetime)
+        self.sign_in(account, lifetime, context)
     }
 
     /// Links `issuer`'s `subject` to `account` (admin): that sign-in then
@@ -205,9 +216,50 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Ends the session behind a cookie (sign-out). Unknown tokens are ignored.
-    pub fn sign_out(&mut self, token: &SessionToken) -> AppResult<()> {
-        Ok(self.db.end_web_session(&token.sha256(), Utc::now())?)
+    /// Ends the session behind a cookie (sign-out), audited as
+    /// `session.end` first. Unknown or ended sessions are left as they are.
+    pub fn sign_out(&mut self, token: &SessionToken, context: &RequestContext) -> AppResult<()> {
+        let hash = token.sha256();
+        let Some(session) = self.db.web_session(&hash)? else {
+            return Ok(());
+        };
+        if session.ended_at.is_some() {
+            return Ok(());
+        }
+        if let Some(account) = self.db.account(session.account)? {
+            self.audit_session(&account, AuditAction::SignOut, context)?;
+        }
+        Ok(self.db.end_web_session(&hash, Utc::now())?)
+    }
+
+    /// An audit entry for a session beginning or ending: the account, in
+    /// every role it holds, allowed (a sign-in is no access decision; the
+    /// provider or the development sign-in established who it is).
+    fn audit_session(
+        &mut self,
+        account: &ingang_store::Account,
+        action: AuditAction,
+        context: &RequestContext,
+    ) -> AppResult<()> {
+        let caller = Caller {
+            actor: ingang_policy::Actor {
+                id: account.id,
+                agency: account.agency.clone(),
+                roles: account.roles.clone(),
+                active: account.active,
+            },
+            on_behalf_of: None,
+            request_id: context.request_id.clone(),
+            source_addr: context.source_addr.clone(),
+        };
+        let decided = Decided {
+            action,
+            resource: Resource::Nothing,
+            decision: Decision::Allow { consent: None },
+            at: Utc::now(),
+        };
+        self.audit(&caller, &[decided])?;
+        Ok(())
     }
 }
 

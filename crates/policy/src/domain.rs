@@ -143,6 +143,12 @@ closed_vocabulary! {
         ManageOfficers = "officer.manage",
         #[serde(rename = "audit.query")]
         QueryAudit = "audit.query",
+        /// A browser session began (the web page's sign-in).
+        #[serde(rename = "session.start")]
+        SignIn = "session.start",
+        /// A browser session was ended by signing out.
+        #[serde(rename = "session.end")]
+        SignOut = "session.end",
     }
 }
 

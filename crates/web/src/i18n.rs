@@ -209,6 +209,8 @@ impl T {
             AuditAction::ManageAgencies => T::ActAgencyManage,
             AuditAction::ManageOfficers => T::ActOfficerManage,
             AuditAction::QueryAudit => T::ActAuditQuery,
+            AuditAction::SignIn => T::ActSignIn,
+            AuditAction::SignOut => T::ActSignOut,
         }
     }
 }
@@ -390,6 +392,8 @@ texts! {
     ActAgencyManage => "Hanterade myndigheter", "Managed agencies";
     ActOfficerManage => "Hanterade konton", "Managed accounts";
     ActAuditQuery => "Sökte i åtkomstloggen", "Searched the access log";
+    ActSignIn => "Loggade in", "Signed in";
+    ActSignOut => "Loggade ut", "Signed out";
     RegisterClient => "Registrera klient", "Register a client";
     Register => "Registrera", "Register";
     PersonalNumberHint => "ÅÅÅÅMMDD-NNNN.", "YYYYMMDD-NNNN.";

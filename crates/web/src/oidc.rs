@@ -204,6 +204,7 @@ pub async fn callback(req: HttpRequest, query: web::Query<Callback>) -> HttpResp
         );
     }
     let lifetime = web.config.session_lifetime;
+    let context = visit.context.clone();
     let outcome = web::block(
         move || -> Result<Result<ingang_app::browser::SignedIn, ingang_app::AppError>, String> {
             let (provider, client) = client(&web, index)?;
@@ -221,7 +222,7 @@ pub async fn callback(req: HttpRequest, query: web::Query<Callback>) -> HttpResp
                 .map_err(|e| format!("ID token: {e}"))?;
             let subject = claims.subject().as_str().to_owned();
             let mut session = web.app.session().map_err(|e| format!("{e:?}"))?;
-            Ok(session.sign_in_subject(&provider.issuer, &subject, lifetime))
+            Ok(session.sign_in_subject(&provider.issuer, &subject, lifetime, &context))
         },
     )
     .await;

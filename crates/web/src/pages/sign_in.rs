@@ -107,9 +107,10 @@ pub async fn development(req: HttpRequest, form: web::Form<DevSignIn>) -> HttpRe
         return layout::redirect("/sign-in").into_response();
     };
     let lifetime = web.config.session_lifetime;
+    let context = visit.context.clone();
     let outcome = web::block(move || {
         let mut session = web.app.session()?;
-        session.sign_in(account, lifetime)
+        session.sign_in(account, lifetime, &context)
     })
     .await;
     match outcome {
@@ -156,9 +157,10 @@ pub async fn sign_out(req: HttpRequest, form: web::Form<SignOut>) -> HttpRespons
         Ok(web) => web,
         Err(error) => return error.respond(&ctx).into_response(),
     };
+    let context = visit.context.clone();
     let outcome = web::block(move || {
         let mut session = web.app.session()?;
-        session.sign_out(&SessionToken::from_cookie(token.expose()))
+        session.sign_out(&SessionToken::from_cookie(token.expose()), &context)
     })
     .await;
     match outcome {

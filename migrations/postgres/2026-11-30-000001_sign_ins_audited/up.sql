@@ -1,0 +1,18 @@
+-- Sign-ins and sign-outs of the web page are audited (`session.start`,
+-- `session.end`): the rule audit_events_vocabulary widened to them.
+
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_vocabulary;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_vocabulary CHECK (
+    action IN (
+        'client.read', 'record.list', 'plan.read', 'record.read', 'record.create',
+        'record.update', 'client.search', 'consent.manage', 'assignment.manage',
+        'assignment.read', 'client.protect', 'client.erase', 'client.list',
+        'client.access_log', 'client.register', 'agency.manage', 'officer.manage', 'audit.query',
+        'session.start', 'session.end'
+    )
+    AND (reason IS NULL OR reason IN (
+        'not-found', 'no-assignment', 'client-erased', 'role-not-permitted',
+        'officer-inactive', 'no-active-consent', 'consent-withdrawn', 'consent-expired',
+        'outside-consent-scope', 'not-authoring-agency'
+    ))
+);
