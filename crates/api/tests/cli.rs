@@ -475,6 +475,39 @@ fn bad_settings_are_named() {
 }
 
 #[test]
+fn a_sign_in_provider_needs_its_secret_file_and_the_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let provider = |secret_file: &std::path::Path| {
+        format!(
+            "[[sign_in]]\nname = \"AF\"\nissuer = \"https://login.example\"\nclient_id = \"ingang\"\nclient_secret_file = \"{}\"\n",
+            secret_file.display()
+        )
+    };
+    for (text, expected) in [
+        (provider(&secret), "public_url"),
+        (
+            format!(
+                "public_url = \"https://ingang.example\"\n{}",
+                provider(&dir.path().join("missing"))
+            ),
+            "sign_in.client_secret_file",
+        ),
+    ] {
+        let config = dir.path().join("ingang.toml");
+        std::fs::write(&config, text).unwrap();
+        let out = ingang(
+            dir.path(),
+            &["serve", "--config", config.to_str().unwrap()],
+            &[],
+        );
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
+}
+
+#[test]
 fn retention_erases_clients_whose_consents_ended_long_enough_ago() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();

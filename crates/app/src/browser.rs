@@ -154,10 +154,16 @@ impl Session<'_> {
         if session.expires_at <= Utc::now() {
             return Err(AppError::Unauthenticated("the session has expired"));
         }
-        let account = self
-            .db
-            .account(session.account)?
-            .ok_or(AppError::Unauthenticated("no such account"))?;
+        // The officer row gives the account and the person's own name (no
+        // case data; shown in the header), read once.
+        let officer = match self.db.officer(session.account) {
+            Ok(officer) => officer,
+            Err(ingang_store::StoreError::NotFound) => {
+                return Err(AppError::Unauthenticated("no such account"))
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let account = &officer.account;
         let identity = TokenIdentity {
             subject: account.id.to_string(),
             agency: account.agency.to_string(),
@@ -168,8 +174,7 @@ impl Session<'_> {
                 .collect(),
         };
         let caller = self.authenticate(&identity, None, request_id, source_addr)?;
-        // One's own name is no case data: read for the header.
-        let name = self.db.officer(account.id)?.name;
+        let name = officer.name;
         Ok(BrowserCaller {
             caller,
             name,

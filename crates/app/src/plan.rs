@@ -57,21 +57,13 @@ impl Session<'_> {
     ) -> AppResult<Vec<Conflict>> {
         let plan = bodies::action_plan(body)?;
         let (facts, gate, at) = self.open_gate(caller, Action::ViewPlan, client)?;
-        let (plans, follow_ups) = self.visible_plans(caller, client, &facts, at, Some(gate))?;
-        let draft = RecordId::new_random();
-        let mut seen = visible(&plans);
-        seen.push(VisiblePlan {
-            record: draft,
+        let draft = VisiblePlan {
+            record: RecordId::new_random(),
             agency: caller.subject().agency.clone(),
             written_on: at.date_naive(),
             plan,
-        });
-        Ok(conflicts::conflicts_of(
-            draft,
-            &seen,
-            &follow_ups,
-            at.date_naive(),
-        ))
+        };
+        self.conflicts_with(caller, client, &facts, at, Some(gate), draft)
     }
 
     /// The conflicts a new version of an action plan would have with the
@@ -87,8 +79,22 @@ impl Session<'_> {
         let Some(facts) = self.db.load_facts(client)? else {
             return Ok(vec![]);
         };
-        let at = Utc::now();
-        let (plans, follow_ups) = self.visible_plans(caller, client, &facts, at, None)?;
+        self.conflicts_with(caller, client, &facts, Utc::now(), None, draft)
+    }
+
+    /// The conflicts `draft` has with the plans the caller may see at `at`
+    /// (an earlier version of the same record set aside), their reads
+    /// audited after `gate`, if any.
+    fn conflicts_with(
+        &mut self,
+        caller: &Caller,
+        client: ClientId,
+        facts: &LoadedFacts,
+        at: DateTime<Utc>,
+        gate: Option<Decided>,
+        draft: VisiblePlan,
+    ) -> AppResult<Vec<Conflict>> {
+        let (plans, follow_ups) = self.visible_plans(caller, client, facts, at, gate)?;
         let record = draft.record;
         let mut seen: Vec<VisiblePlan> = visible(&plans)
             .into_iter()

@@ -90,10 +90,18 @@ pub struct DevAccount {
 pub struct Web {
     pub app: App,
     pub config: WebConfig,
-    /// Providers' metadata by index, discovered on first use.
+    /// Providers' metadata (with their signing keys) by index, and when it
+    /// was discovered: fetched again after [`oidc::DISCOVERY_TTL`], so a
+    /// provider's key rotation is followed without a restart.
     pub discovered: std::sync::Arc<
         std::sync::Mutex<
-            std::collections::HashMap<usize, openidconnect::core::CoreProviderMetadata>,
+            std::collections::HashMap<
+                usize,
+                (
+                    std::time::Instant,
+                    openidconnect::core::CoreProviderMetadata,
+                ),
+            >,
         >,
     >,
 }

@@ -42,15 +42,22 @@ fn http_client() -> openidconnect::ureq::Agent {
         .build()
 }
 
-/// The provider's metadata, discovered once per process.
+/// How long a provider's discovered metadata and keys are used before
+/// they are fetched again.
+pub const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The provider's metadata and keys, discovered at most every
+/// [`DISCOVERY_TTL`].
 fn metadata(web: &Web, index: usize) -> Result<CoreProviderMetadata, String> {
-    if let Some(found) = web
+    if let Some((at, found)) = web
         .discovered
         .lock()
         .map_err(|_| "discovery cache poisoned".to_owned())?
         .get(&index)
     {
-        return Ok(found.clone());
+        if at.elapsed() < DISCOVERY_TTL {
+            return Ok(found.clone());
+        }
     }
     let provider = provider(web, index)?;
     let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|e| e.to_string())?;
@@ -59,7 +66,7 @@ fn metadata(web: &Web, index: usize) -> Result<CoreProviderMetadata, String> {
     web.discovered
         .lock()
         .map_err(|_| "discovery cache poisoned".to_owned())?
-        .insert(index, found.clone());
+        .insert(index, (std::time::Instant::now(), found.clone()));
     Ok(found)
 }
 
