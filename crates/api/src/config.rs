@@ -50,6 +50,65 @@ pub struct SignInFile {
     pub client_secret_file: PathBuf,
 }
 
+/// The Merkle log's settings (`[audit_log]`, docs/audit-log.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLogConfig {
+    /// The log's origin, also its key's name (`ingang.example.se/audit`).
+    pub origin: String,
+    /// A file holding the Ed25519 signing key (`PRIVATE+KEY+…`, made by
+    /// `ingang audit keygen`). None: the development key, refused in
+    /// production.
+    pub signing_key_file: Option<PathBuf>,
+    /// Verifier keys of earlier signing keys, so their checkpoints verify.
+    pub previous_keys: Vec<String>,
+    /// How often the sequencer integrates new entries and signs.
+    pub checkpoint_interval_ms: u64,
+    /// How long the sequencer's lease lasts without renewal.
+    pub lease_ms: u64,
+    /// Whether this process takes part in the sequencer election.
+    pub sequencer: bool,
+    /// Witnesses each checkpoint is sent to.
+    pub witnesses: Vec<WitnessTarget>,
+}
+
+impl Default for AuditLogConfig {
+    fn default() -> Self {
+        AuditLogConfig {
+            origin: "ingang.localhost/audit".into(),
+            signing_key_file: None,
+            previous_keys: Vec::new(),
+            checkpoint_interval_ms: 200,
+            lease_ms: 1_000,
+            sequencer: true,
+            witnesses: Vec::new(),
+        }
+    }
+}
+
+/// A witness (C2SP tlog-witness) and its cosignature verifier key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessTarget {
+    /// The witness's URL prefix; requests go to `<url>/add-checkpoint`.
+    pub url: String,
+    /// `name+id+base64`, key type 0x04 (cosignature/v1).
+    pub verifier_key: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditLogFile {
+    origin: Option<String>,
+    signing_key_file: Option<PathBuf>,
+    #[serde(default)]
+    previous_keys: Vec<String>,
+    checkpoint_interval_ms: Option<u64>,
+    lease_ms: Option<u64>,
+    sequencer: Option<bool>,
+    #[serde(default)]
+    witnesses: Vec<WitnessTarget>,
+}
+
 /// A provider with its secret read (the web page's own type).
 pub use ingang_web::SignInProvider;
 
@@ -87,6 +146,7 @@ pub struct Config {
     /// log's source address.
     /// Addresses or networks (`10.0.0.0/8`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub audit_log: AuditLogConfig,
 }
 
 /// The TOML file's shape. Every key is optional.
@@ -116,6 +176,7 @@ struct FileConfig {
     database_url_file: Option<PathBuf>,
     database_password_file: Option<PathBuf>,
     trusted_proxies: Option<Vec<String>>,
+    audit_log: Option<AuditLogFile>,
 }
 
 /// Command-line overrides of `ingang serve`.
@@ -161,6 +222,7 @@ impl Default for Config {
             public_url: None,
             database_url: None,
             trusted_proxies: vec![],
+            audit_log: AuditLogConfig::default(),
         }
     }
 }
@@ -252,6 +314,20 @@ impl Config {
                 .iter()
                 .map(|net| proxy_network("trusted_proxies", net))
                 .collect::<Result<_, _>>()?;
+            if let Some(log) = file.audit_log {
+                let defaults = AuditLogConfig::default();
+                config.audit_log = AuditLogConfig {
+                    origin: log.origin.unwrap_or(defaults.origin),
+                    signing_key_file: log.signing_key_file,
+                    previous_keys: log.previous_keys,
+                    checkpoint_interval_ms: log
+                        .checkpoint_interval_ms
+                        .unwrap_or(defaults.checkpoint_interval_ms),
+                    lease_ms: log.lease_ms.unwrap_or(defaults.lease_ms),
+                    sequencer: log.sequencer.unwrap_or(defaults.sequencer),
+                    witnesses: log.witnesses,
+                };
+            }
         }
 
         if let Some(v) = env("INGANG_ENV") {
@@ -376,6 +452,18 @@ impl Config {
                 })
             }
         };
+        if let Some(v) = env("INGANG_AUDIT_LOG_SEQUENCER") {
+            config.audit_log.sequencer = setting("INGANG_AUDIT_LOG_SEQUENCER", &v)?;
+        }
+        if config.audit_log.checkpoint_interval_ms == 0
+            || config.audit_log.lease_ms <= config.audit_log.checkpoint_interval_ms
+        {
+            return Err(ConfigError::Setting {
+                name: "audit_log",
+                problem: "checkpoint_interval_ms must be positive and lease_ms longer than it"
+                    .into(),
+            });
+        }
         if config.max_body_bytes == 0
             || config.pool_size == 0
             || config.workers == 0
@@ -434,6 +522,14 @@ impl Config {
         }
         if !self.keys_dir.join("current").exists() {
             missing.push("master key: provide INGANG_KEYS_DIR with master-<id>.key, current and blind-index.key; development keys are never created in production");
+        }
+        match &self.audit_log.signing_key_file {
+            None => missing.push("audit log: set [audit_log] signing_key_file (made by `ingang audit keygen`) and origin; the development log key is refused"),
+            Some(path) => {
+                if crate::transparency::is_development_key_file(path, &self.audit_log.origin) {
+                    missing.push("audit log: signing_key_file holds the development log key; make a key with `ingang audit keygen`");
+                }
+            }
         }
         if missing.is_empty() {
             Ok(())

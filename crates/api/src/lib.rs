@@ -20,6 +20,8 @@ pub mod schemas;
 pub mod server;
 pub mod state;
 pub mod tls;
+pub mod transparency;
+pub mod witness;
 
 use ingang_policy::{AgencyCode, OfficerId, Role};
 use ingang_store::{NewOfficer, Store};

@@ -11,6 +11,7 @@ use actix_web::{
     error::JsonPayloadError, middleware, web, App, HttpMessage, HttpRequest, HttpResponse,
     HttpServer,
 };
+use ingang_store::merkle::SequencerConfig;
 use ingang_store::{KeySource, Keyring, Store, StoreConfig};
 use std::net::SocketAddr;
 use utoipa_actix_web::AppExt;
@@ -56,12 +57,27 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
             pool_size: config.pool_size,
             audit_batch_max: config.audit_batch_max,
             pool_timeout: std::time::Duration::from_secs(config.db_timeout_secs),
+            log: std::sync::Arc::new(
+                crate::transparency::log_keys(&config.audit_log, config.is_production())
+                    .map_err(StartError::Keys)?,
+            ),
+            witnesses: crate::transparency::witness_keys(&config.audit_log)
+                .map_err(StartError::Keys)?,
+            sequencer: config.audit_log.sequencer.then(|| SequencerConfig {
+                holder: sequencer_holder(),
+                interval: std::time::Duration::from_millis(config.audit_log.checkpoint_interval_ms),
+                lease: std::time::Duration::from_millis(config.audit_log.lease_ms),
+                batch_max: 5_000,
+            }),
         },
         keys,
     )?;
     let tokens = token_keys(&config)?;
     let app = ingang_app::App::new(store.clone())
         .on_denial(|reason| metrics::observe_denial(reason.as_str()));
+    if config.audit_log.sequencer {
+        crate::transparency::start_witnessing(app.clone(), &config).map_err(StartError::Keys)?;
+    }
     Ok(AppState {
         app,
         store,
@@ -75,6 +91,19 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         config,
         openapi_json: openapi::document_json(),
     })
+}
+
+/// This process's name in the sequencer's lease row: host, process id and
+/// a random part (a restarted process with the same id is another holder).
+fn sequencer_holder() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".into());
+    format!(
+        "{host}/{}/{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 /// The data directory holds the database, development keys and

@@ -23,6 +23,7 @@ pub mod consents;
 pub mod officers;
 pub mod plan;
 pub mod records;
+pub mod transparency;
 
 pub use caller::{Caller, RequestContext, TokenIdentity};
 pub use decision::Resource;
@@ -30,9 +31,12 @@ pub use error::{AppError, AppResult};
 
 // What the use cases give back. Re-exported so the layers above name them
 // through this crate and never depend on the store.
+pub use ingang_store::merkle::{Cosignature, InclusionProof, SequencedEntry, StoredCheckpoint};
+pub use ingang_store::verify::{Finding, Report as VerifyReport};
 pub use ingang_store::{
     Agency, Assignment, AuditEvent, AuditFilter, AuditStats, ClientIdentity, Consent,
-    ConsentEvidence, NewConsent, NewOfficer, Officer, PoolStatus, RecordMeta, BATCH_BUCKETS,
+    ConsentEvidence, NewAuditEvent, NewConsent, NewOfficer, Officer, PoolStatus, RecordMeta,
+    BATCH_BUCKETS,
 };
 
 use ingang_policy::DenyReason;

@@ -72,6 +72,12 @@ pub enum Action {
     ManageAgencies,
     ManageOfficers,
     QueryAudit,
+    /// Export the log (JSON lines or CSV).
+    ExportAudit,
+    /// Read a checkpoint, the log's key, or an inclusion or consistency proof.
+    ProveAudit,
+    /// Verify the whole log.
+    VerifyAudit,
 }
 
 impl Action {
@@ -102,6 +108,9 @@ impl Action {
             Action::ManageAgencies => AuditAction::ManageAgencies,
             Action::ManageOfficers => AuditAction::ManageOfficers,
             Action::QueryAudit => AuditAction::QueryAudit,
+            Action::ExportAudit => AuditAction::ExportAudit,
+            Action::ProveAudit => AuditAction::ProveAudit,
+            Action::VerifyAudit => AuditAction::VerifyAudit,
         }
     }
 
@@ -113,6 +122,9 @@ impl Action {
                 | Action::ManageAgencies
                 | Action::ManageOfficers
                 | Action::QueryAudit
+                | Action::ExportAudit
+                | Action::ProveAudit
+                | Action::VerifyAudit
         )
     }
 }
@@ -225,7 +237,7 @@ pub enum Disclosure {
 
 closed_vocabulary! {
     /// Why access was refused, as a stable machine-readable reason.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     #[serde(rename_all = "kebab-case")]
     pub enum DenyReason ("deny reason") {
@@ -328,7 +340,9 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
             Action::RegisterClient => caller.has(Role::Coordinator) || caller.has(Role::System),
             Action::ListClients => caller.has(Role::Coordinator) || caller.has(Role::Officer),
             Action::ManageAgencies | Action::ManageOfficers => caller.has(Role::Admin),
-            Action::QueryAudit => caller.has(Role::Auditor),
+            Action::QueryAudit | Action::ExportAudit | Action::ProveAudit | Action::VerifyAudit => {
+                caller.has(Role::Auditor)
+            }
             Action::ReadClient
             | Action::ListRecords
             | Action::ViewPlan
@@ -390,7 +404,10 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
                     | Action::ListClients
                     | Action::ManageAgencies
                     | Action::ManageOfficers
-                    | Action::QueryAudit => false,
+                    | Action::QueryAudit
+                    | Action::ExportAudit
+                    | Action::ProveAudit
+                    | Action::VerifyAudit => false,
                 };
             if !permitted {
                 // Without the role the caller has no business knowing the client exists.
@@ -440,7 +457,10 @@ fn decide_inner(request: &Request<'_>, facts: &Facts<'_>) -> Outcome {
         | Action::ListClients
         | Action::ManageAgencies
         | Action::ManageOfficers
-        | Action::QueryAudit => Err(DenyReason::RoleNotPermitted),
+        | Action::QueryAudit
+        | Action::ExportAudit
+        | Action::ProveAudit
+        | Action::VerifyAudit => Err(DenyReason::RoleNotPermitted),
     }
 }
 
@@ -497,7 +517,10 @@ fn decide_case_data(
         | Action::ListClients
         | Action::ManageAgencies
         | Action::ManageOfficers
-        | Action::QueryAudit => return Err(DenyReason::RoleNotPermitted),
+        | Action::QueryAudit
+        | Action::ExportAudit
+        | Action::ProveAudit
+        | Action::VerifyAudit => return Err(DenyReason::RoleNotPermitted),
     };
 
     let mut best_state = None;

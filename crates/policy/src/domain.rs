@@ -143,6 +143,15 @@ closed_vocabulary! {
         ManageOfficers = "officer.manage",
         #[serde(rename = "audit.query")]
         QueryAudit = "audit.query",
+        /// An export of the log.
+        #[serde(rename = "audit.export")]
+        ExportAudit = "audit.export",
+        /// A checkpoint, the log's key, or an inclusion or consistency proof.
+        #[serde(rename = "audit.proof")]
+        ProveAudit = "audit.proof",
+        /// A verification of the whole log.
+        #[serde(rename = "audit.verify")]
+        VerifyAudit = "audit.verify",
         /// A browser session began (the web page's sign-in).
         #[serde(rename = "session.start")]
         SignIn = "session.start",

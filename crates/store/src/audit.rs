@@ -8,7 +8,7 @@
 //! the error and its request fails closed.
 
 use crate::db::{self, DatabaseUrl, DbConnection};
-use crate::schema::audit_events;
+use crate::schema::{audit_events, audit_pending};
 use crate::time::{from_micros, to_micros};
 use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -90,7 +90,7 @@ impl<'a> From<&'a NewAuditEvent> for AuditRow<'a> {
 
 /// A stored row of `audit_events`, in the table's column order.
 #[derive(Queryable)]
-struct StoredRow {
+pub(crate) struct StoredRow {
     seq: i64,
     at: i64,
     actor_id: OfficerId,
@@ -107,7 +107,7 @@ struct StoredRow {
     source_addr: Option<String>,
 }
 
-fn from_row(row: StoredRow) -> StoreResult<AuditEvent> {
+pub(crate) fn from_row(row: StoredRow) -> StoreResult<AuditEvent> {
     Ok(AuditEvent {
         seq: row.seq,
         event: NewAuditEvent {
@@ -256,10 +256,9 @@ impl Writer {
         }
     }
 
-    /// Stores one batch in one transaction. On PostgreSQL the transaction
-    /// first takes an advisory lock, so appends of several processes are
-    /// serialised and `seq` order is commit order (a reader paging by `seq`
-    /// never skips an entry that commits late).
+    /// Stores one batch in one transaction, each entry with its row in the
+    /// sequencer's queue. No lock beyond the new rows: several processes
+    /// append at once, and the sequencer orders what they committed.
     fn store<'a>(&mut self, events: impl Iterator<Item = &'a NewAuditEvent>) -> Result<(), String> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
@@ -269,17 +268,18 @@ impl Writer {
         };
         let result = conn
             .transaction(|c| {
-                if let DbConnection::Pg(pg) = c {
-                    diesel::sql_query(format!(
-                        "SELECT pg_advisory_xact_lock({})",
-                        db::AUDIT_APPEND_LOCK
-                    ))
-                    .execute(pg)?;
-                }
+                let mut seqs = Vec::new();
                 for event in events {
-                    diesel::insert_into(audit_events::table)
+                    let seq: i64 = diesel::insert_into(audit_events::table)
                         .values(AuditRow::from(event))
-                        .execute(c)?;
+                        .returning(audit_events::seq)
+                        .get_result(c)?;
+                    seqs.push(audit_pending::seq.eq(seq));
+                }
+                for chunk in seqs.chunks(500) {
+                    db::on_backend!(c, |b| diesel::insert_into(audit_pending::table)
+                        .values(chunk)
+                        .execute(b))?;
                 }
                 diesel::QueryResult::Ok(())
             })

@@ -46,6 +46,18 @@ ids_through_multi_backend!(
     ingang_policy::AssignmentId
 );
 
+/// Runs `$body` on the connection's own backend: for what diesel's
+/// multi-backend connection cannot express, such as a multi-row insert.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 pub type DbPool = Pool<Manager>;
 pub type PooledConn = PooledConnection<Manager>;
 
@@ -188,7 +200,6 @@ const POSTGRES_SETTINGS: &str = "SET statement_timeout = '30s'; \
 
 /// Advisory lock keys (any fixed numbers, unique within this schema).
 pub(crate) const MIGRATION_LOCK: i64 = 0x696e_6761_6e67_0001;
-pub(crate) const AUDIT_APPEND_LOCK: i64 = 0x696e_6761_6e67_0002;
 
 fn apply_settings(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {

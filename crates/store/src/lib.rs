@@ -7,7 +7,10 @@
 pub mod audit;
 pub mod crypto;
 pub mod db;
+pub mod leaf;
+pub mod merkle;
 pub mod schema;
+pub mod verify;
 
 mod accounts;
 mod cases;
@@ -114,6 +117,9 @@ pub struct Store {
     pool: DbPool,
     keys: Arc<Keyring>,
     audit: AuditLog,
+    log: Arc<merkle::LogKeys>,
+    witnesses: Arc<Vec<ingang_tlog::note::VerifierKey>>,
+    sequencer: Option<Arc<merkle::Sequencer>>,
     backend: &'static str,
 }
 
@@ -142,6 +148,11 @@ pub struct StoreConfig {
     pub audit_batch_max: usize,
     /// How long a request waits for a pooled connection.
     pub pool_timeout: std::time::Duration,
+    /// The Merkle log's keys, its witnesses' keys, and whether this process
+    /// runs a sequencer (it takes part in the election; one leads).
+    pub log: Arc<merkle::LogKeys>,
+    pub witnesses: Vec<ingang_tlog::note::VerifierKey>,
+    pub sequencer: Option<merkle::SequencerConfig>,
 }
 
 impl Store {
@@ -150,12 +161,38 @@ impl Store {
         db::migrate(&config.url)?;
         let pool = db::pool(&config.url, config.pool_size, config.pool_timeout)?;
         let audit = AuditLog::start(config.url.clone(), config.audit_batch_max)?;
+        let sequencer = match &config.sequencer {
+            Some(settings) => Some(Arc::new(merkle::Sequencer::start(
+                config.url.clone(),
+                settings.clone(),
+                Arc::clone(&config.log),
+            )?)),
+            None => None,
+        };
         Ok(Self {
             pool,
             keys: Arc::new(keys),
             audit,
+            log: Arc::clone(&config.log),
+            witnesses: Arc::new(config.witnesses.clone()),
+            sequencer,
             backend: config.url.backend(),
         })
+    }
+
+    /// The Merkle log's keys.
+    pub fn log_keys(&self) -> &merkle::LogKeys {
+        &self.log
+    }
+
+    /// The configured witnesses' verifier keys.
+    pub fn witness_keys(&self) -> &[ingang_tlog::note::VerifierKey] {
+        &self.witnesses
+    }
+
+    /// This process's sequencer, if it runs one.
+    pub fn sequencer(&self) -> Option<&merkle::Sequencer> {
+        self.sequencer.as_deref()
     }
 
     pub fn audit(&self) -> &AuditLog {

@@ -127,6 +127,73 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_pending (seq) {
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_leaves (leaf_index) {
+        leaf_index -> BigInt,
+        seq -> BigInt,
+        hash -> Binary,
+        sequenced_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_tree_nodes (level, idx) {
+        level -> SmallInt,
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    audit_tree (id) {
+        id -> SmallInt,
+        size -> BigInt,
+        root -> Binary,
+    }
+}
+
+diesel::table! {
+    audit_sequencer (id) {
+        id -> SmallInt,
+        holder -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (tree_size) {
+        tree_size -> BigInt,
+        root -> Binary,
+        note -> Text,
+        signed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_cosignatures (tree_size, witness) {
+        tree_size -> BigInt,
+        witness -> Text,
+        signature -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_witness_refusals (witness, tree_size) {
+        witness -> Text,
+        tree_size -> BigInt,
+        status -> Integer,
+        detail -> Text,
+        refused_at -> BigInt,
+    }
+}
+
+diesel::table! {
     web_sessions (token_sha256) {
         token_sha256 -> Binary,
         account_id -> Text,
@@ -146,6 +213,9 @@ diesel::table! {
 }
 
 diesel::joinable!(officers -> agencies (agency));
+diesel::joinable!(audit_pending -> audit_events (seq));
+diesel::joinable!(audit_leaves -> audit_events (seq));
+diesel::joinable!(audit_cosignatures -> audit_checkpoints (tree_size));
 diesel::joinable!(account_subjects -> officers (account_id));
 diesel::joinable!(web_sessions -> officers (account_id));
 diesel::joinable!(consents -> clients (client_id));
@@ -166,6 +236,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     records,
     record_versions,
     audit_events,
+    audit_pending,
+    audit_leaves,
+    audit_tree_nodes,
+    audit_tree,
+    audit_sequencer,
+    audit_checkpoints,
+    audit_cosignatures,
+    audit_witness_refusals,
     web_sessions,
     account_subjects,
 );

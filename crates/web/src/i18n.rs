@@ -209,6 +209,9 @@ impl T {
             AuditAction::ManageAgencies => T::ActAgencyManage,
             AuditAction::ManageOfficers => T::ActOfficerManage,
             AuditAction::QueryAudit => T::ActAuditQuery,
+            AuditAction::ExportAudit => T::ActAuditExport,
+            AuditAction::ProveAudit => T::ActAuditProof,
+            AuditAction::VerifyAudit => T::ActAuditVerify,
             AuditAction::SignIn => T::ActSignIn,
             AuditAction::SignOut => T::ActSignOut,
         }
@@ -392,6 +395,9 @@ texts! {
     ActAgencyManage => "Hanterade myndigheter", "Managed agencies";
     ActOfficerManage => "Hanterade konton", "Managed accounts";
     ActAuditQuery => "Sökte i åtkomstloggen", "Searched the access log";
+    ActAuditExport => "Exporterade åtkomstloggen", "Exported the access log";
+    ActAuditProof => "Hämtade ett bevis ur åtkomstloggen", "Fetched a proof from the access log";
+    ActAuditVerify => "Kontrollerade åtkomstloggen", "Verified the access log";
     ActSignIn => "Loggade in", "Signed in";
     ActSignOut => "Loggade ut", "Signed out";
     RegisterClient => "Registrera klient", "Register a client";

@@ -41,7 +41,7 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEventResponse {
     pub seq: i64,
     pub at: DateTime<Utc>,
@@ -96,6 +96,36 @@ impl From<AuditEvent> for AuditEventResponse {
     }
 }
 
+impl AuditEventResponse {
+    /// The entry back from its exported form (verification of an export).
+    pub fn into_event(self) -> Result<AuditEvent, String> {
+        let roles = self
+            .roles
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(|r| r.parse().map_err(|_| format!("unknown role '{r}'")))
+            .collect::<Result<Vec<ingang_policy::Role>, String>>()?;
+        Ok(AuditEvent {
+            seq: self.seq,
+            event: ingang_app::NewAuditEvent {
+                at: self.at,
+                actor_id: self.actor_id,
+                actor_agency: self.actor_agency,
+                on_behalf_of: self.on_behalf_of,
+                roles,
+                action: self.action,
+                client_id: self.client_id,
+                record_id: self.record_id,
+                decision: self.decision,
+                reason: self.reason,
+                consent_id: self.consent_id,
+                request_id: self.request_id,
+                source_addr: self.source_addr,
+            },
+        })
+    }
+}
+
 /// Roles as the log stores them: names in alphabetical order.
 fn comma_separated(roles: &[ingang_policy::Role]) -> String {
     let mut names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -120,17 +150,8 @@ fn page(events: Vec<AuditEvent>, limit: i64) -> AuditPage {
     }
 }
 
-/// Query the audit log, oldest first.
-#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
-#[get("/v1/audit/events")]
-pub async fn audit_events(
-    state: web::Data<AppState>,
-    credentials: Credentials,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let limit = page_limit(q.limit)?;
+/// The filter a query names, each field checked and named when wrong.
+pub fn filter_of(q: AuditQuery) -> Result<AuditFilter, ApiError> {
     let agency = agency_filter("agency", q.agency.as_deref())?;
     let decision = q
         .decision
@@ -143,7 +164,7 @@ pub async fn audit_events(
             "must be an action of the audit log, such as 'record.read'",
         )
     })?;
-    let filter = AuditFilter {
+    Ok(AuditFilter {
         client_id: q.client_id,
         actor_id: q.actor_id,
         agency,
@@ -152,7 +173,21 @@ pub async fn audit_events(
         from: q.from,
         to: q.to,
         after_seq: after_seq(q.cursor.as_deref())?,
-    };
+    })
+}
+
+/// Query the audit log, oldest first.
+#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/v1/audit/events")]
+pub async fn audit_events(
+    state: web::Data<AppState>,
+    credentials: Credentials,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    let filter = filter_of(q)?;
     let events = as_caller(state, credentials, move |app, caller| {
         Ok(app.audit_events(&caller, &filter, limit)?)
     })

@@ -10,6 +10,7 @@ pub mod health;
 pub mod officers;
 pub mod plan;
 pub mod records;
+pub mod transparency;
 
 use crate::auth::{Caller, Credentials};
 use crate::error::ApiError;
@@ -51,7 +52,13 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(records::record_versions)
         .service(plan::shared_plan)
         .service(audit::audit_events)
-        .service(audit::access_log);
+        .service(audit::access_log)
+        .service(transparency::latest_checkpoint)
+        .service(transparency::consistency_proof)
+        .service(transparency::public_key)
+        .service(transparency::inclusion_proof)
+        .service(transparency::verify)
+        .service(transparency::export_log);
 }
 
 /// Authenticates the caller through the application and runs `work` as them, in

@@ -1,0 +1,300 @@
+//! Verification of the whole log: recompute the tree from the entries
+//! themselves, check every checkpoint's signature and that the tree gives
+//! its root, and name the first entry that fails. The same walk serves the
+//! database (with the stored leaf hashes, which name an altered entry
+//! exactly) and an export file (entries and checkpoints only).
+
+use crate::merkle::StoredCheckpoint;
+use crate::{leaf, AuditEvent};
+use ingang_tlog::checkpoint::Checkpoint;
+use ingang_tlog::note::{Note, VerifierKey};
+use ingang_tlog::tree::{self, Frontier, Hash};
+use std::fmt;
+
+/// The first thing wrong with the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// A checkpoint's note is malformed or not signed by the log's key.
+    CheckpointSignature { size: u64, why: String },
+    /// A checkpoint names another log.
+    CheckpointOrigin { size: u64, origin: String },
+    /// No entry sits at this leaf index: one was deleted.
+    MissingLeaf { leaf_index: u64 },
+    /// The tree names an entry whose row is gone or unreadable.
+    MissingEntry { leaf_index: u64, seq: i64 },
+    /// The entry no longer matches the hash stored when it was sequenced:
+    /// it was altered, moved or replaced.
+    AlteredEntry { leaf_index: u64, seq: i64 },
+    /// The entries do not give the root a checkpoint signed: something
+    /// after leaf `after` up to the checkpoint's size was changed.
+    CheckpointMismatch { size: u64, after: u64 },
+    /// A checkpoint covers more entries than the log holds.
+    CheckpointBeyondLog { size: u64, entries: u64 },
+    /// The sequencer's record of the tree disagrees with its entries.
+    TreeStateMismatch { size: u64 },
+    /// An entry is neither in the tree nor queued for it: written around
+    /// the service.
+    NotSequenced { seq: i64 },
+    /// Too few witnesses cosigned the newest checkpoint.
+    TooFewCosignatures {
+        size: u64,
+        have: usize,
+        need: usize,
+        refusals: Vec<String>,
+    },
+    /// There is no checkpoint at all while entries exist.
+    NoCheckpoint,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::CheckpointSignature { size, why } => {
+                write!(f, "the checkpoint of {size} entries does not verify: {why}")
+            }
+            Finding::CheckpointOrigin { size, origin } => {
+                write!(f, "the checkpoint of {size} entries is of another log ({origin})")
+            }
+            Finding::MissingLeaf { leaf_index } => {
+                write!(f, "leaf {leaf_index} is missing: an entry was deleted")
+            }
+            Finding::MissingEntry { leaf_index, seq } => {
+                write!(f, "entry {seq} (leaf {leaf_index}) is missing or unreadable: it was deleted or damaged")
+            }
+            Finding::AlteredEntry { leaf_index, seq } => write!(
+                f,
+                "entry {seq} (leaf {leaf_index}) does not match its leaf hash: it was altered, moved or inserted"
+            ),
+            Finding::CheckpointMismatch { size, after } => write!(
+                f,
+                "the entries do not give the signed root of the checkpoint of {size} entries: an entry after leaf {after} was changed"
+            ),
+            Finding::CheckpointBeyondLog { size, entries } => write!(
+                f,
+                "the checkpoint of {size} entries covers more than the {entries} entries the log holds: entries were deleted"
+            ),
+            Finding::TreeStateMismatch { size } => {
+                write!(f, "the stored tree of {size} entries does not match its entries")
+            }
+            Finding::NotSequenced { seq } => write!(
+                f,
+                "entry {seq} is neither in the tree nor queued for it: it was written around the service"
+            ),
+            Finding::TooFewCosignatures {
+                size,
+                have,
+                need,
+                refusals,
+            } => {
+                write!(
+                    f,
+                    "the newest checkpoint ({size} entries) has {have} of the {need} witness cosignatures required"
+                )?;
+                for refusal in refusals {
+                    write!(f, "; {refusal}")?;
+                }
+                Ok(())
+            }
+            Finding::NoCheckpoint => f.write_str("the log has entries but no signed checkpoint"),
+        }
+    }
+}
+
+/// What verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Entries checked (leaves walked).
+    pub entries: u64,
+    /// Checkpoints checked.
+    pub checkpoints: usize,
+    /// The newest checkpoint's size and root.
+    pub latest: Option<(u64, Hash)>,
+    /// Valid witness cosignatures on the newest checkpoint.
+    pub cosignatures: usize,
+    /// None when the log is intact.
+    pub finding: Option<Finding>,
+}
+
+/// One leaf as the walk sees it.
+pub struct LeafInput {
+    pub leaf_index: u64,
+    pub seq: i64,
+    /// The entry, or None when its row is gone or unreadable.
+    pub entry: Option<AuditEvent>,
+    /// The hash the sequencer stored (None from an export file).
+    pub stored_hash: Option<Hash>,
+}
+
+/// The walk. Feed checkpoints first, then leaves in order, then finish.
+pub struct Walk<'k> {
+    origin: String,
+    keys: &'k [VerifierKey],
+    checkpoints: Vec<Checkpoint>,
+    latest_note: Option<StoredCheckpoint>,
+    next_checkpoint: usize,
+    last_good: u64,
+    tree: Frontier,
+    finding: Option<Finding>,
+}
+
+impl<'k> Walk<'k> {
+    /// Checks every checkpoint's signature; keeps them in size order.
+    pub fn new(origin: &str, keys: &'k [VerifierKey], checkpoints: &[StoredCheckpoint]) -> Self {
+        let mut walk = Walk {
+            origin: origin.to_owned(),
+            keys,
+            checkpoints: Vec::with_capacity(checkpoints.len()),
+            latest_note: checkpoints.iter().max_by_key(|c| c.size).cloned(),
+            next_checkpoint: 0,
+            last_good: 0,
+            tree: Frontier::empty(),
+            finding: None,
+        };
+        let mut sorted: Vec<&StoredCheckpoint> = checkpoints.iter().collect();
+        sorted.sort_by_key(|c| c.size);
+        for stored in sorted {
+            match crate::merkle::open_checkpoint(&stored.note, keys) {
+                Ok(checkpoint) => {
+                    if checkpoint.origin != walk.origin {
+                        walk.finding.get_or_insert(Finding::CheckpointOrigin {
+                            size: stored.size,
+                            origin: checkpoint.origin,
+                        });
+                    } else if checkpoint.size != stored.size || checkpoint.root != stored.root {
+                        walk.finding.get_or_insert(Finding::CheckpointSignature {
+                            size: stored.size,
+                            why: "the stored size or root is not the one signed".into(),
+                        });
+                    } else {
+                        walk.checkpoints.push(checkpoint);
+                    }
+                }
+                Err(error) => {
+                    walk.finding.get_or_insert(Finding::CheckpointSignature {
+                        size: stored.size,
+                        why: error.to_string(),
+                    });
+                }
+            }
+        }
+        // The empty tree needs no entries to check.
+        walk.check_checkpoints();
+        walk
+    }
+
+    /// Whether a finding has stopped the walk.
+    pub fn done(&self) -> bool {
+        self.finding.is_some()
+    }
+
+    /// Feeds the next leaf.
+    pub fn push(&mut self, leaf: LeafInput) {
+        if self.finding.is_some() {
+            return;
+        }
+        let expected = self.tree.size();
+        if leaf.leaf_index != expected {
+            self.finding = Some(Finding::MissingLeaf {
+                leaf_index: expected,
+            });
+            return;
+        }
+        let Some(entry) = leaf.entry else {
+            self.finding = Some(Finding::MissingEntry {
+                leaf_index: leaf.leaf_index,
+                seq: leaf.seq,
+            });
+            return;
+        };
+        let bytes = leaf::encode(leaf.leaf_index, entry.seq, &entry.event);
+        let hash = tree::leaf_hash(&bytes);
+        if entry.seq != leaf.seq || leaf.stored_hash.is_some_and(|stored| stored != hash) {
+            self.finding = Some(Finding::AlteredEntry {
+                leaf_index: leaf.leaf_index,
+                seq: leaf.seq,
+            });
+            return;
+        }
+        self.tree.append(hash);
+        self.check_checkpoints();
+    }
+
+    fn check_checkpoints(&mut self) {
+        while let Some(checkpoint) = self.checkpoints.get(self.next_checkpoint) {
+            if checkpoint.size != self.tree.size() {
+                break;
+            }
+            if checkpoint.root != self.tree.root() {
+                self.finding.get_or_insert(Finding::CheckpointMismatch {
+                    size: checkpoint.size,
+                    after: self.last_good,
+                });
+                return;
+            }
+            self.last_good = checkpoint.size;
+            self.next_checkpoint += 1;
+        }
+    }
+
+    /// The entries walked so far and the root they give.
+    pub fn tree(&self) -> (u64, Hash) {
+        (self.tree.size(), self.tree.root())
+    }
+
+    /// Ends the walk: checkpoints beyond the entries, and the newest
+    /// checkpoint's cosignatures by `witnesses` (at least `need`).
+    pub fn finish(
+        mut self,
+        witnesses: &[VerifierKey],
+        need: usize,
+        refusals: Vec<String>,
+    ) -> Report {
+        let entries = self.tree.size();
+        if self.finding.is_none() {
+            if let Some(beyond) = self.checkpoints.get(self.next_checkpoint) {
+                self.finding = Some(Finding::CheckpointBeyondLog {
+                    size: beyond.size,
+                    entries,
+                });
+            }
+        }
+        if self.finding.is_none() && entries > 0 && self.checkpoints.is_empty() {
+            self.finding = Some(Finding::NoCheckpoint);
+        }
+        let latest = self.checkpoints.last().map(|c| (c.size, c.root));
+        let cosignatures = self
+            .latest_note
+            .as_ref()
+            .map_or(0, |stored| count_cosignatures(stored, witnesses));
+        if self.finding.is_none() && cosignatures < need {
+            self.finding = Some(Finding::TooFewCosignatures {
+                size: latest.map_or(0, |(size, _)| size),
+                have: cosignatures,
+                need,
+                refusals,
+            });
+        }
+        Report {
+            entries,
+            checkpoints: self.checkpoints.len(),
+            latest,
+            cosignatures,
+            finding: self.finding,
+        }
+    }
+
+    pub fn keys(&self) -> &[VerifierKey] {
+        self.keys
+    }
+}
+
+/// Valid cosignatures on a stored checkpoint by distinct known witnesses.
+pub fn count_cosignatures(stored: &StoredCheckpoint, witnesses: &[VerifierKey]) -> usize {
+    if witnesses.is_empty() {
+        return 0;
+    }
+    match Note::parse(stored.cosigned_note().as_bytes()) {
+        Ok(note) => note.verify(witnesses).map_or(0, |signed| signed.len()),
+        Err(_) => 0,
+    }
+}
