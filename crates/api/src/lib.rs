@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;

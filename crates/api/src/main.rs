@@ -77,6 +77,99 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// The audit log's integrity: verify, proofs, export, checkpoints, keys.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// A C2SP tlog-witness that cosigns the log's consistent checkpoints
+    /// (run by another agency).
+    Witness {
+        #[command(subcommand)]
+        command: WitnessCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the whole log offline: every checkpoint's signature, every
+    /// entry against the Merkle tree, and the witnesses' cosignatures. From
+    /// the database (audited as `--auditor`), or from a JSON-lines export
+    /// file with only the public keys.
+    Verify {
+        /// A JSON-lines export (`ingang audit export --format jsonl`).
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// Cosignatures of configured witnesses the newest checkpoint must carry.
+        #[arg(long, default_value_t = 0)]
+        witnesses: usize,
+        /// The auditor account the verification is audited as (database mode).
+        #[arg(long)]
+        auditor: Option<OfficerId>,
+        /// The log's verifier key (`origin+id+base64`); default: the configured key.
+        #[arg(long = "key")]
+        keys: Vec<String>,
+        /// A witness's verifier key; default: the configured witnesses.
+        #[arg(long = "witness-key")]
+        witness_keys: Vec<String>,
+    },
+    /// Check an inclusion proof (the JSON of GET /v1/audit/events/{seq}/proof)
+    /// with only the log's public key, and print the entry it proves.
+    VerifyProof {
+        /// The log's verifier key (`origin+id+base64`).
+        #[arg(long)]
+        key: String,
+        /// Witness verifier keys whose cosignatures to count.
+        #[arg(long = "witness-key")]
+        witness_keys: Vec<String>,
+        /// Cosignatures the proof's checkpoint must carry.
+        #[arg(long, default_value_t = 0)]
+        witnesses: usize,
+        /// The proof file (`-`: standard input).
+        proof: PathBuf,
+    },
+    /// Export the log to standard output (or --out), audited as --auditor.
+    Export {
+        #[arg(long, value_parser = ["jsonl", "csv"])]
+        format: String,
+        #[arg(long)]
+        auditor: OfficerId,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Integrate the queued entries and sign a checkpoint now.
+    Checkpoint,
+    /// Make a new log signing key named after the configured origin; prints
+    /// its verifier key. See docs/audit-log.md for rotation.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Serve `POST /add-checkpoint` (plain HTTP; put it behind TLS).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: String,
+        /// The witness's private key (made by `ingang witness keygen`).
+        #[arg(long)]
+        key_file: PathBuf,
+        /// Where the witness keeps the checkpoints it cosigned.
+        #[arg(long)]
+        state_file: PathBuf,
+        /// A log to witness: its verifier key (`origin+id+base64`). Repeat.
+        #[arg(long = "log", required = true)]
+        logs: Vec<String>,
+    },
+    /// Make a witness key; prints its verifier key (type 0x04).
+    Keygen {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -160,7 +253,26 @@ fn run(cli: Cli) -> Result<(), String> {
         print!("{}", openapi::document_json());
         return Ok(());
     }
-    let config = Config::load(&overrides).map_err(|e| e.to_string())?;
+    if let Command::Witness { command } = cli.command {
+        return witness_command(command);
+    }
+    if let Command::Audit {
+        command:
+            AuditCommand::VerifyProof {
+                key,
+                witness_keys,
+                witnesses,
+                proof,
+            },
+    } = &cli.command
+    {
+        return ingang_api::cli::verify_proof(key, witness_keys, *witnesses, proof);
+    }
+    let mut config = Config::load(&overrides).map_err(|e| e.to_string())?;
+    // Only the service takes part in the sequencer election.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        config.audit_log.sequencer = false;
+    }
     if !matches!(
         cli.command,
         Command::Keys {
@@ -170,7 +282,8 @@ fn run(cli: Cli) -> Result<(), String> {
         config.check_production().map_err(|e| e.to_string())?;
     }
     match cli.command {
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Witness { .. } => Ok(()),
+        Command::Audit { command } => audit_command(config, command),
         Command::Retention {
             command:
                 RetentionCommand::Run {
@@ -337,4 +450,63 @@ fn serve(config: Config, with_demo: bool) -> Result<(), String> {
         );
         result
     })
+}
+
+fn audit_command(config: Config, command: AuditCommand) -> Result<(), String> {
+    use ingang_api::cli;
+    match command {
+        AuditCommand::Verify {
+            export,
+            witnesses,
+            auditor,
+            keys,
+            witness_keys,
+        } => cli::verify(config, export, witnesses, auditor, keys, witness_keys),
+        AuditCommand::VerifyProof { .. } => Ok(()),
+        AuditCommand::Export {
+            format,
+            auditor,
+            out,
+        } => cli::export(config, &format, auditor, out),
+        AuditCommand::Checkpoint => cli::checkpoint(config),
+        AuditCommand::Keygen { out } => {
+            let vkey = ingang_api::witness::keygen(
+                &config.audit_log.origin,
+                ingang_tlog::note::KeyType::Ed25519,
+                &out,
+            )?;
+            println!("{vkey}");
+            Ok(())
+        }
+    }
+}
+
+fn witness_command(command: WitnessCommand) -> Result<(), String> {
+    match command {
+        WitnessCommand::Serve {
+            listen,
+            key_file,
+            state_file,
+            logs,
+        } => {
+            let text = std::fs::read_to_string(&key_file)
+                .map_err(|e| format!("{}: {e}", key_file.display()))?;
+            let key = ingang_tlog::note::SigningKey::parse(&text)
+                .map_err(|e| format!("{}: {e}", key_file.display()))?;
+            let logs = logs
+                .iter()
+                .map(|l| {
+                    ingang_tlog::note::VerifierKey::parse(l).map_err(|e| format!("--log {l}: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let witness = ingang_api::witness::Witness::open(key, logs, state_file)?;
+            ingang_api::witness::serve(witness, &listen).map_err(|e| e.to_string())
+        }
+        WitnessCommand::Keygen { name, out } => {
+            let vkey =
+                ingang_api::witness::keygen(&name, ingang_tlog::note::KeyType::Cosignature, &out)?;
+            println!("{vkey}");
+            Ok(())
+        }
+    }
 }

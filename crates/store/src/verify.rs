@@ -25,6 +25,9 @@ pub enum Finding {
     /// The entry no longer matches the hash stored when it was sequenced:
     /// it was altered, moved or replaced.
     AlteredEntry { leaf_index: u64, seq: i64 },
+    /// An entry was slipped in before the entries that follow it, which
+    /// all sit one place later than where they were sequenced.
+    InsertedEntry { leaf_index: u64, seq: i64 },
     /// The entries do not give the root a checkpoint signed: something
     /// after leaf `after` up to the checkpoint's size was changed.
     CheckpointMismatch { size: u64, after: u64 },
@@ -65,6 +68,10 @@ impl fmt::Display for Finding {
                 f,
                 "entry {seq} (leaf {leaf_index}) does not match its leaf hash: it was altered, moved or inserted"
             ),
+            Finding::InsertedEntry { leaf_index, seq } => write!(
+                f,
+                "entry {seq} (leaf {leaf_index}) was inserted: the entries after it were sequenced one place earlier"
+            ),
             Finding::CheckpointMismatch { size, after } => write!(
                 f,
                 "the entries do not give the signed root of the checkpoint of {size} entries: an entry after leaf {after} was changed"
@@ -96,6 +103,26 @@ impl fmt::Display for Finding {
                 Ok(())
             }
             Finding::NoCheckpoint => f.write_str("the log has entries but no signed checkpoint"),
+        }
+    }
+}
+
+impl Finding {
+    /// The first leaf the finding names as bad, if it names one.
+    pub fn first_bad_leaf(&self) -> Option<u64> {
+        match self {
+            Finding::MissingLeaf { leaf_index }
+            | Finding::MissingEntry { leaf_index, .. }
+            | Finding::AlteredEntry { leaf_index, .. }
+            | Finding::InsertedEntry { leaf_index, .. } => Some(*leaf_index),
+            Finding::CheckpointBeyondLog { entries, .. } => Some(*entries),
+            Finding::CheckpointSignature { .. }
+            | Finding::CheckpointOrigin { .. }
+            | Finding::CheckpointMismatch { .. }
+            | Finding::TreeStateMismatch { .. }
+            | Finding::NotSequenced { .. }
+            | Finding::TooFewCosignatures { .. }
+            | Finding::NoCheckpoint => None,
         }
     }
 }
@@ -134,6 +161,11 @@ pub struct Walk<'k> {
     next_checkpoint: usize,
     last_good: u64,
     tree: Frontier,
+    /// The previous leaf's index and seq (to tell an insertion).
+    previous: Option<(u64, i64)>,
+    /// A checkpoint the entries failed, held for one more leaf: an entry
+    /// inserted just before a checkpoint shows as such only at the next.
+    failed_checkpoint: Option<Finding>,
     finding: Option<Finding>,
 }
 
@@ -148,6 +180,8 @@ impl<'k> Walk<'k> {
             next_checkpoint: 0,
             last_good: 0,
             tree: Frontier::empty(),
+            previous: None,
+            failed_checkpoint: None,
             finding: None,
         };
         let mut sorted: Vec<&StoredCheckpoint> = checkpoints.iter().collect();
@@ -179,6 +213,7 @@ impl<'k> Walk<'k> {
         }
         // The empty tree needs no entries to check.
         walk.check_checkpoints();
+        walk.settle();
         walk
     }
 
@@ -187,11 +222,29 @@ impl<'k> Walk<'k> {
         self.finding.is_some()
     }
 
+    fn settle(&mut self) {
+        if let Some(failed) = self.failed_checkpoint.take() {
+            self.finding.get_or_insert(failed);
+        }
+    }
+
     /// Feeds the next leaf.
     pub fn push(&mut self, leaf: LeafInput) {
         if self.finding.is_some() {
             return;
         }
+        if let Some(failed) = self.failed_checkpoint.take() {
+            self.push_leaf(leaf);
+            // Only an insertion the leaf shows names an entry more exactly.
+            if !matches!(self.finding, Some(Finding::InsertedEntry { .. })) {
+                self.finding = Some(failed);
+            }
+            return;
+        }
+        self.push_leaf(leaf);
+    }
+
+    fn push_leaf(&mut self, leaf: LeafInput) {
         let expected = self.tree.size();
         if leaf.leaf_index != expected {
             self.finding = Some(Finding::MissingLeaf {
@@ -199,7 +252,7 @@ impl<'k> Walk<'k> {
             });
             return;
         }
-        let Some(entry) = leaf.entry else {
+        let Some(entry) = &leaf.entry else {
             self.finding = Some(Finding::MissingEntry {
                 leaf_index: leaf.leaf_index,
                 seq: leaf.seq,
@@ -209,14 +262,42 @@ impl<'k> Walk<'k> {
         let bytes = leaf::encode(leaf.leaf_index, entry.seq, &entry.event);
         let hash = tree::leaf_hash(&bytes);
         if entry.seq != leaf.seq || leaf.stored_hash.is_some_and(|stored| stored != hash) {
-            self.finding = Some(Finding::AlteredEntry {
-                leaf_index: leaf.leaf_index,
-                seq: leaf.seq,
-            });
+            self.finding = Some(self.misplaced(&leaf, &entry));
             return;
         }
+        self.previous = Some((leaf.leaf_index, leaf.seq));
         self.tree.append(hash);
         self.check_checkpoints();
+    }
+
+    /// An entry that does not match its stored hash: moved by an insertion
+    /// before it (it matches one place earlier), by a deletion before it
+    /// (one place later), or altered.
+    fn misplaced(&self, leaf: &LeafInput, entry: &AuditEvent) -> Finding {
+        let matches_at = |index: u64| {
+            leaf.stored_hash.is_some_and(|stored| {
+                tree::leaf_hash(&leaf::encode(index, entry.seq, &entry.event)) == stored
+            })
+        };
+        if entry.seq == leaf.seq {
+            if let Some((previous, seq)) = self.previous {
+                if previous + 1 == leaf.leaf_index && matches_at(previous) {
+                    return Finding::InsertedEntry {
+                        leaf_index: previous,
+                        seq,
+                    };
+                }
+            }
+            if matches_at(leaf.leaf_index + 1) {
+                return Finding::MissingLeaf {
+                    leaf_index: leaf.leaf_index,
+                };
+            }
+        }
+        Finding::AlteredEntry {
+            leaf_index: leaf.leaf_index,
+            seq: leaf.seq,
+        }
     }
 
     fn check_checkpoints(&mut self) {
@@ -225,7 +306,7 @@ impl<'k> Walk<'k> {
                 break;
             }
             if checkpoint.root != self.tree.root() {
-                self.finding.get_or_insert(Finding::CheckpointMismatch {
+                self.failed_checkpoint = Some(Finding::CheckpointMismatch {
                     size: checkpoint.size,
                     after: self.last_good,
                 });

@@ -2,8 +2,8 @@
 //! key, inclusion and consistency proofs, verification and export. For
 //! auditors; each call is itself an audit entry.
 
-use super::audit::AuditQuery;
 use super::as_caller;
+use super::audit::AuditQuery;
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -159,6 +159,9 @@ pub fn finding_response(f: &Finding) -> FindingResponse {
         }
         Finding::AlteredEntry { leaf_index, seq } => {
             ("altered-entry", Some(*seq), Some(*leaf_index))
+        }
+        Finding::InsertedEntry { leaf_index, seq } => {
+            ("inserted-entry", Some(*seq), Some(*leaf_index))
         }
         Finding::CheckpointMismatch { .. } => ("checkpoint-mismatch", None, None),
         Finding::CheckpointBeyondLog { .. } => ("checkpoint-beyond-log", None, None),
