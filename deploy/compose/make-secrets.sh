@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates deploy/compose/secrets/: a database password, ingång's master and
-# blind-index keys (with `ingang keys init`), and a self-signed TLS
+# blind-index keys and the audit log's signing key (with `ingang keys init`), and a self-signed TLS
 # certificate for the load balancer (replace it with a real one). Run once
 # from the repository root; never commit the result (.gitignore'd).
 set -euo pipefail
@@ -9,7 +9,7 @@ umask 077
 mkdir -p secrets/issuers
 [ -s secrets/db-password ] || head -c 32 /dev/urandom | base64 | tr -d '/+=' > secrets/db-password
 if [ ! -e secrets/keys/current ]; then
-    INGANG_ENV=production INGANG_KEYS_DIR="$PWD/secrets/keys" \
+    INGANG_ENV=production INGANG_KEYS_DIR="$PWD/secrets/keys" INGANG_CONFIG="$PWD/ingang.toml" \
         cargo run --release -q -p ingang-api -- keys init
 fi
 # The container runs as uid 65532 and must read the keys.

@@ -27,4 +27,5 @@ mod permits;
 mod plan;
 mod records;
 mod scenario;
+mod transparency;
 mod web;

@@ -42,3 +42,5 @@ mod plan;
 mod records;
 #[path = "../http/scenario.rs"]
 mod scenario;
+#[path = "../http/transparency.rs"]
+mod transparency;

@@ -65,9 +65,7 @@ pub fn verify(
     witness_keys: Vec<String>,
 ) -> Result<(), String> {
     let log = if keys.is_empty() {
-        t::log_keys(&config.audit_log, config.is_production())?
-            .verifiers()
-            .to_vec()
+        t::log_keys(&config)?.verifiers().to_vec()
     } else {
         parse_keys(&keys, "--key")?
     };
@@ -249,7 +247,7 @@ pub fn export(
 
 /// `ingang audit checkpoint`: integrate what is queued and sign now.
 pub fn checkpoint(config: Config) -> Result<(), String> {
-    let keys = t::log_keys(&config.audit_log, config.is_production())?;
+    let keys = t::log_keys(&config)?;
     let url = config.database();
     ingang_store::db::migrate(&url).map_err(|e| e.to_string())?;
     let holder = format!("cli/{}", std::process::id());

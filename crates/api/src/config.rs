@@ -523,11 +523,14 @@ impl Config {
         if !self.keys_dir.join("current").exists() {
             missing.push("master key: provide INGANG_KEYS_DIR with master-<id>.key, current and blind-index.key; development keys are never created in production");
         }
-        match &self.audit_log.signing_key_file {
-            None => missing.push("audit log: set [audit_log] signing_key_file (made by `ingang audit keygen`) and origin; the development log key is refused"),
+        if self.audit_log.origin == AuditLogConfig::default().origin {
+            missing.push("audit log: set [audit_log] origin to this log's name, such as ingang.example.se/audit");
+        }
+        match crate::transparency::log_key_file(self) {
+            None => missing.push("audit log: no signing key; `ingang keys init` (or `ingang audit keygen`) makes audit-log.key in the keys directory, or set [audit_log] signing_key_file; the development log key is refused"),
             Some(path) => {
-                if crate::transparency::is_development_key_file(path, &self.audit_log.origin) {
-                    missing.push("audit log: signing_key_file holds the development log key; make a key with `ingang audit keygen`");
+                if crate::transparency::is_development_key_file(&path, &self.audit_log.origin) {
+                    missing.push("audit log: the signing key file holds the development log key; make a key with `ingang audit keygen`");
                 }
             }
         }

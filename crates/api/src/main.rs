@@ -140,10 +140,12 @@ enum AuditCommand {
     /// Integrate the queued entries and sign a checkpoint now.
     Checkpoint,
     /// Make a new log signing key named after the configured origin; prints
-    /// its verifier key. See docs/audit-log.md for rotation.
+    /// its verifier key. Refuses to overwrite a file. See docs/audit-log.md
+    /// for rotation.
     Keygen {
+        /// Default: `audit-log.key` in the keys directory.
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
     },
 }
 
@@ -189,7 +191,8 @@ enum RetentionCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Create the master key and the blind-index key in the keys directory
+    /// Create the master key, the blind-index key and the audit log's
+    /// signing key (for the configured origin) in the keys directory
     /// (INGANG_KEYS_DIR). Refuses if keys exist. Works in production mode:
     /// this is how an installation gets its keys.
     Init,
@@ -370,6 +373,16 @@ fn run(cli: Cli) -> Result<(), String> {
         } => {
             let id =
                 ingang_store::Keyring::init_dir(&config.keys_dir).map_err(|e| e.to_string())?;
+            let log_key = config.keys_dir.join(ingang_api::transparency::LOG_KEY_FILE);
+            let verifier = ingang_api::witness::keygen(
+                &config.audit_log.origin,
+                ingang_tlog::note::KeyType::Ed25519,
+                &log_key,
+            )?;
+            println!(
+                "created the audit log's signing key for {}; its verifier key is {verifier}",
+                config.audit_log.origin
+            );
             println!(
                 "created master key {id} and the blind-index key in {}; back them up apart from the database",
                 config.keys_dir.display()
@@ -470,6 +483,8 @@ fn audit_command(config: Config, command: AuditCommand) -> Result<(), String> {
         } => cli::export(config, &format, auditor, out),
         AuditCommand::Checkpoint => cli::checkpoint(config),
         AuditCommand::Keygen { out } => {
+            let out =
+                out.unwrap_or_else(|| config.keys_dir.join(ingang_api::transparency::LOG_KEY_FILE));
             let vkey = ingang_api::witness::keygen(
                 &config.audit_log.origin,
                 ingang_tlog::note::KeyType::Ed25519,

@@ -58,8 +58,7 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
             audit_batch_max: config.audit_batch_max,
             pool_timeout: std::time::Duration::from_secs(config.db_timeout_secs),
             log: std::sync::Arc::new(
-                crate::transparency::log_keys(&config.audit_log, config.is_production())
-                    .map_err(StartError::Keys)?,
+                crate::transparency::log_keys(&config).map_err(StartError::Keys)?,
             ),
             witnesses: crate::transparency::witness_keys(&config.audit_log)
                 .map_err(StartError::Keys)?,

@@ -11,7 +11,7 @@ use ingang_tlog::note::{KeyType, SigningKey, VerifierKey};
 use ingang_tlog::witness::format_add_checkpoint;
 use serde::{Deserialize, Serialize};
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The development log key: derived from a published phrase, so anyone can
@@ -35,9 +35,23 @@ pub fn is_development_key_file(path: &Path, origin: &str) -> bool {
     }
 }
 
+/// The signing key's file in the keys directory, unless configured elsewhere.
+pub const LOG_KEY_FILE: &str = "audit-log.key";
+
+/// The file the log's signing key is read from: the configured one, else
+/// `audit-log.key` in the keys directory if it exists.
+pub fn log_key_file(config: &Config) -> Option<PathBuf> {
+    config.audit_log.signing_key_file.clone().or_else(|| {
+        let path = config.keys_dir.join(LOG_KEY_FILE);
+        path.exists().then_some(path)
+    })
+}
+
 /// The log's keys from the configuration.
-pub fn log_keys(config: &AuditLogConfig, production: bool) -> Result<LogKeys, String> {
-    let signer = match &config.signing_key_file {
+pub fn log_keys(full: &Config) -> Result<LogKeys, String> {
+    let config = &full.audit_log;
+    let production = full.is_production();
+    let signer = match &log_key_file(full) {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("audit_log.signing_key_file {}: {e}", path.display()))?;

@@ -15,7 +15,18 @@ fn the_development_sign_in_does_not_exist_in_production() {
     let keys_dir = data_dir.join("keys");
     // The keys exist, as `ingang keys init` leaves them.
     ingang_store::Keyring::open_dir(&keys_dir, true).unwrap();
+    let origin = "ingang.test/audit";
+    ingang_api::witness::keygen(
+        origin,
+        ingang_tlog::note::KeyType::Ed25519,
+        &keys_dir.join("audit-log.key"),
+    )
+    .unwrap();
     let config = Config {
+        audit_log: ingang_api::config::AuditLogConfig {
+            origin: origin.into(),
+            ..Default::default()
+        },
         environment: Environment::Production,
         listen: "127.0.0.1:0".into(),
         // Plain HTTP behind a load balancer: production refuses the

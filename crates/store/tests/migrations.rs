@@ -109,6 +109,7 @@ fn sqlite_shape(conn: &mut DbConnection) -> Shape {
                 "TEXT" => "text",
                 "BLOB" => "binary",
                 "BIGINT" => "bigint",
+                "SMALLINT" => "smallint",
                 // An INTEGER PRIMARY KEY is SQLite's 64-bit rowid.
                 "INTEGER" if c.pk > 0 && pk_columns == 1 => "bigint",
                 "INTEGER" => "integer",
@@ -235,6 +236,7 @@ fn postgres_shape(conn: &mut DbConnection) -> Shape {
             "text" => "text",
             "bytea" => "binary",
             "bigint" => "bigint",
+            "smallint" => "smallint",
             "integer" => "integer",
             "boolean" => "bool",
             other => panic!(
@@ -308,8 +310,8 @@ fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let sqlite_shape = sqlite_shape(&mut sqlite.connect());
     let postgres_shape = postgres_shape(&mut postgres.connect());
     assert!(sqlite_shape.columns.len() > 60, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.indexes.len(), 10, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.checks.len(), 11, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.indexes.len(), 11, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.checks.len(), 16, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape, postgres_shape);
 }
 
@@ -353,7 +355,7 @@ fn the_audit_log_refuses_updates_and_deletes_on_both_backends() {
 
 /// Rows every rule accepts: one of each table a rule guards. `BLOB0` and
 /// `BLOB1` stand for one-byte binary literals, spelled per backend.
-const VALID_ROWS: [&str; 9] = [
+const VALID_ROWS: [&str; 11] = [
     "INSERT INTO agencies (code, name, created_at) VALUES ('af', 'AF', 1)",
     "INSERT INTO officers (id, agency, name_ct, roles, active, created_at) \
      VALUES ('o1', 'af', BLOB0, 'officer', TRUE, 1)",
@@ -373,10 +375,18 @@ const VALID_ROWS: [&str; 9] = [
      VALUES (1, 'o1', 'af', 'officer', 'record.read', 'deny', 'no-active-consent', 'r')",
     "INSERT INTO web_sessions (token_sha256, account_id, created_at, expires_at, previous_visit) \
      VALUES (BLOB0, 'o1', 10, 20, 5)",
+    "INSERT INTO audit_tree_nodes (level, idx, hash) VALUES (1, 0, HASH32)",
+    "INSERT INTO audit_checkpoints (tree_size, root, note, signed_at) VALUES (1, HASH32, 'n', 1)",
 ];
 
 /// (rule, a statement that breaks it) for every named invariant.
-const VIOLATIONS: [(&str, &str); 18] = [
+const VIOLATIONS: [(&str, &str); 24] = [
+    ("audit_tree_single", "UPDATE audit_tree SET size = -1"),
+    ("audit_tree_single", "INSERT INTO audit_tree (id, size, root) VALUES (2, 0, HASH32)"),
+    ("audit_sequencer_single", "INSERT INTO audit_sequencer (id, holder, expires_at) VALUES (2, '', 0)"),
+    ("audit_tree_nodes_shape", "INSERT INTO audit_tree_nodes (level, idx, hash) VALUES (0, 0, HASH32)"),
+    ("audit_tree_nodes_shape", "INSERT INTO audit_tree_nodes (level, idx, hash) VALUES (1, 1, BLOB0)"),
+    ("audit_checkpoints_shape", "INSERT INTO audit_checkpoints (tree_size, root, note, signed_at) VALUES (2, BLOB0, 'n', 1)"),
     ("clients_erased", "UPDATE clients SET erased_at = 5"),
     ("web_sessions_lifetime", "UPDATE web_sessions SET expires_at = 10"),
     ("web_sessions_lifetime", "UPDATE web_sessions SET ended_at = 9"),
@@ -417,17 +427,30 @@ fn the_database_refuses_rows_the_domain_would_refuse_on_both_backends() {
         };
         db::migrate(&database.url).unwrap();
         let mut conn = database.connect();
+        let (zero, one) = match backend {
+            Backend::Sqlite => ("X'00'", "X'01'"),
+            Backend::Postgres => ("'\\x00'::bytea", "'\\x01'::bytea"),
+        };
+        let hash32 = match backend {
+            Backend::Sqlite => format!("X'{}'", "ab".repeat(32)),
+            Backend::Postgres => format!("'\\x{}'::bytea", "ab".repeat(32)),
+        };
+        let hash32 = hash32.as_str();
         for sql in VALID_ROWS {
-            let (zero, one) = match backend {
-                Backend::Sqlite => ("X'00'", "X'01'"),
-                Backend::Postgres => ("'\\x00'::bytea", "'\\x01'::bytea"),
-            };
-            let sql = sql.replace("BLOB0", zero).replace("BLOB1", one);
+            let sql = sql
+                .replace("BLOB0", zero)
+                .replace("BLOB1", one)
+                .replace("HASH32", hash32);
             diesel::sql_query(&sql)
                 .execute(&mut conn)
                 .unwrap_or_else(|e| panic!("{backend:?}: {sql}: {e}"));
         }
         for (rule, sql) in VIOLATIONS {
+            let sql = sql
+                .replace("BLOB0", zero)
+                .replace("BLOB1", one)
+                .replace("HASH32", hash32);
+            let sql = sql.as_str();
             let error = diesel::sql_query(sql)
                 .execute(&mut conn)
                 .expect_err(&format!("{backend:?} accepted {sql}"));

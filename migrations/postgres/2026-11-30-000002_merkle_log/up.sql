@@ -29,37 +29,37 @@ CREATE TABLE audit_pending (
 INSERT INTO audit_pending (seq) SELECT seq FROM audit_events;
 
 CREATE TABLE audit_leaves (
-    leaf_index   BIGINT PRIMARY KEY NOT NULL CHECK (leaf_index >= 0),
+    leaf_index   BIGINT PRIMARY KEY NOT NULL,
     seq          BIGINT NOT NULL UNIQUE REFERENCES audit_events (seq),
-    hash         BYTEA NOT NULL CHECK (length(hash) = 32),
+    hash         BYTEA NOT NULL,
     sequenced_at BIGINT NOT NULL
 );
 
 -- Level 1 and up; a leaf's own hash (level 0) is in audit_leaves.
 CREATE TABLE audit_tree_nodes (
-    level SMALLINT NOT NULL CHECK (level BETWEEN 1 AND 63),
-    idx   BIGINT NOT NULL CHECK (idx >= 0),
-    hash  BYTEA NOT NULL CHECK (length(hash) = 32),
+    level SMALLINT NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  BYTEA NOT NULL,
     PRIMARY KEY (level, idx)
 );
 
 CREATE TABLE audit_tree (
-    id   SMALLINT PRIMARY KEY NOT NULL CHECK (id = 1),
-    size BIGINT NOT NULL CHECK (size >= 0),
-    root BYTEA NOT NULL CHECK (length(root) = 32)
+    id   SMALLINT PRIMARY KEY NOT NULL,
+    size BIGINT NOT NULL,
+    root BYTEA NOT NULL
 );
 INSERT INTO audit_tree (id, size, root) VALUES (1, 0, decode('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex'));
 
 CREATE TABLE audit_sequencer (
-    id         SMALLINT PRIMARY KEY NOT NULL CHECK (id = 1),
+    id         SMALLINT PRIMARY KEY NOT NULL,
     holder     TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
 INSERT INTO audit_sequencer (id, holder, expires_at) VALUES (1, '', 0);
 
 CREATE TABLE audit_checkpoints (
-    tree_size BIGINT PRIMARY KEY NOT NULL CHECK (tree_size >= 0),
-    root      BYTEA NOT NULL CHECK (length(root) = 32),
+    tree_size BIGINT PRIMARY KEY NOT NULL,
+    root      BYTEA NOT NULL,
     note      TEXT NOT NULL,
     signed_at BIGINT NOT NULL
 );
@@ -72,6 +72,13 @@ CREATE TABLE audit_cosignatures (
     received_at BIGINT NOT NULL,
     PRIMARY KEY (tree_size, witness)
 );
+
+-- The shape of the tree's rows.
+ALTER TABLE audit_leaves ADD CONSTRAINT audit_leaves_shape CHECK (leaf_index >= 0 AND length(hash) = 32);
+ALTER TABLE audit_tree_nodes ADD CONSTRAINT audit_tree_nodes_shape CHECK (level BETWEEN 1 AND 63 AND idx >= 0 AND length(hash) = 32);
+ALTER TABLE audit_tree ADD CONSTRAINT audit_tree_single CHECK (id = 1 AND size >= 0 AND length(root) = 32);
+ALTER TABLE audit_sequencer ADD CONSTRAINT audit_sequencer_single CHECK (id = 1);
+ALTER TABLE audit_checkpoints ADD CONSTRAINT audit_checkpoints_shape CHECK (tree_size >= 0 AND length(root) = 32);
 
 -- A witness's last refusal of a checkpoint (`ingang audit verify
 -- --witnesses K` names it when too few cosigned).
@@ -91,11 +98,19 @@ BEGIN
     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
 END;
 $$;
-CREATE TRIGGER audit_leaves_no_update BEFORE UPDATE OR DELETE ON audit_leaves
+CREATE TRIGGER audit_leaves_no_update BEFORE UPDATE ON audit_leaves
 FOR EACH ROW EXECUTE FUNCTION audit_tree_append_only();
-CREATE TRIGGER audit_tree_nodes_no_update BEFORE UPDATE OR DELETE ON audit_tree_nodes
+CREATE TRIGGER audit_leaves_no_delete BEFORE DELETE ON audit_leaves
 FOR EACH ROW EXECUTE FUNCTION audit_tree_append_only();
-CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE OR DELETE ON audit_checkpoints
+CREATE TRIGGER audit_tree_nodes_no_update BEFORE UPDATE ON audit_tree_nodes
 FOR EACH ROW EXECUTE FUNCTION audit_tree_append_only();
-CREATE TRIGGER audit_cosignatures_no_update BEFORE UPDATE OR DELETE ON audit_cosignatures
+CREATE TRIGGER audit_tree_nodes_no_delete BEFORE DELETE ON audit_tree_nodes
+FOR EACH ROW EXECUTE FUNCTION audit_tree_append_only();
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+FOR EACH ROW EXECUTE FUNCTION audit_tree_append_only();
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+FOR EACH ROW EXECUTE FUNCTION audit_tree_append_only();
+CREATE TRIGGER audit_cosignatures_no_update BEFORE UPDATE ON audit_cosignatures
+FOR EACH ROW EXECUTE FUNCTION audit_tree_append_only();
+CREATE TRIGGER audit_cosignatures_no_delete BEFORE DELETE ON audit_cosignatures
 FOR EACH ROW EXECUTE FUNCTION audit_tree_append_only();

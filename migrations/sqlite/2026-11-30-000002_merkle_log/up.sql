@@ -50,37 +50,37 @@ CREATE TABLE audit_pending (
 INSERT INTO audit_pending (seq) SELECT seq FROM audit_events;
 
 CREATE TABLE audit_leaves (
-    leaf_index   BIGINT PRIMARY KEY NOT NULL CHECK (leaf_index >= 0),
+    leaf_index   BIGINT PRIMARY KEY NOT NULL,
     seq          BIGINT NOT NULL UNIQUE REFERENCES audit_events (seq),
-    hash         BLOB NOT NULL CHECK (length(hash) = 32),
+    hash         BLOB NOT NULL,
     sequenced_at BIGINT NOT NULL
 );
 
 -- Level 1 and up; a leaf's own hash (level 0) is in audit_leaves.
 CREATE TABLE audit_tree_nodes (
-    level SMALLINT NOT NULL CHECK (level BETWEEN 1 AND 63),
-    idx   BIGINT NOT NULL CHECK (idx >= 0),
-    hash  BLOB NOT NULL CHECK (length(hash) = 32),
+    level SMALLINT NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  BLOB NOT NULL,
     PRIMARY KEY (level, idx)
 );
 
 CREATE TABLE audit_tree (
-    id   SMALLINT PRIMARY KEY NOT NULL CHECK (id = 1),
-    size BIGINT NOT NULL CHECK (size >= 0),
-    root BLOB NOT NULL CHECK (length(root) = 32)
+    id   SMALLINT PRIMARY KEY NOT NULL,
+    size BIGINT NOT NULL,
+    root BLOB NOT NULL
 );
 INSERT INTO audit_tree (id, size, root) VALUES (1, 0, X'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
 
 CREATE TABLE audit_sequencer (
-    id         SMALLINT PRIMARY KEY NOT NULL CHECK (id = 1),
+    id         SMALLINT PRIMARY KEY NOT NULL,
     holder     TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
 INSERT INTO audit_sequencer (id, holder, expires_at) VALUES (1, '', 0);
 
 CREATE TABLE audit_checkpoints (
-    tree_size BIGINT PRIMARY KEY NOT NULL CHECK (tree_size >= 0),
-    root      BLOB NOT NULL CHECK (length(root) = 32),
+    tree_size BIGINT PRIMARY KEY NOT NULL,
+    root      BLOB NOT NULL,
     note      TEXT NOT NULL,
     signed_at BIGINT NOT NULL
 );
@@ -93,6 +93,39 @@ CREATE TABLE audit_cosignatures (
     received_at BIGINT NOT NULL,
     PRIMARY KEY (tree_size, witness)
 );
+
+-- The shape of the tree's rows (named rules as trigger pairs, as on SQLite
+-- since 2026-11-23-000002_invariants).
+CREATE TRIGGER check_audit_leaves_shape_on_insert BEFORE INSERT ON audit_leaves
+WHEN NOT (NEW.leaf_index >= 0 AND length(NEW.hash) = 32)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_leaves_shape'); END;
+CREATE TRIGGER check_audit_leaves_shape_on_update BEFORE UPDATE ON audit_leaves
+WHEN NOT (NEW.leaf_index >= 0 AND length(NEW.hash) = 32)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_leaves_shape'); END;
+CREATE TRIGGER check_audit_tree_nodes_shape_on_insert BEFORE INSERT ON audit_tree_nodes
+WHEN NOT (NEW.level BETWEEN 1 AND 63 AND NEW.idx >= 0 AND length(NEW.hash) = 32)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_tree_nodes_shape'); END;
+CREATE TRIGGER check_audit_tree_nodes_shape_on_update BEFORE UPDATE ON audit_tree_nodes
+WHEN NOT (NEW.level BETWEEN 1 AND 63 AND NEW.idx >= 0 AND length(NEW.hash) = 32)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_tree_nodes_shape'); END;
+CREATE TRIGGER check_audit_tree_single_on_insert BEFORE INSERT ON audit_tree
+WHEN NOT (NEW.id = 1 AND NEW.size >= 0 AND length(NEW.root) = 32)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_tree_single'); END;
+CREATE TRIGGER check_audit_tree_single_on_update BEFORE UPDATE ON audit_tree
+WHEN NOT (NEW.id = 1 AND NEW.size >= 0 AND length(NEW.root) = 32)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_tree_single'); END;
+CREATE TRIGGER check_audit_sequencer_single_on_insert BEFORE INSERT ON audit_sequencer
+WHEN NOT (NEW.id = 1)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_sequencer_single'); END;
+CREATE TRIGGER check_audit_sequencer_single_on_update BEFORE UPDATE ON audit_sequencer
+WHEN NOT (NEW.id = 1)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_sequencer_single'); END;
+CREATE TRIGGER check_audit_checkpoints_shape_on_insert BEFORE INSERT ON audit_checkpoints
+WHEN NOT (NEW.tree_size >= 0 AND length(NEW.root) = 32)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_checkpoints_shape'); END;
+CREATE TRIGGER check_audit_checkpoints_shape_on_update BEFORE UPDATE ON audit_checkpoints
+WHEN NOT (NEW.tree_size >= 0 AND length(NEW.root) = 32)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_checkpoints_shape'); END;
 
 -- A witness's last refusal of a checkpoint (`ingang audit verify
 -- --witnesses K` names it when too few cosigned).

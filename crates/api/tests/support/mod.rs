@@ -324,9 +324,23 @@ pub const BOOTSTRAP: [&str; 7] = [
 /// Returns the configuration file.
 pub fn production_files(root: &Path) -> PathBuf {
     let keys = root.join("keys");
+    let issuer = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let public_key = root.join("issuer-af.pub.pem");
+    std::fs::write(&public_key, issuer.public_key_pem()).unwrap();
+    let config = root.join("ingang.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "keys_dir = \"{}\"\n\n[[trusted_issuers]]\nissuer = \"https://idp.af.example\"\npublic_key_file = \"{}\"\n\n[audit_log]\norigin = \"ingang.test/audit\"\n",
+            keys.display(),
+            public_key.display()
+        ),
+    )
+    .unwrap();
     let out = ingang()
         .args(["keys", "init"])
         .env("INGANG_ENV", "production")
+        .env("INGANG_CONFIG", &config)
         .env("INGANG_KEYS_DIR", &keys)
         .output()
         .unwrap();
@@ -335,18 +349,5 @@ pub fn production_files(root: &Path) -> PathBuf {
         "keys init: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let issuer = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
-    let public_key = root.join("issuer-af.pub.pem");
-    std::fs::write(&public_key, issuer.public_key_pem()).unwrap();
-    let config = root.join("ingang.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "keys_dir = \"{}\"\n\n[[trusted_issuers]]\nissuer = \"https://idp.af.example\"\npublic_key_file = \"{}\"\n",
-            keys.display(),
-            public_key.display()
-        ),
-    )
-    .unwrap();
     config
 }
