@@ -211,6 +211,54 @@ pub fn render(app: &App) -> String {
          ingang_audit_batch_size_sum {entries}\ningang_audit_batch_size_count {batches}"
     );
 
+    if let Some(sequencer) = app.sequencer_stats() {
+        use std::sync::atomic::Ordering::Relaxed;
+        header(
+            &mut out,
+            "ingang_audit_sequencer_leader",
+            "gauge",
+            "1 while this process holds the sequencer's lease.",
+        );
+        let _ = writeln!(
+            out,
+            "ingang_audit_sequencer_leader {}",
+            u8::from(sequencer.leader.load(Relaxed))
+        );
+        header(
+            &mut out,
+            "ingang_audit_sequenced_total",
+            "counter",
+            "Entries this process integrated into the Merkle tree.",
+        );
+        let _ = writeln!(
+            out,
+            "ingang_audit_sequenced_total {}",
+            sequencer.integrated.load(Relaxed)
+        );
+        header(
+            &mut out,
+            "ingang_audit_checkpoints_total",
+            "counter",
+            "Checkpoints this process signed.",
+        );
+        let _ = writeln!(
+            out,
+            "ingang_audit_checkpoints_total {}",
+            sequencer.checkpoints.load(Relaxed)
+        );
+        header(
+            &mut out,
+            "ingang_audit_sequencer_failures_total",
+            "counter",
+            "Sequencer steps that failed (retried at the next interval).",
+        );
+        let _ = writeln!(
+            out,
+            "ingang_audit_sequencer_failures_total {}",
+            sequencer.failures.load(Relaxed)
+        );
+    }
+
     let pool = app.pool_status();
     header(
         &mut out,

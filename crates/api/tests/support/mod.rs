@@ -65,6 +65,11 @@ impl Site {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// `ingang <args>` against this site, whatever its exit.
+    pub fn output(&self, args: &[&str]) -> std::process::Output {
+        self.command("cli").args(args).output().unwrap()
+    }
+
     fn command(&self, name: &str) -> Command {
         let mut command = ingang();
         command
