@@ -297,3 +297,78 @@ fn only_auditors_see_the_log_and_refusals_are_entries() {
         assert!(actions.contains(&action), "{action}: {actions:?}");
     }
 }
+
+#[test]
+fn the_extract_reads_as_a_person_expects() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let note = world.note(&world.soc, "Samtal om praktik");
+    // Eva reads it under the consent; Per (assigned, not named) is refused.
+    assert_eq!(
+        s.get(&format!("/v1/records/{note}"), &world.af.token)
+            .status,
+        200
+    );
+    assert_eq!(
+        s.get(&format!("/v1/records/{note}"), &world.psyk.token)
+            .status,
+        403
+    );
+    let path = format!("/v1/clients/{}/access-log?limit=200", world.client);
+    let en = s.get(&format!("{path}&lang=en"), &world.coordinator.token);
+    assert_eq!(en.status, 200, "{}", en.text);
+    assert_eq!(en.body["lang"], "en");
+    let items = en.body["items"].as_array().unwrap();
+    let read = items
+        .iter()
+        .find(|e| e["action"] == "record.read" && e["actor_id"] == world.af.id.as_str())
+        .unwrap_or_else(|| panic!("{}", en.text));
+    assert_eq!(read["actor_name"], "Eva Ek");
+    assert_eq!(read["agency_name"], "Arbetsförmedlingen");
+    assert_eq!(read["record_kind"], "note");
+    assert_eq!(read["consent_purpose"], "Samordnad rehabilitering");
+    assert_eq!(read["outcome_text"], "Allowed");
+    let refused = items
+        .iter()
+        .find(|e| e["action"] == "record.read" && e["actor_id"] == world.psyk.id.as_str())
+        .unwrap();
+    assert_eq!(refused["actor_name"], "Per Lind");
+    assert_eq!(refused["agency_name"], "Regionpsykiatrin");
+    assert!(
+        refused["outcome_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Refused: "),
+        "{refused}"
+    );
+    // Swedish by default; the client's name is never in it.
+    let sv = s.get(&path, &world.coordinator.token);
+    assert_eq!(sv.body["lang"], "sv");
+    assert!(sv.text.contains("Tillåten"));
+    assert!(!sv.text.contains(ingang_tests::CLIENT_NAME));
+    assert_eq!(
+        s.get(&format!("{path}&lang=de"), &world.coordinator.token)
+            .status,
+        400
+    );
+    // After erasure the log remains; the purposes are gone with the key.
+    let r = s.post(
+        &format!("/v1/clients/{}/erase", world.client),
+        &world.coordinator.token,
+        serde_json::json!({"reason": "Begäran om radering"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text);
+    let erased = s.get(&format!("{path}&lang=en"), &world.auditor.token);
+    assert_eq!(erased.status, 200, "{}", erased.text);
+    assert_eq!(erased.body["erased"], true);
+    let read = erased.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "record.read" && e["actor_id"] == world.af.id.as_str())
+        .unwrap();
+    assert_eq!(read["actor_name"], "Eva Ek");
+    assert!(read["consent_purpose"].is_null());
+}

@@ -329,6 +329,21 @@ impl crate::Db<'_> {
         self.load_consents(client, None)
     }
 
+    /// The purposes of the consents of the client a `client.access_log`
+    /// permit names, for the client's extract. Empty once the client is
+    /// erased: the purposes were sealed under the destroyed key.
+    pub fn consent_purposes(&mut self, permit: &Permit) -> StoreResult<Vec<(ConsentId, String)>> {
+        let client = permit.client_for(AuditAction::ReadAccessLog)?;
+        match self.load_consents(client, None) {
+            Ok(consents) => Ok(consents
+                .into_iter()
+                .map(|c| (c.id, c.terms.purpose))
+                .collect()),
+            Err(StoreError::KeyDestroyed) => Ok(Vec::new()),
+            Err(other) => Err(other),
+        }
+    }
+
     fn consent(&mut self, id: ConsentId) -> StoreResult<Consent> {
         let client = self.consent_client(id)?;
         self.load_consents(client, Some(id))?

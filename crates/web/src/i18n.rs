@@ -366,6 +366,9 @@ texts! {
     UnderConsent => "Samtycke", "Consent";
     OnBehalfOf => "för", "for";
     Allowed => "Tillåten", "Allowed";
+    ExtractErased => "Personen är raderad. Uppgifterna om hen går inte längre att läsa, men loggen över vem som läste dem finns kvar.", "The person has been erased. Their data can no longer be read, but the log of who read it remains.";
+    UnknownPerson => "Okänt konto", "Unknown account";
+    PurposeUnreadable => "Samtycke (syftet går inte längre att läsa)", "A consent (its purpose can no longer be read)";
     Refused => "Nekad", "Refused";
     ClientIdField => "Klientens id", "Client id";
     ActorIdField => "Kontots id", "Account id";

@@ -1,7 +1,7 @@
 //! The audit log query (auditor) and the client's access-log extract
 //! (auditor, coordinator). Both are themselves audited.
 
-use super::{agency_filter, as_caller, page_limit, parse_seq_cursor, PageQuery};
+use super::{agency_filter, as_caller, page_limit, parse_seq_cursor};
 use crate::auth::Credentials;
 use crate::error::{ApiError, Problem};
 use crate::schemas::{AuditAction, AuditDecision};
@@ -195,23 +195,125 @@ pub async fn audit_events(
     Ok(HttpResponse::Ok().json(page(events, limit)))
 }
 
-/// The client's extract: every access to their data, oldest first.
-#[utoipa::path(tag = "audit", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), PageQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExtractQuery {
+    /// The previous page's `next_cursor`.
+    #[param(pattern = r"^[0-9]{1,18}$")]
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The language of the texts: `sv` (default) or `en`.
+    #[param(pattern = "^(sv|en)$")]
+    pub lang: Option<String>,
+}
+
+/// One access to the client's data, as the person reads it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExtractItem {
+    #[serde(flatten)]
+    pub entry: AuditEventResponse,
+    /// The officer's (or system account's) name.
+    pub actor_name: Option<String>,
+    /// The name of the officer a system account acted for.
+    pub on_behalf_of_name: Option<String>,
+    /// The name of the actor's agency.
+    pub agency_name: Option<String>,
+    /// What kind of record was read or written.
+    #[schema(value_type = Option<ingang_policy::RecordKind>)]
+    pub record_kind: Option<ingang_policy::RecordKind>,
+    /// The purpose of the consent the access relied on (absent once the
+    /// client is erased: it was sealed under the destroyed key).
+    pub consent_purpose: Option<String>,
+    /// What was done, in the chosen language.
+    pub action_text: String,
+    /// Allowed, or refused and why, in the chosen language.
+    pub outcome_text: String,
+    /// The kind of record in the chosen language.
+    pub record_kind_text: Option<String>,
+}
+
+/// The client's extract: every access to their data.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExtractPage {
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    /// The client was erased; their data is unreadable, the log remains.
+    pub erased: bool,
+    #[schema(pattern = "^(sv|en)$")]
+    pub lang: String,
+    pub items: Vec<ExtractItem>,
+    pub next_cursor: Option<String>,
+}
+
+fn extract_lang(lang: Option<&str>) -> Result<ingang_web::i18n::Lang, ApiError> {
+    match lang {
+        None => Ok(ingang_web::i18n::Lang::Sv),
+        Some(code) => ingang_web::i18n::Lang::from_code(code)
+            .ok_or_else(|| ApiError::invalid("lang", "must be 'sv' or 'en'")),
+    }
+}
+
+/// The client's extract: every access to their data, oldest first, with
+/// who (name and agency), what kind of record, allowed or refused and why,
+/// and under which consent (its purpose), in Swedish or English.
+#[utoipa::path(tag = "audit", security(("bearer" = [])), params(("id" = Uuid, Path, description = "client id"), ExtractQuery),
+    responses((status = 200, body = ExtractPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/clients/{id}/access-log")]
 pub async fn access_log(
     state: web::Data<AppState>,
     credentials: Credentials,
     id: web::Path<ClientId>,
-    query: web::Query<PageQuery>,
+    query: web::Query<ExtractQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    use ingang_web::i18n::T;
     let client = id.into_inner();
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
     let after = after_seq(q.cursor.as_deref())?;
-    let events = as_caller(state, credentials, move |app, caller| {
+    let lang = extract_lang(q.lang.as_deref())?;
+    let extract = as_caller(state, credentials, move |app, caller| {
         Ok(app.access_log(&caller, client, after, limit)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page(events, limit)))
+    let full = extract.entries.len() as i64 == limit;
+    let next_cursor = if full {
+        extract.entries.last().map(|e| e.event.seq.to_string())
+    } else {
+        None
+    };
+    let items = extract
+        .entries
+        .into_iter()
+        .map(|e| {
+            let action_text = T::action(e.event.event.action).in_(lang).to_owned();
+            let outcome_text = match (e.event.event.decision, e.event.event.reason) {
+                (ingang_policy::Verdict::Allow, _) => T::Allowed.in_(lang).to_owned(),
+                (ingang_policy::Verdict::Deny, Some(reason)) => {
+                    format!("{}: {}", T::Refused.in_(lang), lang.logged_refusal(reason))
+                }
+                (ingang_policy::Verdict::Deny, None) => T::Refused.in_(lang).to_owned(),
+            };
+            ExtractItem {
+                record_kind_text: e.record_kind.map(|k| lang.kind(k).to_owned()),
+                entry: e.event.into(),
+                actor_name: e.actor_name,
+                on_behalf_of_name: e.on_behalf_of_name,
+                agency_name: e.agency_name,
+                record_kind: e.record_kind,
+                consent_purpose: e.consent_purpose,
+                action_text,
+                outcome_text,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ExtractPage {
+        client_id: extract.client,
+        erased: extract.erased,
+        lang: lang.code().to_owned(),
+        items,
+        next_cursor,
+    }))
 }

@@ -10,6 +10,7 @@ use crate::i18n::{Lang, T};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use ingang_app::audit::ExtractEntry;
 use ingang_app::{AuditEvent, AuditFilter};
 use ingang_policy::{AgencyCode, AuditAction, ClientId, OfficerId, Verdict};
 use maud::{html, Markup};
@@ -202,6 +203,53 @@ fn entry_table(lang: Lang, entries: &[AuditEvent], technical: bool) -> Markup {
     }
 }
 
+/// The extract as a person reads it: who (name and agency), when, what
+/// kind of record, allowed or refused and why, under which consent.
+fn extract_table(lang: Lang, entries: &[ExtractEntry]) -> Markup {
+    html! {
+        table.audit {
+            caption.visually-hidden { (T::Extract.in_(lang)) }
+            thead { tr {
+                th scope="col" { (T::When.in_(lang)) }
+                th scope="col" { (T::Who.in_(lang)) }
+                th scope="col" { (T::What.in_(lang)) }
+                th scope="col" { (T::Outcome.in_(lang)) }
+                th scope="col" { (T::UnderConsent.in_(lang)) }
+            } }
+            tbody {
+                @for entry in entries {
+                    @let e = &entry.event.event;
+                    tr {
+                        td { (lang.moment(e.at)) }
+                        td {
+                            (entry.actor_name.as_deref().unwrap_or(T::UnknownPerson.in_(lang)))
+                            ", " (entry.agency_name.as_deref().unwrap_or(e.actor_agency.as_str()))
+                            @if let Some(name) = &entry.on_behalf_of_name {
+                                " " (T::OnBehalfOf.in_(lang)) " " (name)
+                            }
+                        }
+                        td {
+                            (T::action(e.action).in_(lang))
+                            @if let Some(kind) = entry.record_kind { ": " (lang.kind(kind)) }
+                        }
+                        td {
+                            @match (e.decision, e.reason) {
+                                (Verdict::Allow, _) => { (T::Allowed.in_(lang)) },
+                                (Verdict::Deny, Some(reason)) => { (T::Refused.in_(lang)) ": " (lang.logged_refusal(reason)) },
+                                (Verdict::Deny, None) => { (T::Refused.in_(lang)) },
+                            }
+                        }
+                        td {
+                            @if let Some(purpose) = &entry.consent_purpose { (purpose) }
+                            @else if e.consent_id.is_some() { (T::PurposeUnreadable.in_(lang)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `GET /audit/clients/{id}/extract`: every access to the client's data,
 /// as the person reads it, ready to print.
 pub async fn extract(req: HttpRequest, client: web::Path<String>, query: Query) -> HttpResponse {
@@ -210,11 +258,11 @@ pub async fn extract(req: HttpRequest, client: web::Path<String>, query: Query) 
     signed_page(&req, move |session, signed, ctx| {
         let client: ClientId = client.parse().map_err(|_| PageError::MalformedId)?;
         let after = query.get("after").parse::<i64>().ok();
-        let entries = session.access_log(&signed.caller.caller, client, after, PAGE)?;
+        let extract = session.access_log(&signed.caller.caller, client, after, PAGE)?;
         let lang = ctx.lang;
         let title = ctx.t(T::Extract);
-        let next = (entries.len() as i64 == PAGE)
-            .then(|| entries.last().map(|e| e.seq))
+        let next = (extract.entries.len() as i64 == PAGE)
+            .then(|| extract.entries.last().map(|e| e.event.seq))
             .flatten();
         let body = html! {
             h1 { (title) }
@@ -223,9 +271,10 @@ pub async fn extract(req: HttpRequest, client: web::Path<String>, query: Query) 
                 dt { (ctx.t(T::ClientIdField)) } dd { code { (client) } }
                 dt { (ctx.t(T::ExtractMade)) } dd { (lang.moment(Utc::now())) }
             }
+            @if extract.erased { p.notice { (ctx.t(T::ExtractErased)) } }
             p.no-print { button type="button" data-print="" { (ctx.t(T::Print)) } }
-            @if entries.is_empty() { p { (ctx.t(T::NoEntries)) } }
-            @else { (entry_table(lang, &entries, false)) }
+            @if extract.entries.is_empty() { p { (ctx.t(T::NoEntries)) } }
+            @else { (extract_table(lang, &extract.entries)) }
             @if let Some(after) = next {
                 p.no-print { a href={ "/audit/clients/" (client) "/extract?after=" (after) } { (ctx.t(T::NextPage)) } }
             }
