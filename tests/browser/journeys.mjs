@@ -410,6 +410,8 @@ await journey("auditor: the log searched with its filters, a client's extract to
   assert.match(extract, /Läste den gemensamma planen/);
   assert.match(extract, /Tillåten/);
   assert.match(extract, /Nekad: samtycket var återkallat/, "the withdrawal's refusal");
+  assert.match(extract, /Eva Ek, Arbetsförmedlingen/, "who, by name and agency");
+  assert.match(extract, /Samordnad rehabilitering mot arbete/, "under which consent, by its purpose");
   await axe(page, "extract");
   await page.emulateMedia({ media: "print" });
   assert.equal(await page.locator("header.site").isVisible(), false, "printed without the page's header");
@@ -419,6 +421,25 @@ await journey("auditor: the log searched with its filters, a client's extract to
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Extract from the access log");
   assert.match(await mainText(page), /Read the shared plan/);
   await axe(page, "extract (English)");
+  await page.getByRole("link", { name: "Svenska" }).click();
+
+  // The log's integrity: the newest checkpoint, its verification, a proof.
+  await page.getByRole("link", { name: "Loggens äkthet" }).click();
+  await page.waitForURL(`${BASE}/audit/integrity`);
+  assert.match(await mainText(page), /Senaste kontrollpunkten/);
+  assert.match(await mainText(page), /ingang\.localhost\/audit\+[0-9a-f]{8}\+/, "the public key in verifier form");
+  await axe(page, "integrity");
+  await page.getByRole("button", { name: "Kontrollera hela loggen" }).click();
+  await page.waitForURL(/\/audit\/integrity\?verify=1/);
+  assert.match(await page.getByRole("status").innerText(), /Loggen är hel\./);
+  await axe(page, "integrity verified");
+  await page.screenshot({ path: `${SHOTS}/audit-integrity.png`, fullPage: true });
+  await page.goto(`${BASE}/audit?search=1&client_id=${CLIENT}`);
+  await page.locator("table.audit tbody tr td a").first().click();
+  await page.waitForURL(/\/audit\/entries\/\d+\/proof/);
+  assert.match(await page.getByRole("status").innerText(), /Beviset stämmer/);
+  await axe(page, "inclusion proof");
+  await page.screenshot({ path: `${SHOTS}/audit-proof.png`, fullPage: true });
 });
 
 await journey("admin: agencies and accounts", async (page) => {

@@ -31,6 +31,7 @@ pub use error::{AppError, AppResult};
 
 // What the use cases give back. Re-exported so the layers above name them
 // through this crate and never depend on the store.
+pub use ingang_store::leaf::{decode as decode_leaf, Leaf};
 pub use ingang_store::merkle::{Cosignature, InclusionProof, SequencedEntry, StoredCheckpoint};
 pub use ingang_store::verify::{Finding, Report as VerifyReport};
 pub use ingang_store::{

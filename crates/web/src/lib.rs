@@ -164,6 +164,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: Web) {
             web::post().to(pages::write::submit),
         )
         .route("/audit", web::get().to(pages::auditor::search))
+        .route("/audit/integrity", web::get().to(pages::integrity::page))
+        .route(
+            "/audit/entries/{seq}/proof",
+            web::get().to(pages::integrity::proof),
+        )
         .route("/admin", web::get().to(pages::admin::home))
         .route("/admin/agencies", web::post().to(pages::admin::add_agency))
         .route("/admin/accounts", web::post().to(pages::admin::add_account))

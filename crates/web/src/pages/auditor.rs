@@ -168,7 +168,7 @@ fn entry_table(lang: Lang, entries: &[AuditEvent], technical: bool) -> Markup {
                 @for entry in entries {
                     @let e = &entry.event;
                     tr {
-                        @if technical { td { (entry.seq) } }
+                        @if technical { td { a href={ "/audit/entries/" (entry.seq) "/proof" } title=(T::ProofOfEntry.in_(lang)) { (entry.seq) } } }
                         td { (lang.moment(e.at)) }
                         td {
                             code { (short_id(&e.actor_id)) }

@@ -182,6 +182,7 @@ fn page_with_refresh_opt(
                                 }
                                 @if who.roles.contains(&Role::Auditor) {
                                     li { a href="/audit" { (ctx.t(T::AuditLog)) } }
+                                    li { a href="/audit/integrity" { (ctx.t(T::Integrity)) } }
                                 }
                                 @if who.roles.contains(&Role::Admin) {
                                     li { a href="/admin" { (ctx.t(T::Administration)) } }

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auditor;
 pub mod clients;
 pub mod coordinator;
+pub mod integrity;
 pub mod layout;
 pub mod sign_in;
 pub mod write;
