@@ -335,7 +335,7 @@ fn the_sequencer_fails_over_under_load_on_postgresql() {
         let pn = personal_number(i);
         support::client_with_consent(if i % 2 == 0 { &a } else { &b }, &people, &pn);
     }
-    let mut processes = vec![a, b];
+    let mut processes = [a, b];
     let leader = wait_for("a sequencer leader", Duration::from_secs(10), || {
         leader_of(&processes.iter().collect::<Vec<_>>())
     });

@@ -71,7 +71,7 @@ impl Session<'_> {
         for event in events {
             let e = &event.event;
             for officer in std::iter::once(e.actor_id).chain(e.on_behalf_of) {
-                if !names.contains_key(&officer) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(officer) {
                     // An account's name is not the client's data; a system
                     // account or a removed one has none to show.
                     let name = match self.db.officer(officer) {
@@ -79,7 +79,7 @@ impl Session<'_> {
                         Err(ingang_store::StoreError::NotFound) => None,
                         Err(other) => return Err(other.into()),
                     };
-                    names.insert(officer, name);
+                    slot.insert(name);
                 }
             }
             if let Some(record) = e.record_id {

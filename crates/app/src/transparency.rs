@@ -123,7 +123,8 @@ impl Session<'_> {
         if from > to {
             return Err(refusal(ProofRefusal::SizesOutOfOrder));
         }
-        let (first, second, hashes) = self.db.consistency_proof(from, to)?.map_err(refusal)?;
+        let proof = self.db.consistency_proof(from, to)?.map_err(refusal)?;
+        let (first, second, hashes) = (proof.first, proof.second, proof.hashes);
         Ok(ConsistencyProof {
             from,
             to,
@@ -207,7 +208,9 @@ impl crate::App {
 
     /// The sequencer's counters, for metrics.
     pub fn sequencer_stats(&self) -> Option<&ingang_store::merkle::SequencerStats> {
-        self.store.sequencer().map(|s| s.stats())
+        self.store
+            .sequencer()
+            .map(ingang_store::merkle::Sequencer::stats)
     }
 
     /// The request for `witness` (by key name), which holds `held` entries

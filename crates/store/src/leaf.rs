@@ -40,7 +40,10 @@ pub fn encode(leaf_index: u64, seq: i64, event: &NewAuditEvent) -> Vec<u8> {
     put_opt_id(&mut out, event.client_id.map(|v| v.0));
     put_opt_id(&mut out, event.record_id.map(|v| v.0));
     put_str(&mut out, event.decision.as_str());
-    put_opt_str(&mut out, event.reason.map(|r| r.as_str()));
+    put_opt_str(
+        &mut out,
+        event.reason.map(ingang_policy::DenyReason::as_str),
+    );
     put_opt_id(&mut out, event.consent_id.map(|v| v.0));
     put_str(&mut out, &event.request_id);
     put_opt_str(&mut out, event.source_addr.as_deref());

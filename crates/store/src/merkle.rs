@@ -521,7 +521,7 @@ impl Worker {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 self.stats.leader.store(false, Ordering::Relaxed);
                 log::error!("audit sequencer step failed: {error}");
-                if self.conn.as_mut().is_some_and(|c| c.is_broken()) {
+                if self.conn.as_mut().is_some_and(R2D2Connection::is_broken) {
                     self.conn = None;
                 }
             }
@@ -651,6 +651,15 @@ pub struct InclusionProof {
     pub leaf: Vec<u8>,
     pub hashes: Vec<Hash>,
     pub checkpoint: StoredCheckpoint,
+}
+
+/// A consistency proof with the two checkpoints it joins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsistencyHashes {
+    /// The smaller checkpoint (size 0: the empty tree, unsigned).
+    pub first: StoredCheckpoint,
+    pub second: StoredCheckpoint,
+    pub hashes: Vec<Hash>,
 }
 
 /// Why a proof cannot be given.
@@ -868,7 +877,7 @@ impl crate::Db<'_> {
         &mut self,
         from: u64,
         to: u64,
-    ) -> StoreResult<Result<(StoredCheckpoint, StoredCheckpoint, Vec<Hash>), ProofRefusal>> {
+    ) -> StoreResult<Result<ConsistencyHashes, ProofRefusal>> {
         if from > to {
             return Ok(Err(ProofRefusal::SizesOutOfOrder));
         }
@@ -890,7 +899,11 @@ impl crate::Db<'_> {
             return Ok(Err(ProofRefusal::UnknownCheckpoint { field: "to" }));
         };
         let hashes = self.consistency_hashes(from, to)?;
-        Ok(Ok((first, second, hashes)))
+        Ok(Ok(ConsistencyHashes {
+            first,
+            second,
+            hashes,
+        }))
     }
 
     /// The hashes of the consistency proof between any two sizes of the

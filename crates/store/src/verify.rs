@@ -262,7 +262,7 @@ impl<'k> Walk<'k> {
         let bytes = leaf::encode(leaf.leaf_index, entry.seq, &entry.event);
         let hash = tree::leaf_hash(&bytes);
         if entry.seq != leaf.seq || leaf.stored_hash.is_some_and(|stored| stored != hash) {
-            self.finding = Some(self.misplaced(&leaf, &entry));
+            self.finding = Some(self.misplaced(&leaf, entry));
             return;
         }
         self.previous = Some((leaf.leaf_index, leaf.seq));

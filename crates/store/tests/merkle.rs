@@ -172,7 +172,8 @@ fn proofs_verify_with_other_code(backend: Backend) {
         let parsed = tlog_tiles::Checkpoint::from_bytes(note.text()).unwrap();
         assert_eq!(parsed.size(), size);
         for &old in sizes.iter().filter(|&&s| s <= size) {
-            let (first, second, hashes) = session.consistency_proof(old, size).unwrap().unwrap();
+            let proof = session.consistency_proof(old, size).unwrap().unwrap();
+            let (first, second, hashes) = (proof.first, proof.second, proof.hashes);
             let hashes: Vec<_> = hashes.iter().map(|h| tlog_tiles::Hash(h.0)).collect();
             tlog_tiles::check_tree(
                 &hashes,

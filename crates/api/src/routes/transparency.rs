@@ -241,7 +241,7 @@ pub fn proof_response(origin: &str, seq: i64, p: InclusionProof) -> ProofRespons
         seq,
         leaf_index: p.leaf_index,
         leaf: STANDARD.encode(&p.leaf),
-        hashes: p.hashes.iter().map(|h| h.to_base64()).collect(),
+        hashes: p.hashes.iter().map(ingang_tlog::Hash::to_base64).collect(),
         checkpoint: CheckpointResponse::new(origin, p.checkpoint),
     }
 }
@@ -314,7 +314,7 @@ pub async fn consistency_proof(
     Ok(HttpResponse::Ok().json(ConsistencyResponse {
         from: proof.from,
         to: proof.to,
-        hashes: proof.hashes.iter().map(|h| h.to_base64()).collect(),
+        hashes: proof.hashes.iter().map(ingang_tlog::Hash::to_base64).collect(),
         from_checkpoint: proof
             .from_checkpoint
             .map(|c| CheckpointResponse::new(&origin, c)),
