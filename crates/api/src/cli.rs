@@ -268,3 +268,32 @@ pub fn checkpoint(config: Config) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// A corrupt proof file gives an error, never a panic.
+        #[test]
+        fn a_corrupt_proof_never_panics(text in "\\PC{0,300}", leaf_index in any::<u64>(), size in any::<u64>(), hashes in proptest::collection::vec("[A-Za-z0-9+/=]{0,50}", 0..70)) {
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), &text).unwrap();
+            let key = ingang_tlog::note::SigningKey::from_seed("o", ingang_tlog::note::KeyType::Ed25519, [1; 32])
+                .unwrap()
+                .verifier()
+                .to_string();
+            let _ = verify_proof(&key, &[], 0, &file.path().to_path_buf());
+            let proof = serde_json::json!({
+                "seq": 1, "leaf_index": leaf_index, "leaf": text, "hashes": hashes,
+                "checkpoint": {"note": format!("o\n{size}\nAAAA\n\n— o AAAAAAAA\n"), "origin": "o", "tree_size": size,
+                    "root_hash": "", "signed_at": "2026-11-30T00:00:00Z", "cosignatures": []}
+            });
+            std::fs::write(file.path(), proof.to_string()).unwrap();
+            let _ = verify_proof(&key, &[], 0, &file.path().to_path_buf());
+        }
+    }
+}

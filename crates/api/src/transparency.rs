@@ -489,3 +489,90 @@ fn witness_once(
         Err(error) => Err(error.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ORIGIN: &str = "test.example/audit";
+
+    fn key() -> SigningKey {
+        SigningKey::from_seed(ORIGIN, KeyType::Ed25519, [9; 32]).unwrap()
+    }
+
+    /// A small valid export: a header, three entries, their checkpoint.
+    fn valid_export() -> String {
+        let mut tree = ingang_tlog::tree::Frontier::empty();
+        let mut lines = header_line(ExportFormat::JsonLines, ORIGIN, false);
+        for i in 0..3u64 {
+            let event = AuditEvent {
+                seq: i as i64 + 1,
+                event: ingang_app::NewAuditEvent {
+                    at: chrono::DateTime::from_timestamp_micros(1_764_000_000_000_000 + i as i64)
+                        .unwrap(),
+                    actor_id: ingang_policy::OfficerId(uuid::Uuid::from_u128(7)),
+                    actor_agency: ingang_policy::AgencyCode::parse("af").unwrap(),
+                    on_behalf_of: None,
+                    roles: vec![ingang_policy::Role::Officer],
+                    action: ingang_policy::AuditAction::ReadRecord,
+                    client_id: None,
+                    record_id: None,
+                    decision: ingang_policy::Verdict::Allow,
+                    reason: None,
+                    consent_id: None,
+                    request_id: format!("r{i}"),
+                    source_addr: None,
+                },
+            };
+            let leaf = ingang_store::leaf::encode(i, event.seq, &event.event);
+            tree.append(ingang_tlog::tree::leaf_hash(&leaf));
+            lines.push_str(&entry_line(ExportFormat::JsonLines, Some(i), event));
+        }
+        let keys = LogKeys::new(key(), vec![]);
+        let note = keys.sign(tree.size(), tree.root());
+        lines.push_str(&serde_json::to_string(&ExportCheckpoint { checkpoint: note }).unwrap());
+        lines.push('\n');
+        lines
+    }
+
+    fn verify_text(text: &[u8]) -> Result<Report, ExportFileError> {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        verify_export_file(file.path(), &[key().verifier()], &[], 0)
+    }
+
+    #[test]
+    fn a_valid_export_verifies_and_a_changed_one_does_not() {
+        let text = valid_export();
+        let report = verify_text(text.as_bytes()).unwrap();
+        assert_eq!(report.finding, None);
+        assert_eq!(report.entries, 3);
+        let changed = text.replace("\"r1\"", "\"rX\"");
+        let report = verify_text(changed.as_bytes()).unwrap();
+        assert!(report.finding.is_some());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// A corrupt export file is refused or found bad, never a panic.
+        #[test]
+        fn a_corrupt_export_never_panics(at in 0usize..2000, byte in any::<u8>(), cut in 0usize..2000) {
+            let mut bytes = valid_export().into_bytes();
+            let at = at % bytes.len();
+            bytes[at] = byte;
+            bytes.truncate(cut.max(1).min(bytes.len()));
+            let _ = verify_text(&bytes);
+        }
+
+        /// Whole lines shuffled, dropped or doubled: never a panic.
+        #[test]
+        fn reordered_lines_never_panic(order in proptest::collection::vec(0usize..5, 0..8)) {
+            let text = valid_export();
+            let lines: Vec<&str> = text.lines().collect();
+            let shuffled: String = order.iter().map(|&i| format!("{}\n", lines[i % lines.len()])).collect();
+            let _ = verify_text(shuffled.as_bytes());
+        }
+    }
+}

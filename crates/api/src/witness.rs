@@ -211,3 +211,130 @@ pub fn keygen(name: &str, kind: ingang_tlog::note::KeyType, out: &Path) -> Resul
         .map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(key.verifier().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ingang_tlog::checkpoint::Checkpoint;
+    use ingang_tlog::note::KeyType;
+    use ingang_tlog::tree::{consistency_ranges, leaf_hash, range_hash, Frontier, NodeId};
+    use ingang_tlog::witness::format_add_checkpoint;
+    use std::collections::HashMap;
+
+    const ORIGIN: &str = "log.example/audit";
+
+    struct Log {
+        key: SigningKey,
+        frontier: Frontier,
+        nodes: HashMap<NodeId, Hash>,
+    }
+
+    impl Log {
+        fn new(seed: u8) -> Self {
+            Log {
+                key: SigningKey::from_seed(ORIGIN, KeyType::Ed25519, [seed; 32]).unwrap(),
+                frontier: Frontier::empty(),
+                nodes: HashMap::new(),
+            }
+        }
+
+        fn grow(&mut self, n: u64, tag: &str) {
+            for i in 0..n {
+                for (id, hash) in self
+                    .frontier
+                    .append(leaf_hash(format!("{tag}{i}").as_bytes()))
+                {
+                    self.nodes.insert(id, hash);
+                }
+            }
+        }
+
+        fn note(&self) -> String {
+            let text = Checkpoint {
+                origin: ORIGIN.into(),
+                size: self.frontier.size(),
+                root: self.frontier.root(),
+            }
+            .to_text();
+            let sig = self.key.sign(&text);
+            format!("{text}\n{}\n", sig.line())
+        }
+
+        fn proof(&self, old: u64) -> Vec<Hash> {
+            let lookup = |id: NodeId| self.nodes.get(&id).copied();
+            consistency_ranges(old, self.frontier.size())
+                .unwrap()
+                .iter()
+                .map(|r| range_hash(*r, &lookup).unwrap())
+                .collect()
+        }
+
+        fn request(&self, old: u64) -> Vec<u8> {
+            format_add_checkpoint(old, &self.proof(old), &self.note()).into_bytes()
+        }
+    }
+
+    fn witness(log: &Log, dir: &Path) -> Witness {
+        let key =
+            SigningKey::from_seed("w.example/witness", KeyType::Cosignature, [4; 32]).unwrap();
+        Witness::open(key, vec![log.key.verifier()], dir.join("state.json")).unwrap()
+    }
+
+    #[test]
+    fn the_witness_cosigns_only_what_extends_what_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::new(1);
+        log.grow(5, "a");
+        let w = witness(&log, dir.path());
+        // Malformed: 400.
+        assert_eq!(w.add_checkpoint(b"old x\n\nnot a note").0, 400);
+        // The first checkpoint, from the empty tree: cosigned, and stored.
+        let (status, _, line) = w.add_checkpoint(&log.request(0));
+        assert_eq!(status, 200, "{line}");
+        let sig = ingang_tlog::note::NoteSignature::parse_line(line.trim()).unwrap();
+        let text = log.note().split("\n\n").next().unwrap().to_owned() + "\n";
+        assert!(w.key.verifier().verifies(&text, &sig).is_some());
+        assert!(std::fs::read_to_string(dir.path().join("state.json"))
+            .unwrap()
+            .contains("\"size\": 5"));
+        // Asked from the wrong old size: 409 with the size it holds.
+        log.grow(3, "b");
+        let (status, content_type, body) = w.add_checkpoint(&log.request(0));
+        assert_eq!(
+            (status, content_type, body.as_str()),
+            (409, "text/x.tlog.size", "5\n")
+        );
+        // A proof that does not verify: 422.
+        let mut bad = log.proof(5);
+        bad[0].0[0] ^= 1;
+        let body = format_add_checkpoint(5, &bad, &log.note());
+        assert_eq!(w.add_checkpoint(body.as_bytes()).0, 422);
+        // The old size beyond the new: 400.
+        assert_eq!(
+            w.add_checkpoint(&log.request(5).iter().copied().collect::<Vec<_>>())
+                .0,
+            200
+        );
+        let (status, _, _) =
+            w.add_checkpoint(format_add_checkpoint(9, &[], &log.note()).as_bytes());
+        assert_eq!(status, 400);
+        // Another history of the same log, properly signed: refused.
+        let mut forked = Log::new(1);
+        forked.grow(9, "c");
+        assert_eq!(w.add_checkpoint(&forked.request(8)).0, 422);
+        // Signed by another key: 403; another origin: 404.
+        let mut stranger = Log::new(2);
+        stranger.grow(9, "a");
+        assert_eq!(w.add_checkpoint(&stranger.request(8)).0, 403);
+        let other = Witness::open(
+            SigningKey::from_seed("w.example/witness", KeyType::Cosignature, [4; 32]).unwrap(),
+            vec![],
+            dir.path().join("other.json"),
+        )
+        .unwrap();
+        assert_eq!(other.add_checkpoint(&log.request(0)).0, 404);
+        // A restarted witness remembers what it cosigned.
+        let again = witness(&log, dir.path());
+        assert_eq!(again.add_checkpoint(&log.request(0)).1, "text/x.tlog.size");
+    }
+}

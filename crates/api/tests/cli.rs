@@ -168,6 +168,8 @@ fn production_mode_refuses_development_defaults_and_names_them() {
         "trusted_issuers",
         "master key",
         "INGANG_DATABASE_URL",
+        "[audit_log] origin",
+        "audit log: no signing key",
     ] {
         assert!(message.contains(needle), "names {needle}: {message}");
     }
@@ -369,6 +371,16 @@ fn production_mode_names_exactly_the_setting_that_is_missing() {
     ]);
     assert!(message.contains("INGANG_TLS=off is refused"), "{message}");
     assert!(!message.contains("INGANG_DATABASE_URL"), "{message}");
+    // The development log key, copied into the key file: refused by value.
+    let key_file = dir.path().join("keys").join("audit-log.key");
+    let dev = ingang_api::transparency::development_key("ingang.test/audit").unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+    std::fs::write(&key_file, dev.to_private_string()).unwrap();
+    let message = production(&[("INGANG_TLS", "load-balancer")]);
+    assert!(
+        message.contains("holds the development log key"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -14,7 +14,9 @@
 )]
 
 use chrono::{Duration as Days, Utc};
-use ingang_policy::{AgencyCode, AuditAction, ClientId, DenyReason, OfficerId, RecordId, Role, Verdict};
+use ingang_policy::{
+    AgencyCode, AuditAction, ClientId, DenyReason, OfficerId, RecordId, Role, Verdict,
+};
 use ingang_store::crypto::{Keyring, SecretKey};
 use ingang_store::merkle::{sequence_now, LogKeys, VerifyWith};
 use ingang_store::{AuditFilter, DatabaseUrl, NewAuditEvent, Store, StoreConfig};
@@ -49,9 +51,13 @@ fn uuid(kind: u64, n: u64) -> uuid::Uuid {
 }
 
 fn main() {
-    let n: u64 = std::env::var("LOG_ENTRIES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
+    let n: u64 = std::env::var("LOG_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let path = std::env::var("LOG_DB").unwrap_or_else(|_| dir.path().join("log.sqlite3").display().to_string());
+    let path = std::env::var("LOG_DB")
+        .unwrap_or_else(|_| dir.path().join("log.sqlite3").display().to_string());
     let fresh = !std::path::Path::new(&path).exists();
     let url = DatabaseUrl::Sqlite(path.clone());
     let keys = Arc::new(LogKeys::new(
@@ -82,19 +88,28 @@ fn main() {
         while i < n {
             let chunk: Vec<NewAuditEvent> = (i..(i + 10_000).min(n))
                 .map(|k| {
-                    rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    rng = rng
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
                     let r = rng >> 16;
                     let denied = r.is_multiple_of(50);
                     NewAuditEvent {
                         at: start + Days::microseconds((k as f64 * step) as i64),
                         actor_id: OfficerId(uuid(1, r % ACTORS)),
-                        actor_agency: AgencyCode::parse(["af", "fk", "soc", "psyk"][(r % 4) as usize]).unwrap(),
+                        actor_agency: AgencyCode::parse(
+                            ["af", "fk", "soc", "psyk"][(r % 4) as usize],
+                        )
+                        .unwrap(),
                         on_behalf_of: None,
                         roles: vec![Role::Officer],
                         action: AuditAction::ReadRecord,
                         client_id: Some(ClientId(uuid(2, (r >> 12) % CLIENTS))),
                         record_id: Some(RecordId(uuid(3, r % 1_000_000))),
-                        decision: if denied { Verdict::Deny } else { Verdict::Allow },
+                        decision: if denied {
+                            Verdict::Deny
+                        } else {
+                            Verdict::Allow
+                        },
                         reason: denied.then_some(DenyReason::NoActiveConsent),
                         consent_id: None,
                         request_id: format!("{k:016x}"),
@@ -177,7 +192,9 @@ fn main() {
     let mut samples = Vec::new();
     loop {
         let mut db = store.db().unwrap();
-        let page = db.export_page(&AuditFilter::default(), after, 5_000).unwrap();
+        let page = db
+            .export_page(&AuditFilter::default(), after, 5_000)
+            .unwrap();
         let Some(last) = page.last() else { break };
         after = Some(last.leaf_index);
         for e in &page {

@@ -415,3 +415,44 @@ fn an_entry_written_around_the_service_is_found() {
     assert_eq!(verify(&store), Some(Finding::NotSequenced { seq: 99 }));
     let _ = DatabaseUrl::parse("unused");
 }
+
+/// A rotated key: checkpoints signed before still verify with the old
+/// verifier key kept in `previous`; without it they do not.
+#[test]
+fn checkpoints_verify_across_a_key_rotation() {
+    let Some(db) = TestDatabase::migrated(Backend::Sqlite) else {
+        return;
+    };
+    let store = open(&db);
+    let old = keys();
+    store.audit().append(vec![event(1), event(2)]).unwrap();
+    sequence_now(&db.url, &old, "t", Duration::from_secs(5)).unwrap();
+    let new = Arc::new(LogKeys::new(
+        SigningKey::from_seed(ORIGIN, KeyType::Ed25519, [8; 32]).unwrap(),
+        vec![old.verifier()],
+    ));
+    store.audit().append(vec![event(3)]).unwrap();
+    sequence_now(&db.url, &new, "t", Duration::from_secs(5)).unwrap();
+    let verify_with = |keys: &LogKeys| {
+        store
+            .db()
+            .unwrap()
+            .verify_log(VerifyWith {
+                origin: ORIGIN,
+                log_keys: keys.verifiers(),
+                witnesses: &[],
+                need: 0,
+            })
+            .unwrap()
+            .finding
+    };
+    assert_eq!(verify_with(&new), None);
+    let forgetful = LogKeys::new(
+        SigningKey::from_seed(ORIGIN, KeyType::Ed25519, [8; 32]).unwrap(),
+        vec![],
+    );
+    assert!(matches!(
+        verify_with(&forgetful),
+        Some(Finding::CheckpointSignature { size: 2, .. })
+    ));
+}

@@ -306,6 +306,11 @@ pub async fn consistency_proof(
     query: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ConsistencyQuery { from, to } = query.into_inner();
+    for (field, size) in [("from", from), ("to", to)] {
+        if i64::try_from(size).is_err() {
+            return Err(ApiError::invalid(field, "no checkpoint is that large"));
+        }
+    }
     let origin = origin(&state);
     let proof: ConsistencyProof = as_caller(state, credentials, move |app, caller| {
         Ok(app.consistency_proof(&caller, from, to)?)
@@ -314,7 +319,11 @@ pub async fn consistency_proof(
     Ok(HttpResponse::Ok().json(ConsistencyResponse {
         from: proof.from,
         to: proof.to,
-        hashes: proof.hashes.iter().map(ingang_tlog::Hash::to_base64).collect(),
+        hashes: proof
+            .hashes
+            .iter()
+            .map(ingang_tlog::Hash::to_base64)
+            .collect(),
         from_checkpoint: proof
             .from_checkpoint
             .map(|c| CheckpointResponse::new(&origin, c)),
@@ -396,7 +405,7 @@ pub fn export_filter(q: &ExportQuery) -> Result<AuditFilter, ApiError> {
 /// memory: JSON lines (verifiable offline with `ingang audit verify
 /// --export`) or CSV.
 #[utoipa::path(tag = "audit", security(("bearer" = [])), params(ExportQuery),
-    responses((status = 200, description = "the export, streamed", content_type = "application/jsonl"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the export, streamed", content((String = "application/jsonl"), (String = "text/csv"))), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/audit/export")]
 pub async fn export_log(
     state: web::Data<AppState>,
