@@ -360,7 +360,7 @@ pub fn verify_export_file(
             stored_hash: None,
         });
     }
-    Ok(walk.finish(witnesses, need, Vec::new()))
+    Ok(walk.finish(witnesses, need, |_| Vec::new()))
 }
 
 /// Submits new checkpoints to the witnesses while this process leads the

@@ -206,7 +206,16 @@ fn witnesses_cosign_and_refuse_a_rewritten_history() {
         String::from_utf8_lossy(&out.stderr)
     );
     // A proof checks with only the log's key and prints the entry.
-    let proof = api.call("GET", "/v1/audit/events/2/proof", &auditor, None);
+    // Against the checkpoint both witnesses cosigned.
+    let proof = api.call(
+        "GET",
+        &format!(
+            "/v1/audit/events/2/proof?tree_size={}",
+            cosigned["tree_size"]
+        ),
+        &auditor,
+        None,
+    );
     assert_eq!(proof.status, 200, "{:?}", proof.body);
     let proof_file = root.join("proof.json");
     std::fs::write(&proof_file, proof.body.to_string()).unwrap();
@@ -267,7 +276,7 @@ fn witnesses_cosign_and_refuse_a_rewritten_history() {
     });
     assert!(refusal.contains("too-few-cosignatures"), "{refusal}");
     assert!(
-        refusal.contains("witness w1.example/witness refused it"),
+        refusal.contains("witness w1.example/witness refused the checkpoint of"),
         "{refusal}"
     );
     assert!(

@@ -277,7 +277,21 @@ impl Db<'_> {
     pub fn tx<T>(&mut self, work: impl FnOnce(&mut Self) -> StoreResult<T>) -> StoreResult<T> {
         use diesel::connection::{Connection, TransactionManager};
         type Manager = <DbConnection as Connection>::TransactionManager;
-        Manager::begin_transaction(self.conn.get(self.store)?)?;
+        match self.conn.get(self.store)? {
+            // SQLite: the outermost transaction takes the write lock at
+            // once (waiting its turn), so a transaction that reads before
+            // it writes cannot fail when another connection (the audit
+            // writer, the sequencer) commits in between.
+            DbConnection::Sqlite(c) if self.depth == 0 => {
+                diesel::connection::AnsiTransactionManager::begin_transaction_sql(
+                    c,
+                    "BEGIN IMMEDIATE",
+                )?
+            }
+            conn @ (DbConnection::Sqlite(_) | DbConnection::Pg(_)) => {
+                Manager::begin_transaction(conn)?
+            }
+        }
         self.depth += 1;
         let result = work(self);
         self.depth -= 1;

@@ -790,21 +790,28 @@ impl crate::Db<'_> {
         }
     }
 
-    /// Each witness's refusal of the checkpoint of `size` leaves.
-    pub fn witness_refusals(&mut self, size: u64) -> StoreResult<Vec<WitnessRefusal>> {
+    /// Witnesses' refusals of checkpoints larger than `size`: the newest
+    /// twenty, largest first.
+    pub fn witness_refusals_after(&mut self, size: u64) -> StoreResult<Vec<(u64, WitnessRefusal)>> {
         use crate::schema::audit_witness_refusals as r;
         let conn = self.raw()?;
-        let rows: Vec<(String, i32, String)> = r::table
-            .filter(r::tree_size.eq(as_i64(size)?))
-            .select((r::witness, r::status, r::detail))
-            .order(r::witness.asc())
+        let rows: Vec<(i64, String, i32, String)> = r::table
+            .filter(r::tree_size.gt(as_i64(size)?))
+            .select((r::tree_size, r::witness, r::status, r::detail))
+            .order((r::tree_size.desc(), r::witness.asc()))
+            .limit(20)
             .load(conn)?;
         Ok(rows
             .into_iter()
-            .map(|(witness, status, detail)| WitnessRefusal {
-                witness,
-                status: u16::try_from(status).unwrap_or(0),
-                detail,
+            .map(|(size, witness, status, detail)| {
+                (
+                    size_of(size),
+                    WitnessRefusal {
+                        witness,
+                        status: u16::try_from(status).unwrap_or(0),
+                        detail,
+                    },
+                )
             })
             .collect())
     }
@@ -1074,18 +1081,19 @@ impl crate::Db<'_> {
                 extra = Some(crate::verify::Finding::NotSequenced { seq: *seq });
             }
         }
-        let latest = checkpoints.iter().map(|c| c.size).max().unwrap_or(0);
-        let refusals = self
-            .witness_refusals(latest)?
-            .into_iter()
-            .map(|r| {
-                format!(
-                    "witness {} refused it ({}): {}",
-                    r.witness, r.status, r.detail
-                )
-            })
-            .collect();
-        let mut report = walk.finish(with.witnesses, with.need, refusals);
+        let refusals = self.witness_refusals_after(0)?;
+        let mut report = walk.finish(with.witnesses, with.need, |after| {
+            refusals
+                .iter()
+                .filter(|(size, _)| *size > after)
+                .map(|(size, r)| {
+                    format!(
+                        "witness {} refused the checkpoint of {size} entries ({}): {}",
+                        r.witness, r.status, r.detail
+                    )
+                })
+                .collect()
+        });
         if let Some(finding) = extra {
             // A finding in the walk comes first; these follow it.
             if report.finding.is_none()

@@ -95,7 +95,7 @@ impl fmt::Display for Finding {
             } => {
                 write!(
                     f,
-                    "the newest checkpoint ({size} entries) has {have} of the {need} witness cosignatures required"
+                    "no recent checkpoint carries the {need} witness cosignatures required (the newest, of {size} entries, has {have})"
                 )?;
                 for refusal in refusals {
                     write!(f, "; {refusal}")?;
@@ -136,7 +136,9 @@ pub struct Report {
     pub checkpoints: usize,
     /// The newest checkpoint's size and root.
     pub latest: Option<(u64, Hash)>,
-    /// Valid witness cosignatures on the newest checkpoint.
+    /// The newest checkpoint cosigned by enough witnesses (with `need` 0:
+    /// by at least one), and how many cosigned it.
+    pub witnessed: Option<u64>,
     pub cosignatures: usize,
     /// None when the log is intact.
     pub finding: Option<Finding>,
@@ -157,7 +159,8 @@ pub struct Walk<'k> {
     origin: String,
     keys: &'k [VerifierKey],
     checkpoints: Vec<Checkpoint>,
-    latest_note: Option<StoredCheckpoint>,
+    /// The stored checkpoints, smallest first (for their cosignatures).
+    stored: Vec<StoredCheckpoint>,
     next_checkpoint: usize,
     last_good: u64,
     tree: Frontier,
@@ -176,7 +179,11 @@ impl<'k> Walk<'k> {
             origin: origin.to_owned(),
             keys,
             checkpoints: Vec::with_capacity(checkpoints.len()),
-            latest_note: checkpoints.iter().max_by_key(|c| c.size).cloned(),
+            stored: {
+                let mut stored = checkpoints.to_vec();
+                stored.sort_by_key(|c| c.size);
+                stored
+            },
             next_checkpoint: 0,
             last_good: 0,
             tree: Frontier::empty(),
@@ -322,13 +329,17 @@ impl<'k> Walk<'k> {
         (self.tree.size(), self.tree.root())
     }
 
-    /// Ends the walk: checkpoints beyond the entries, and the newest
-    /// checkpoint's cosignatures by `witnesses` (at least `need`).
+    /// Ends the walk: checkpoints beyond the entries, and the witnesses.
+    /// With `need` > 0, the newest checkpoint cosigned by at least `need`
+    /// of `witnesses` must exist; no witness may have refused a checkpoint
+    /// after it (`refused_after` names such refusals); and it may lag the
+    /// newest checkpoint by at most [`WITNESS_LAG`] (witnesses cosign
+    /// within seconds; a longer gap means they stopped).
     pub fn finish(
         mut self,
         witnesses: &[VerifierKey],
         need: usize,
-        refusals: Vec<String>,
+        refused_after: impl Fn(u64) -> Vec<String>,
     ) -> Report {
         let entries = self.tree.size();
         if self.finding.is_none() {
@@ -343,22 +354,40 @@ impl<'k> Walk<'k> {
             self.finding = Some(Finding::NoCheckpoint);
         }
         let latest = self.checkpoints.last().map(|c| (c.size, c.root));
-        let cosignatures = self
-            .latest_note
-            .as_ref()
-            .map_or(0, |stored| count_cosignatures(stored, witnesses));
-        if self.finding.is_none() && cosignatures < need {
-            self.finding = Some(Finding::TooFewCosignatures {
-                size: latest.map_or(0, |(size, _)| size),
-                have: cosignatures,
+        let newest = self.stored.last();
+        let witnessed = self
+            .stored
+            .iter()
+            .rev()
+            .map(|c| (c, count_cosignatures(c, witnesses)))
+            .find(|(_, n)| *n >= need.max(1));
+        let cosignatures = witnessed.map_or(0, |(_, n)| n);
+        if self.finding.is_none() && need > 0 {
+            let latest_size = latest.map_or(0, |(size, _)| size);
+            let too_few = |refusals| Finding::TooFewCosignatures {
+                size: latest_size,
+                have: newest.map_or(0, |c| count_cosignatures(c, witnesses)),
                 need,
                 refusals,
-            });
+            };
+            match (witnessed, newest) {
+                (None, _) => self.finding = Some(too_few(refused_after(0))),
+                (Some((cosigned, _)), Some(newest)) => {
+                    let refusals = refused_after(cosigned.size);
+                    let known = cosigned.signed_at > chrono::DateTime::<chrono::Utc>::MIN_UTC;
+                    let lag = newest.signed_at - cosigned.signed_at;
+                    if !refusals.is_empty() || (known && lag > WITNESS_LAG) {
+                        self.finding = Some(too_few(refusals));
+                    }
+                }
+                (Some(_), None) => {}
+            }
         }
         Report {
             entries,
             checkpoints: self.checkpoints.len(),
             latest,
+            witnessed: witnessed.map(|(c, _)| c.size),
             cosignatures,
             finding: self.finding,
         }
@@ -368,6 +397,9 @@ impl<'k> Walk<'k> {
         self.keys
     }
 }
+
+/// How far the newest witnessed checkpoint may trail the newest one.
+pub const WITNESS_LAG: chrono::Duration = chrono::Duration::seconds(60);
 
 /// Valid cosignatures on a stored checkpoint by distinct known witnesses.
 pub fn count_cosignatures(stored: &StoredCheckpoint, witnesses: &[VerifierKey]) -> usize {

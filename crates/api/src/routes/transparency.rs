@@ -141,7 +141,9 @@ pub struct VerifyResponse {
     /// The newest checkpoint's size and root (base64).
     pub tree_size: Option<u64>,
     pub root_hash: Option<String>,
-    /// Valid cosignatures of configured witnesses on the newest checkpoint.
+    /// The newest checkpoint cosigned by the witnesses required (by at
+    /// least one when none are required), and its valid cosignatures.
+    pub witnessed_size: Option<u64>,
     pub cosignatures: usize,
     pub witnesses_required: usize,
     /// Entries stored but not yet in the tree (sequenced within a second).
@@ -185,6 +187,7 @@ pub fn verify_response(report: VerifyReport, pending: i64, need: usize) -> Verif
         checkpoints: report.checkpoints,
         tree_size: report.latest.map(|(size, _)| size),
         root_hash: report.latest.map(|(_, root)| root.to_base64()),
+        witnessed_size: report.witnessed,
         cosignatures: report.cosignatures,
         witnesses_required: need,
         pending,
