@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p ingang-api
-export BIN=${BIN:-target/release/ingang}
+export BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/ingang}
 export DURATION=${DURATION:-15s}
 for round in $(seq 1 "${ROUNDS:-3}"); do
   for side in true false; do

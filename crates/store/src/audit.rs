@@ -292,6 +292,40 @@ impl Writer {
     }
 }
 
+/// Narrows a boxed query over `audit_events` (alone or joined) by every
+/// field of an [`AuditFilter`] but the cursor: one list of filters for the
+/// query and the export.
+macro_rules! narrowed_by {
+    ($query:expr, $filter:expr) => {{
+        use $crate::schema::audit_events::dsl as a;
+        let filter: &$crate::AuditFilter = $filter;
+        let mut query = $query;
+        if let Some(v) = filter.client_id {
+            query = query.filter(a::client_id.eq(v));
+        }
+        if let Some(v) = filter.actor_id {
+            query = query.filter(a::actor_id.eq(v));
+        }
+        if let Some(v) = &filter.agency {
+            query = query.filter(a::actor_agency.eq(v.clone()));
+        }
+        if let Some(v) = filter.action {
+            query = query.filter(a::action.eq(v));
+        }
+        if let Some(v) = filter.decision {
+            query = query.filter(a::decision.eq(v));
+        }
+        if let Some(v) = filter.from {
+            query = query.filter(a::at.ge($crate::time::to_micros(v)));
+        }
+        if let Some(v) = filter.to {
+            query = query.filter(a::at.lt($crate::time::to_micros(v)));
+        }
+        query
+    }};
+}
+pub(crate) use narrowed_by;
+
 /// Filters of the audit query; every field narrows.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -315,28 +349,7 @@ impl crate::Db<'_> {
     ) -> StoreResult<Vec<AuditEvent>> {
         use audit_events::dsl as a;
         let conn = self.conn.get(self.store)?;
-        let mut query = a::audit_events.into_boxed();
-        if let Some(v) = filter.client_id {
-            query = query.filter(a::client_id.eq(v));
-        }
-        if let Some(v) = filter.actor_id {
-            query = query.filter(a::actor_id.eq(v));
-        }
-        if let Some(v) = &filter.agency {
-            query = query.filter(a::actor_agency.eq(v.clone()));
-        }
-        if let Some(v) = filter.action {
-            query = query.filter(a::action.eq(v));
-        }
-        if let Some(v) = filter.decision {
-            query = query.filter(a::decision.eq(v));
-        }
-        if let Some(v) = filter.from {
-            query = query.filter(a::at.ge(to_micros(v)));
-        }
-        if let Some(v) = filter.to {
-            query = query.filter(a::at.lt(to_micros(v)));
-        }
+        let mut query = narrowed_by!(a::audit_events.into_boxed(), filter);
         if let Some(v) = filter.after_seq {
             query = query.filter(a::seq.gt(v));
         }

@@ -193,6 +193,19 @@ fn resolve(conn: &mut DbConnection, ranges: &[Range]) -> StoreResult<Vec<Hash>> 
     tree::resolve(ranges, &nodes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// An insert that may already have been made (the same cosignature or
+/// refusal filed twice): the row is there either way.
+fn stored_once(inserted: diesel::QueryResult<usize>) -> StoreResult<()> {
+    match inserted {
+        Ok(_)
+        | Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Takes or renews the lease. True when `holder` holds it until `now + lease`.
 fn take_lease(conn: &mut DbConnection, holder: &str, now: i64, lease: i64) -> StoreResult<bool> {
     use audit_sequencer::dsl as s;
@@ -751,14 +764,7 @@ impl crate::Db<'_> {
                 audit_cosignatures::received_at.eq(to_micros(Utc::now())),
             ))
             .execute(conn);
-        match inserted {
-            Ok(_)
-            | Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => Ok(()),
-            Err(other) => Err(other.into()),
-        }
+        stored_once(inserted)
     }
 
     /// Stores a witness's refusal of the checkpoint of `size` leaves.
@@ -780,14 +786,7 @@ impl crate::Db<'_> {
                 r::refused_at.eq(to_micros(Utc::now())),
             ))
             .execute(conn);
-        match inserted {
-            Ok(_)
-            | Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => Ok(()),
-            Err(other) => Err(other.into()),
-        }
+        stored_once(inserted)
     }
 
     /// Witnesses' refusals of checkpoints larger than `size`: the newest
@@ -1116,7 +1115,6 @@ impl crate::Db<'_> {
         after: Option<u64>,
         limit: i64,
     ) -> StoreResult<Vec<SequencedEntry>> {
-        use audit_events::dsl as a;
         let conn = self.raw()?;
         let mut query = audit_leaves::table
             .inner_join(audit_events::table)
@@ -1127,27 +1125,7 @@ impl crate::Db<'_> {
         if let Some(after) = after {
             query = query.filter(audit_leaves::leaf_index.gt(as_i64(after)?));
         }
-        if let Some(v) = filter.client_id {
-            query = query.filter(a::client_id.eq(v));
-        }
-        if let Some(v) = filter.actor_id {
-            query = query.filter(a::actor_id.eq(v));
-        }
-        if let Some(v) = &filter.agency {
-            query = query.filter(a::actor_agency.eq(v.clone()));
-        }
-        if let Some(v) = filter.action {
-            query = query.filter(a::action.eq(v));
-        }
-        if let Some(v) = filter.decision {
-            query = query.filter(a::decision.eq(v));
-        }
-        if let Some(v) = filter.from {
-            query = query.filter(a::at.ge(to_micros(v)));
-        }
-        if let Some(v) = filter.to {
-            query = query.filter(a::at.lt(to_micros(v)));
-        }
+        let query = crate::audit::narrowed_by!(query, filter);
         let rows: Vec<(i64, StoredRow)> = query.load(conn)?;
         rows.into_iter()
             .map(|(index, row)| {
