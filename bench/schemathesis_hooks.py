@@ -145,4 +145,13 @@ def filter_failure(ctx, failure, case, response):
         and response.status_code == 410
         and '"urn:ingang:problem:client-erased"' in response.text
     )
-    return not (hidden_by_the_rule or erased_meanwhile)
+    # A consistency proof runs from the smaller checkpoint to the larger:
+    # `from` greater than `to` is refused by name (400), which a schema of
+    # two independent integers cannot say.
+    sizes_out_of_order = (
+        getattr(failure, "code", None) == "ST202"
+        and case.operation.path == "/v1/audit/checkpoints/consistency"
+        and response.status_code == 400
+        and '"field":"from"' in response.text
+    )
+    return not (hidden_by_the_rule or erased_meanwhile or sizes_out_of_order)

@@ -208,8 +208,23 @@ fn bad_input_is_named() {
         ("/v1/audit/events/99999999/proof".to_owned(), 404, None),
         (
             format!("/v1/audit/events/{seq}/proof?tree_size={}", size + 1000),
+            404,
+            Some("tree_size"),
+        ),
+        (
+            format!("/v1/audit/events/{seq}/proof?tree_size=9223372036854775808"),
             400,
             Some("tree_size"),
+        ),
+        (
+            "/v1/audit/events/9223372036854775806/proof".to_owned(),
+            404,
+            None,
+        ),
+        (
+            "/v1/audit/events/9223372036854775808/proof".to_owned(),
+            400,
+            Some("seq"),
         ),
         (
             format!("/v1/audit/events/{seq}/proof?tree_size=0"),
@@ -231,6 +246,11 @@ fn bad_input_is_named() {
                 "/v1/audit/checkpoints/consistency?from=0&to={}",
                 size + 1000
             ),
+            404,
+            Some("to"),
+        ),
+        (
+            "/v1/audit/checkpoints/consistency?from=0&to=18446744073709551615".to_owned(),
             400,
             Some("to"),
         ),

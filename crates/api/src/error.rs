@@ -20,6 +20,11 @@ pub enum ApiError {
     Denied(DenyReason),
     /// Nothing at that id (404), or hidden exactly like it.
     NotFound,
+    /// Something the caller may know of is not there (404), named.
+    Absent {
+        field: &'static str,
+        detail: String,
+    },
     /// A request field failed validation (400), naming the field.
     Invalid {
         field: String,
@@ -69,7 +74,7 @@ impl ApiError {
                 Disclosure::Gone => ("client-erased", "The client has been erased"),
                 Disclosure::Forbidden => (reason.as_str(), "Access denied"),
             },
-            ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::NotFound | ApiError::Absent { .. } => ("not-found", "Not found"),
             ApiError::Invalid { .. } => ("validation-failed", "A field is invalid"),
             ApiError::BadRequest(_) => ("bad-request", "The request is malformed"),
             ApiError::MalformedId => ("malformed-id", "An id in the path is not a UUID"),
@@ -102,7 +107,9 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated(why) => Some((*why).to_owned()),
             ApiError::Denied(reason) => denial_detail(*reason).map(str::to_owned),
-            ApiError::Invalid { detail, .. } | ApiError::BadRequest(detail) => Some(detail.clone()),
+            ApiError::Invalid { detail, .. }
+            | ApiError::BadRequest(detail)
+            | ApiError::Absent { detail, .. } => Some(detail.clone()),
             ApiError::Conflict(detail) => Some((*detail).to_owned()),
             ApiError::UnknownReference(field) => Some(format!("no such {field}")),
             ApiError::PreconditionFailed { current_version } => Some(format!(
@@ -175,7 +182,7 @@ impl ResponseError for ApiError {
                 Disclosure::Gone => StatusCode::GONE,
                 Disclosure::Forbidden => StatusCode::FORBIDDEN,
             },
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::Absent { .. } => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } | ApiError::BadRequest(_) | ApiError::MalformedId => {
                 StatusCode::BAD_REQUEST
             }
@@ -202,7 +209,9 @@ impl ResponseError for ApiError {
         };
         let field = match self {
             ApiError::Invalid { field, .. } => Some(field.clone()),
-            ApiError::UnknownReference(field) => Some((*field).to_owned()),
+            ApiError::UnknownReference(field) | ApiError::Absent { field, .. } => {
+                Some((*field).to_owned())
+            }
             ApiError::Unauthenticated(_)
             | ApiError::Denied(_)
             | ApiError::NotFound
@@ -244,6 +253,7 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated(why) => ApiError::Unauthenticated(why),
             AppError::Denied(reason) => ApiError::Denied(reason),
             AppError::NotFound => ApiError::NotFound,
+            AppError::Absent { field, detail } => ApiError::Absent { field, detail },
             AppError::Invalid { field, detail } => ApiError::Invalid { field, detail },
             AppError::Conflict(what) => ApiError::Conflict(what),
             AppError::UnknownReference(field) => ApiError::UnknownReference(field),

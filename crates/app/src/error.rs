@@ -12,6 +12,9 @@ pub enum AppError {
     Denied(DenyReason),
     /// Nothing at that id, or hidden exactly like it.
     NotFound,
+    /// Something the caller may know of is not there (a checkpoint of the
+    /// audit log), naming the request field; nothing is hidden by it.
+    Absent { field: &'static str, detail: String },
     /// An input field failed validation, naming the field.
     Invalid { field: String, detail: String },
     /// A uniqueness or state rule was broken; the text is safe to show.

@@ -53,14 +53,15 @@ fn refusal(refusal: ProofRefusal) -> AppError {
         ProofRefusal::NotYetSequenced => AppError::Conflict(
             "the entry is not in a signed checkpoint yet; ask again in a second",
         ),
-        ProofRefusal::UnknownCheckpoint { field } => AppError::invalid(
+        ProofRefusal::UnknownCheckpoint { field } => AppError::Absent {
             field,
-            "no checkpoint of this tree size was signed; GET /v1/audit/checkpoints/latest gives the newest",
-        ),
-        ProofRefusal::EntryBeyondCheckpoint { leaf_index } => AppError::invalid(
-            "tree_size",
-            format!("the entry is leaf {leaf_index}, beyond this checkpoint; use a later one"),
-        ),
+            detail:
+            "no checkpoint of this tree size was signed; GET /v1/audit/checkpoints/latest gives the newest".into(),
+        },
+        ProofRefusal::EntryBeyondCheckpoint { leaf_index } => AppError::Absent {
+            field: "tree_size",
+            detail: format!("the entry is leaf {leaf_index}, beyond this checkpoint; use a later one"),
+        },
         ProofRefusal::SizesOutOfOrder => AppError::invalid("from", "must not be greater than to"),
     }
 }

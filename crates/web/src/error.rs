@@ -43,7 +43,8 @@ impl PageError {
                 T::RefusedTitle,
                 T::CsrfRefused.in_(lang),
             ),
-            PageError::MalformedId | PageError::App(AppError::NotFound) => (
+            PageError::MalformedId
+            | PageError::App(AppError::NotFound | AppError::Absent { .. }) => (
                 StatusCode::NOT_FOUND,
                 T::NotFoundTitle,
                 T::NotFoundText.in_(lang),
