@@ -70,7 +70,11 @@ fn event(i: u32) -> NewAuditEvent {
 }
 
 fn verify(store: &Store) -> Option<Finding> {
-    let keys = keys();
+    verify_with(store, &keys())
+}
+
+/// The first finding of a verification with `keys`.
+fn verify_with(store: &Store, keys: &LogKeys) -> Option<Finding> {
     store
         .db()
         .unwrap()
@@ -433,26 +437,13 @@ fn checkpoints_verify_across_a_key_rotation() {
     ));
     store.audit().append(vec![event(3)]).unwrap();
     sequence_now(&db.url, &new, "t", Duration::from_secs(5)).unwrap();
-    let verify_with = |keys: &LogKeys| {
-        store
-            .db()
-            .unwrap()
-            .verify_log(VerifyWith {
-                origin: ORIGIN,
-                log_keys: keys.verifiers(),
-                witnesses: &[],
-                need: 0,
-            })
-            .unwrap()
-            .finding
-    };
-    assert_eq!(verify_with(&new), None);
+    assert_eq!(verify_with(&store, &new), None);
     let forgetful = LogKeys::new(
         SigningKey::from_seed(ORIGIN, KeyType::Ed25519, [8; 32]).unwrap(),
         vec![],
     );
     assert!(matches!(
-        verify_with(&forgetful),
+        verify_with(&store, &forgetful),
         Some(Finding::CheckpointSignature { size: 2, .. })
     ));
 }
