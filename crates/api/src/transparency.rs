@@ -551,6 +551,18 @@ mod tests {
         let changed = text.replace("\"r1\"", "\"rX\"");
         let report = verify_text(changed.as_bytes()).unwrap();
         assert!(report.finding.is_some());
+        // The last entry changed, under a checkpoint of exactly the whole
+        // export: the checkpoint fails, nothing is called deleted.
+        let changed = text.replace("\"r2\"", "\"rX\"");
+        let report = verify_text(changed.as_bytes()).unwrap();
+        assert!(
+            matches!(
+                report.finding,
+                Some(ingang_store::verify::Finding::CheckpointMismatch { size: 3, after: 0 })
+            ),
+            "{:?}",
+            report.finding
+        );
     }
 
     proptest! {

@@ -264,7 +264,7 @@ fn integrate(
     frontier: &mut Option<Frontier>,
 ) -> StoreResult<Integration> {
     let lease = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX / 2);
-    let outcome = conn.transaction::<_, StoreError, _>(|c| {
+    let outcome = conn.transaction::<_, Step, _>(|c| {
         let now = to_micros(Utc::now());
         if !take_lease(c, holder, now, lease)? {
             return Ok((Integration::NotLeader, None));
@@ -286,7 +286,8 @@ fn integrate(
         if edge.root() != root {
             return Err(StoreError::Corrupt(
                 "the stored tree's right edge does not give its root".into(),
-            ));
+            )
+            .into());
         }
         let mut leaves = Vec::with_capacity(rows.len());
         let mut nodes = Vec::with_capacity(rows.len());
@@ -335,8 +336,9 @@ fn integrate(
             ))
             .execute(c)?;
         if moved != 1 {
-            // Someone else moved the tree: this holder was deposed.
-            return Ok((Integration::NotLeader, None));
+            // Someone else moved the tree: this holder was deposed, and
+            // nothing of this batch may stay.
+            return Err(Step::Deposed);
         }
         let added = seqs.len();
         let new_size = edge.size();
@@ -353,10 +355,33 @@ fn integrate(
             *frontier = edge;
             Ok(result)
         }
-        Err(error) => {
+        Err(Step::Deposed) => {
+            *frontier = None;
+            Ok(Integration::NotLeader)
+        }
+        Err(Step::Store(error)) => {
             *frontier = None;
             Err(error)
         }
+    }
+}
+
+/// How an integration's transaction ends early: rolled back either way.
+enum Step {
+    /// The tree moved under this holder: another sequencer leads.
+    Deposed,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Step {
+    fn from(error: StoreError) -> Self {
+        Step::Store(error)
+    }
+}
+
+impl From<diesel::result::Error> for Step {
+    fn from(error: diesel::result::Error) -> Self {
+        Step::Store(error.into())
     }
 }
 
@@ -1054,12 +1079,19 @@ impl crate::Db<'_> {
     pub fn verify_log(&mut self, with: VerifyWith<'_>) -> StoreResult<crate::verify::Report> {
         let checkpoints = self.checkpoints()?;
         let mut walk = crate::verify::Walk::new(with.origin, with.log_keys, &checkpoints);
+        // The tree as it stands now: a live log grows while it is walked,
+        // and the walk checks the leaves up to this size (the checkpoints
+        // read before it are no larger).
+        let stored = self.tree_state()?;
         let mut after = None;
-        while !walk.done() {
+        'pages: while !walk.done() {
             let page = self.leaves_page(after, 20_000)?;
             let Some(last) = page.last() else { break };
             after = Some(size_of(last.leaf_index));
             for record in page {
+                if size_of(record.leaf_index) >= stored.0 {
+                    break 'pages;
+                }
                 walk.push(crate::verify::LeafInput {
                     leaf_index: size_of(record.leaf_index),
                     seq: record.seq,
@@ -1070,11 +1102,10 @@ impl crate::Db<'_> {
             }
             self.release();
         }
+        walk.settle();
         let mut extra = None;
         if !walk.done() {
-            let (size, root) = walk.tree();
-            let stored = self.tree_state()?;
-            if stored != (size, root) {
+            if walk.tree() != stored {
                 extra = Some(crate::verify::Finding::TreeStateMismatch { size: stored.0 });
             } else if let Some(seq) = self.unsequenced_entries(1)?.first() {
                 extra = Some(crate::verify::Finding::NotSequenced { seq: *seq });

@@ -229,7 +229,9 @@ impl<'k> Walk<'k> {
         self.finding.is_some()
     }
 
-    fn settle(&mut self) {
+    /// Ends a checkpoint's failure held for the next leaf when no leaf
+    /// follows (the end of what was walked).
+    pub fn settle(&mut self) {
         if let Some(failed) = self.failed_checkpoint.take() {
             self.finding.get_or_insert(failed);
         }
@@ -341,6 +343,7 @@ impl<'k> Walk<'k> {
         need: usize,
         refused_after: impl Fn(u64) -> Vec<String>,
     ) -> Report {
+        self.settle();
         let entries = self.tree.size();
         if self.finding.is_none() {
             if let Some(beyond) = self.checkpoints.get(self.next_checkpoint) {

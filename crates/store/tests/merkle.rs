@@ -447,3 +447,49 @@ fn checkpoints_verify_across_a_key_rotation() {
         Some(Finding::CheckpointSignature { size: 2, .. })
     ));
 }
+
+/// Verifying a live log, while entries arrive and a sequencer integrates
+/// them, finds nothing wrong.
+fn a_live_log_verifies(backend: Backend) {
+    let Some(db) = TestDatabase::migrated(backend) else {
+        return;
+    };
+    let store = open(&db);
+    let sequencer = Sequencer::start(
+        db.url.clone(),
+        SequencerConfig {
+            holder: "live".into(),
+            interval: Duration::from_millis(10),
+            lease: Duration::from_millis(500),
+            batch_max: 7,
+        },
+        keys(),
+    )
+    .unwrap();
+    let running = std::sync::atomic::AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut i = 0;
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                store.audit().append(vec![event(i), event(i + 1)]).unwrap();
+                i += 2;
+            }
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        for _ in 0..10 {
+            assert_eq!(verify(&store), None);
+        }
+        running.store(false, std::sync::atomic::Ordering::Relaxed);
+    });
+    drop(sequencer);
+}
+
+#[test]
+fn a_live_log_verifies_sqlite() {
+    a_live_log_verifies(Backend::Sqlite);
+}
+
+#[test]
+fn a_live_log_verifies_postgres() {
+    a_live_log_verifies(Backend::Postgres);
+}
