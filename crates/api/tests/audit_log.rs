@@ -143,9 +143,14 @@ fn witnesses_cosign_and_refuse_a_rewritten_history() {
     some_traffic(&api, &admin, 5);
 
     // Both witnesses cosign the newest checkpoint.
+    // A checkpoint that holds the traffic above (at least 7 entries),
+    // cosigned by both.
     let cosigned = wait_for("two cosignatures", Duration::from_secs(30), || {
         let r = api.call("GET", "/v1/audit/checkpoints/latest", &auditor, None);
-        (r.status == 200 && r.body["cosignatures"].as_array().unwrap().len() == 2).then_some(r.body)
+        let cosigned = r.status == 200
+            && r.body["tree_size"].as_u64().unwrap() >= 7
+            && r.body["cosignatures"].as_array().unwrap().len() == 2;
+        cosigned.then_some(r.body)
     });
     let note =
         ingang_tlog::note::Note::parse(cosigned["note"].as_str().unwrap().as_bytes()).unwrap();
