@@ -1083,25 +1083,60 @@ impl crate::Db<'_> {
         // and the walk checks the leaves up to this size (the checkpoints
         // read before it are no larger).
         let stored = self.tree_state()?;
-        let mut after = None;
-        'pages: while !walk.done() {
-            let page = self.leaves_page(after, 20_000)?;
-            let Some(last) = page.last() else { break };
-            after = Some(size_of(last.leaf_index));
-            for record in page {
-                if size_of(record.leaf_index) >= stored.0 {
-                    break 'pages;
+        self.release();
+        // One thread reads the pages (a connection of its own) while this
+        // one re-encodes and hashes: the two cores each do half the work.
+        let store = self.store;
+        let (pages, received) = crossbeam_channel::bounded::<StoreResult<Vec<LeafRecord>>>(2);
+        std::thread::scope(|scope| -> StoreResult<()> {
+            scope.spawn(move || {
+                let mut db = match store.db() {
+                    Ok(db) => db,
+                    Err(error) => {
+                        let _ = pages.send(Err(error));
+                        return;
+                    }
+                };
+                let mut after = None;
+                loop {
+                    let page = db.leaves_page(after, 20_000);
+                    db.release();
+                    let last = match &page {
+                        Ok(page) => page.last().map(|r| size_of(r.leaf_index)),
+                        Err(_) => None,
+                    };
+                    let failed = page.is_err();
+                    // Stop when the walk stopped taking pages.
+                    if pages.send(page).is_err() || failed {
+                        return;
+                    }
+                    match last {
+                        Some(last) if last + 1 < stored.0 => after = Some(last),
+                        Some(_) | None => return,
+                    }
                 }
-                walk.push(crate::verify::LeafInput {
-                    leaf_index: size_of(record.leaf_index),
-                    seq: record.seq,
-                    entry: record.entry,
-                    // A stored hash of the wrong length never matches.
-                    stored_hash: Some(record.stored_hash.unwrap_or(Hash([0; 32]))),
-                });
-            }
-            self.release();
-        }
+            });
+            let outcome = (|| {
+                'pages: for page in &received {
+                    for record in page? {
+                        if size_of(record.leaf_index) >= stored.0 || walk.done() {
+                            break 'pages;
+                        }
+                        walk.push(crate::verify::LeafInput {
+                            leaf_index: size_of(record.leaf_index),
+                            seq: record.seq,
+                            entry: record.entry,
+                            // A stored hash of the wrong length never matches.
+                            stored_hash: Some(record.stored_hash.unwrap_or(Hash([0; 32]))),
+                        });
+                    }
+                }
+                Ok(())
+            })();
+            // Unblock the reader if the walk ended early.
+            drop(received);
+            outcome
+        })?;
         walk.settle();
         let mut extra = None;
         if !walk.done() {
