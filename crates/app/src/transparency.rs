@@ -179,9 +179,18 @@ impl Session<'_> {
                 break;
             }
         }
-        let pending = self.db.pending_page(filter, EXPORT_PAGE)?;
-        if !pending.is_empty() && !sink(ExportPage::Pending(pending)) {
-            return Ok(());
+        let mut after_seq = None;
+        loop {
+            let pending = self.db.pending_page(filter, after_seq, EXPORT_PAGE)?;
+            self.db.release();
+            let full = pending.len() as i64 == EXPORT_PAGE;
+            after_seq = pending.last().map(|e| e.seq);
+            if !pending.is_empty() && !sink(ExportPage::Pending(pending)) {
+                return Ok(());
+            }
+            if !full {
+                break;
+            }
         }
         sink(ExportPage::Checkpoints(self.db.checkpoints()?));
         Ok(())

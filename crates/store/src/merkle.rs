@@ -1207,22 +1207,21 @@ impl crate::Db<'_> {
     pub fn pending_page(
         &mut self,
         filter: &crate::AuditFilter,
+        after_seq: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<AuditEvent>> {
-        let queued: Vec<i64> = audit_pending::table
-            .select(audit_pending::seq)
+        let conn = self.raw()?;
+        let mut query = audit_pending::table
+            .inner_join(audit_events::table)
+            .select(audit_events::all_columns)
             .order(audit_pending::seq.asc())
             .limit(limit)
-            .load(self.raw()?)?;
-        let Some(first) = queued.first() else {
-            return Ok(Vec::new());
-        };
-        let mut filter = filter.clone();
-        filter.after_seq = Some(first - 1);
-        let events = self.audit_events(&filter, limit)?;
-        Ok(events
-            .into_iter()
-            .filter(|e| queued.binary_search(&e.seq).is_ok())
-            .collect())
+            .into_boxed();
+        if let Some(after) = after_seq {
+            query = query.filter(audit_pending::seq.gt(after));
+        }
+        let query = crate::audit::narrowed_by!(query, filter);
+        let rows: Vec<StoredRow> = query.load(conn)?;
+        rows.into_iter().map(from_row).collect()
     }
 }

@@ -493,3 +493,30 @@ fn a_live_log_verifies_sqlite() {
 fn a_live_log_verifies_postgres() {
     a_live_log_verifies(Backend::Postgres);
 }
+
+/// Entries still waiting for the sequencer are exported with the query's
+/// filters, however many sequenced entries come after the first of them.
+#[test]
+fn pending_entries_are_exported_by_the_filter() {
+    let Some(db) = TestDatabase::migrated(Backend::Sqlite) else {
+        return;
+    };
+    let store = open(&db);
+    // event(i) reads client 100 + i % 5.
+    store.audit().append((0..20).map(event).collect()).unwrap();
+    let filter = ingang_store::AuditFilter {
+        client_id: Some(ClientId(uuid::Uuid::from_u128(102))),
+        ..Default::default()
+    };
+    let mut db_handle = store.db().unwrap();
+    let first = db_handle.pending_page(&filter, None, 2).unwrap();
+    let rest = db_handle
+        .pending_page(&filter, first.last().map(|e| e.seq), 10)
+        .unwrap();
+    let seqs: Vec<i64> = first.iter().chain(&rest).map(|e| e.seq).collect();
+    assert_eq!(seqs.len(), 4, "{seqs:?}");
+    assert!(first
+        .iter()
+        .chain(&rest)
+        .all(|e| e.event.client_id == filter.client_id));
+}
