@@ -10,6 +10,7 @@
 #   MODE=list|plan|write bash bench/realistic-load.sh   # other requests
 #   BINS="/tmp/a /tmp/b /tmp/a /tmp/b" bash bench/realistic-load.sh  # A/B on one population
 #   CONNECTIONS=1000 DURATION=30s bash bench/realistic-load.sh       # prints resident memory
+#   PERF=/tmp/perf.data bash bench/realistic-load.sh   # and profiles 5 s of the run
 #
 # Reports requests/s, the ratio to the floor, p50 and p99, server CPU per
 # request, resident memory, and checks that every answered read has its
@@ -108,6 +109,9 @@ for bin in $BINS; do
   # Warm the connection pool and caches, as a service in use is.
   READS_FILE="$DATA/reads.txt" wrk -t1 -c4 -d2s "https://localhost:$PORT/" -s bench/reads.lua >/dev/null
   A0=$(audit_count); T0=$(cpu_ticks "$SERVER")
+  if [ -n "${PERF:-}" ]; then  # PERF=file.data: a CPU profile of the server under load
+    perf record -q -e cpu-clock -F 1999 -g -p "$SERVER" -o "$PERF" -- sleep 5 >/dev/null 2>&1 &
+  fi
   read -r RPS P50 P99 N BAD < <(run -s bench/reads.lua "https://localhost:$PORT" | numbers)
   T1=$(cpu_ticks "$SERVER"); RSS=$(rss_mib "$SERVER"); A1=$(audit_count)
   RATIO=$(python3 -c "print(f'{$RPS / $F_RPS:.3f}')")
