@@ -10,7 +10,7 @@
 #   MODE=list|plan|write bash bench/realistic-load.sh   # other requests
 #   BINS="/tmp/a /tmp/b /tmp/a /tmp/b" bash bench/realistic-load.sh  # A/B on one population
 #   CONNECTIONS=1000 DURATION=30s bash bench/realistic-load.sh       # prints resident memory
-#   PERF=/tmp/perf.data bash bench/realistic-load.sh   # and profiles 5 s of the run
+#   PERF=/tmp/perf.data bash bench/realistic-load.sh   # and profiles 3 s of the run
 #
 # Reports requests/s, the ratio to the floor, p50 and p99, server CPU per
 # request, resident memory, and checks that every answered read has its
@@ -110,7 +110,7 @@ for bin in $BINS; do
   READS_FILE="$DATA/reads.txt" wrk -t1 -c4 -d2s "https://localhost:$PORT/" -s bench/reads.lua >/dev/null
   A0=$(audit_count); T0=$(cpu_ticks "$SERVER")
   if [ -n "${PERF:-}" ]; then  # PERF=file.data: a CPU profile of the server under load
-    perf record -q -e cpu-clock -F 1999 -g -p "$SERVER" -o "$PERF" -- sleep 5 >/dev/null 2>&1 &
+    perf record -q -e cpu-clock -F 999 --call-graph "${PERF_CALL_GRAPH:-dwarf,16384}" -p "$SERVER" -o "$PERF" -- sleep 3 >/dev/null 2>&1 &
   fi
   read -r RPS P50 P99 N BAD < <(run -s bench/reads.lua "https://localhost:$PORT" | numbers)
   T1=$(cpu_ticks "$SERVER"); RSS=$(rss_mib "$SERVER"); A1=$(audit_count)

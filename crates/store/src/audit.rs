@@ -133,6 +133,9 @@ struct Job {
     reply: Sender<Result<(), String>>,
 }
 
+/// Entries per multi-row insert of a batch.
+const INSERT_CHUNK: usize = 200;
+
 /// Upper bounds of the batch-size histogram buckets (entries per commit).
 pub const BATCH_BUCKETS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 
@@ -268,17 +271,20 @@ impl Writer {
         };
         let result = conn
             .transaction(|c| {
-                let mut seqs = Vec::new();
-                for event in events {
-                    let seq: i64 = diesel::insert_into(audit_events::table)
-                        .values(AuditRow::from(event))
-                        .returning(audit_events::seq)
-                        .get_result(c)?;
-                    seqs.push(audit_pending::seq.eq(seq));
-                }
-                for chunk in seqs.chunks(500) {
+                let rows: Vec<AuditRow> = events.map(AuditRow::from).collect();
+                // Multi-row statements: two per batch rather than one per
+                // entry. 13 parameters a row stays well inside both
+                // backends' limits.
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let seqs: Vec<i64> = db::on_backend!(c, |b| diesel::insert_into(
+                        audit_events::table
+                    )
+                    .values(chunk)
+                    .returning(audit_events::seq)
+                    .get_results(b))?;
+                    let queued: Vec<_> = seqs.into_iter().map(|s| audit_pending::seq.eq(s)).collect();
                     db::on_backend!(c, |b| diesel::insert_into(audit_pending::table)
-                        .values(chunk)
+                        .values(&queued)
                         .execute(b))?;
                 }
                 diesel::QueryResult::Ok(())

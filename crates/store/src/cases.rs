@@ -797,12 +797,10 @@ impl crate::Db<'_> {
         // One query for the page and the client's wrapped data key: the
         // wanted (record, version) pairs are a subset of these rows, picked
         // out below.
-        let rows: Vec<BodyWithKeyRow> = record_versions::table
+        let query = record_versions::table
             .inner_join(records::table)
             .inner_join(data_keys::table.on(data_keys::subject_id.eq(records::client_id)))
             .filter(records::client_id.eq(client))
-            .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id)))
-            .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version)))
             .select((
                 record_versions::record_id,
                 record_versions::version,
@@ -810,7 +808,18 @@ impl crate::Db<'_> {
                 data_keys::kek_id,
                 data_keys::wrapped,
             ))
-            .load(&mut *conn)?;
+            .into_boxed();
+        // One record (the commonest read) by `=`: the same SQL every time,
+        // so the prepared statement is cached; a list's `IN (…)` is not.
+        let query = match metas.as_slice() {
+            [only] => query
+                .filter(record_versions::record_id.eq(only.id))
+                .filter(record_versions::version.eq(only.version)),
+            _ => query
+                .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id)))
+                .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version))),
+        };
+        let rows: Vec<BodyWithKeyRow> = query.load(&mut *conn)?;
         let key = match rows.first() {
             Some(row) => self.store.keys().unwrap(
                 &client_text,
