@@ -145,3 +145,49 @@ fn withdrawal_is_final_and_immediate() {
     assert_eq!(r.status, 201);
     assert_eq!(s.get(&read, &world.af.token).status, 200);
 }
+
+/// Decision facts are cached in memory between requests (docs/design.md,
+/// "the facts cache"): a change made around this process — another
+/// process, or a tool on the database — must still take effect on the very
+/// next request.
+#[test]
+fn changes_made_around_the_process_take_effect_at_once() {
+    use diesel::prelude::*;
+    use ingang_store::schema::{consent_withdrawals, officers};
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let read = format!("/v1/clients/{}/records", world.client);
+    // Read twice: the second answer comes from the cached facts.
+    assert_eq!(s.get(&read, &world.af.token).status, 200);
+    assert_eq!(s.get(&read, &world.af.token).status, 200);
+    let mut other = s.raw_db();
+    diesel::insert_into(consent_withdrawals::table)
+        .values((
+            consent_withdrawals::consent_id.eq(&world.consent),
+            consent_withdrawals::withdrawn_at.eq(ingang_store::to_micros(chrono::Utc::now())),
+            consent_withdrawals::withdrawn_by.eq(&world.coordinator.id),
+            consent_withdrawals::reason_ct.eq(vec![0u8; 32]),
+        ))
+        .execute(&mut other)
+        .unwrap();
+    let r = s.get(&read, &world.af.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("consent-withdrawn")),
+        "{}",
+        r.text
+    );
+    // An account deactivated around the process is refused at once too.
+    assert_eq!(s.get("/v1/clients", &world.soc.token).status, 200);
+    diesel::update(officers::table.filter(officers::id.eq(&world.soc.id)))
+        .set((
+            officers::active.eq(false),
+            officers::deactivated_at.eq(Some(ingang_store::to_micros(chrono::Utc::now()))),
+        ))
+        .execute(&mut other)
+        .unwrap();
+    let r = s.get("/v1/clients", &world.soc.token);
+    assert_eq!(r.status, 401, "{}", r.text);
+}

@@ -210,7 +210,20 @@ impl crate::Db<'_> {
     }
 
     /// The account behind a token's `sub`, if any. The authentication hot path.
+    /// An account, from the facts cache while the policy epoch is unchanged.
     pub fn account(&mut self, id: OfficerId) -> StoreResult<Option<Account>> {
+        let (epoch, cacheable) = self.policy_epoch()?;
+        if let Some(account) = self.store.facts.account(epoch, id) {
+            return Ok(Some(account));
+        }
+        let account = self.load_account(id)?;
+        if let (Some(account), true) = (&account, cacheable) {
+            self.store.facts.keep_account(epoch, account);
+        }
+        Ok(account)
+    }
+
+    fn load_account(&mut self, id: OfficerId) -> StoreResult<Option<Account>> {
         let conn = self.conn.get(self.store)?;
         let row: Option<AccountRow> = officers::table
             .find(id)

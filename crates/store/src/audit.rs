@@ -276,13 +276,13 @@ impl Writer {
                 // entry. 13 parameters a row stays well inside both
                 // backends' limits.
                 for chunk in rows.chunks(INSERT_CHUNK) {
-                    let seqs: Vec<i64> = db::on_backend!(c, |b| diesel::insert_into(
-                        audit_events::table
-                    )
-                    .values(chunk)
-                    .returning(audit_events::seq)
-                    .get_results(b))?;
-                    let queued: Vec<_> = seqs.into_iter().map(|s| audit_pending::seq.eq(s)).collect();
+                    let seqs: Vec<i64> =
+                        db::on_backend!(c, |b| diesel::insert_into(audit_events::table)
+                            .values(chunk)
+                            .returning(audit_events::seq)
+                            .get_results(b))?;
+                    let queued: Vec<_> =
+                        seqs.into_iter().map(|s| audit_pending::seq.eq(s)).collect();
                     db::on_backend!(c, |b| diesel::insert_into(audit_pending::table)
                         .values(&queued)
                         .execute(b))?;

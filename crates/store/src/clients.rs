@@ -311,6 +311,10 @@ impl crate::Db<'_> {
     /// Loads the client's existence, assignments and consents: the facts of
     /// one decision. `None` when no such client exists.
     pub fn load_facts(&mut self, id: ClientId) -> StoreResult<Option<LoadedFacts>> {
+        let (epoch, cacheable) = self.policy_epoch()?;
+        if let Some(facts) = self.store.facts.facts(epoch, id) {
+            return Ok(Some(facts));
+        }
         let conn = self.conn.get(self.store)?;
         let Some(erased_at) = clients::table
             .find(id)
@@ -320,7 +324,11 @@ impl crate::Db<'_> {
         else {
             return Ok(None);
         };
-        facts_on(conn, id, erased_at.is_some()).map(Some)
+        let facts = facts_on(conn, id, erased_at.is_some())?;
+        if cacheable {
+            self.store.facts.keep_facts(epoch, &facts);
+        }
+        Ok(Some(facts))
     }
 }
 

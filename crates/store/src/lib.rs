@@ -15,6 +15,7 @@ pub mod verify;
 mod accounts;
 mod cases;
 mod clients;
+mod facts_cache;
 mod permit;
 mod time;
 mod web_sessions;
@@ -120,6 +121,7 @@ pub struct Store {
     log: Arc<merkle::LogKeys>,
     witnesses: Arc<Vec<ingang_tlog::note::VerifierKey>>,
     sequencer: Option<Arc<merkle::Sequencer>>,
+    facts: Arc<facts_cache::FactsCache>,
     backend: &'static str,
 }
 
@@ -176,6 +178,7 @@ impl Store {
             log: Arc::clone(&config.log),
             witnesses: Arc::new(config.witnesses.clone()),
             sequencer,
+            facts: Arc::default(),
             backend: config.url.backend(),
         })
     }
@@ -308,6 +311,20 @@ impl Db<'_> {
                 Err(error)
             }
         }
+    }
+
+    /// The policy epoch as stored now (see `facts_cache`), and whether facts
+    /// read now may be cached: only outside a transaction, where they are
+    /// committed state.
+    fn policy_epoch(&mut self) -> StoreResult<(i64, bool)> {
+        use crate::schema::policy_epoch::dsl as p;
+        use diesel::prelude::*;
+        let conn = self.conn.get(self.store)?;
+        let epoch = p::policy_epoch
+            .find(1i16)
+            .select(p::epoch)
+            .first::<i64>(&mut *conn)?;
+        Ok((epoch, self.depth == 0))
     }
 
     /// Gives the connection back to the pool until the next query, unless

@@ -212,6 +212,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    policy_epoch (id) {
+        id -> SmallInt,
+        epoch -> BigInt,
+    }
+}
+
 diesel::joinable!(officers -> agencies (agency));
 diesel::joinable!(audit_pending -> audit_events (seq));
 diesel::joinable!(audit_leaves -> audit_events (seq));
@@ -246,4 +253,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_witness_refusals,
     web_sessions,
     account_subjects,
+    policy_epoch,
 );

@@ -311,7 +311,7 @@ fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let postgres_shape = postgres_shape(&mut postgres.connect());
     assert!(sqlite_shape.columns.len() > 60, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape.indexes.len(), 11, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.checks.len(), 16, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.checks.len(), 17, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape, postgres_shape);
 }
 

@@ -1,0 +1,16 @@
+DROP TRIGGER policy_epoch_on_officers_insert ON officers;
+DROP TRIGGER policy_epoch_on_officers_update ON officers;
+DROP TRIGGER policy_epoch_on_officers_delete ON officers;
+DROP TRIGGER policy_epoch_on_assignments_insert ON assignments;
+DROP TRIGGER policy_epoch_on_assignments_update ON assignments;
+DROP TRIGGER policy_epoch_on_assignments_delete ON assignments;
+DROP TRIGGER policy_epoch_on_consents_insert ON consents;
+DROP TRIGGER policy_epoch_on_consents_update ON consents;
+DROP TRIGGER policy_epoch_on_consents_delete ON consents;
+DROP TRIGGER policy_epoch_on_consent_withdrawals_insert ON consent_withdrawals;
+DROP TRIGGER policy_epoch_on_consent_withdrawals_update ON consent_withdrawals;
+DROP TRIGGER policy_epoch_on_consent_withdrawals_delete ON consent_withdrawals;
+DROP TRIGGER policy_epoch_on_clients_update ON clients;
+DROP TRIGGER policy_epoch_on_clients_delete ON clients;
+DROP FUNCTION policy_epoch_advance();
+DROP TABLE policy_epoch;

@@ -1,0 +1,17 @@
+DROP TRIGGER policy_epoch_on_officers_insert;
+DROP TRIGGER policy_epoch_on_officers_update;
+DROP TRIGGER policy_epoch_on_officers_delete;
+DROP TRIGGER policy_epoch_on_assignments_insert;
+DROP TRIGGER policy_epoch_on_assignments_update;
+DROP TRIGGER policy_epoch_on_assignments_delete;
+DROP TRIGGER policy_epoch_on_consents_insert;
+DROP TRIGGER policy_epoch_on_consents_update;
+DROP TRIGGER policy_epoch_on_consents_delete;
+DROP TRIGGER policy_epoch_on_consent_withdrawals_insert;
+DROP TRIGGER policy_epoch_on_consent_withdrawals_update;
+DROP TRIGGER policy_epoch_on_consent_withdrawals_delete;
+DROP TRIGGER policy_epoch_on_clients_update;
+DROP TRIGGER policy_epoch_on_clients_delete;
+DROP TRIGGER check_policy_epoch_single_on_insert;
+DROP TRIGGER check_policy_epoch_single_on_update;
+DROP TABLE policy_epoch;
