@@ -133,8 +133,10 @@ for trial in range(1, trials + 1):
 time.sleep(1.5)  # the survivor's sequencer integrates what the last kill left queued
 process.send_signal(signal.SIGTERM)
 process.wait()
-verify = subprocess.run([binary, "audit", "verify", "--data-dir", data] + extra,
-                        capture_output=True, text=True)
+auditor = next(p for p in demo["people"] if p["label"] == "auditor")
+verify = subprocess.run([binary, "audit", "verify", "--data-dir", data, "--auditor", auditor["id"]],
+                        capture_output=True, text=True,
+                        env=dict(os.environ, **({"INGANG_DATABASE_URL": database_url} if database_url else {})))
 print(verify.stdout.strip())
 if verify.returncode != 0:
     raise SystemExit("the log does not verify: " + verify.stderr.strip())
