@@ -168,6 +168,14 @@ fn json_error(error: JsonPayloadError) -> ApiError {
     }
 }
 
+/// Threads per HTTP worker that run requests' blocking work (the use cases
+/// wait on the database and the audit commit). Enough to keep the pool's
+/// connections busy and give the group commit company; more only hold
+/// memory (actix's default is 512 shared by the workers: with 1 000 open
+/// connections the process kept hundreds of threads and their allocator
+/// arenas). Requests beyond them queue, as they would for a connection.
+const BLOCKING_THREADS_PER_WORKER: usize = 32;
+
 /// A running server (used by the binary and the black-box tests).
 pub struct RunningServer {
     pub addrs: Vec<SocketAddr>,
@@ -312,6 +320,7 @@ pub fn start(state: AppState) -> Result<RunningServer, StartError> {
     };
     let server = HttpServer::new(factory)
         .workers(workers)
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .shutdown_timeout(shutdown_timeout);
     let server = match tls {
         Some(tls) => server.bind_rustls_0_23(&listen, tls),
