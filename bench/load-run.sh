@@ -37,11 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-SERVE_ARGS=()
-if [ "$BACKEND" = postgres ]; then
-  start_throwaway_postgres $((PORT + 1))
-  SERVE_ARGS=(--database-url "$DB_URL")
-fi
+database_for_backend $((PORT + 1))
 
 RUST_LOG=${RUST_LOG:-warn,ingang=info} "$BIN" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" "${SERVE_ARGS[@]}" >"$DATA/serve.out" 2>"$DATA/serve.err" &
 SERVER=$!

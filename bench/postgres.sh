@@ -24,3 +24,13 @@ stop_throwaway_postgres() {
     rm -rf "$PGDIR"
   fi
 }
+
+# SERVE_ARGS for `ingang serve`: with BACKEND=postgres, a throwaway cluster
+# on port $1 and its URL; otherwise nothing (the embedded SQLite).
+database_for_backend() {
+  SERVE_ARGS=()
+  if [ "${BACKEND:-sqlite}" = postgres ]; then
+    start_throwaway_postgres "$1"
+    SERVE_ARGS=(--database-url "$DB_URL")
+  fi
+}

@@ -47,11 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-SERVE_ARGS=()
-if [ "$BACKEND" = postgres ]; then
-  start_throwaway_postgres $((PORT + 1))
-  SERVE_ARGS=(--database-url "$DB_URL")
-fi
+database_for_backend $((PORT + 1))
 
 start_server() {
   RUST_LOG=${RUST_LOG:-warn} "$1" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" \
