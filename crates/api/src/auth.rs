@@ -47,7 +47,8 @@ pub struct TokenKeys {
     /// Claims of tokens whose signature was already verified, by SHA-256 of
     /// the token. Verification is deterministic, so a hit gives what a new
     /// verification would; expiry is checked again on every hit. Accounts
-    /// are never cached: they are loaded on every request.
+    /// are checked on every request, against the store's facts cache,
+    /// which is valid only while the stored policy epoch is unchanged.
     verified: Mutex<HashMap<[u8; 32], Claims>>,
 }
 

@@ -1,5 +1,6 @@
 //! Who is asking: an authenticated account, checked against the store on
-//! every request, never cached.
+//! every request (through the facts cache, valid only while the stored
+//! policy epoch is unchanged, so a deactivation counts at once).
 
 use crate::{AppError, AppResult, Session};
 use ingang_policy::{Actor, DenyReason, OfficerId, Role};
