@@ -209,15 +209,15 @@ impl crate::Db<'_> {
         })
     }
 
-    /// The account behind a token's `sub`, if any. The authentication hot path.
-    /// An account, from the facts cache while the policy epoch is unchanged.
+    /// The account behind a token's `sub`, if any. The authentication hot
+    /// path: from the facts cache while the policy epoch is unchanged.
     pub fn account(&mut self, id: OfficerId) -> StoreResult<Option<Account>> {
-        let (epoch, cacheable) = self.policy_epoch()?;
-        if let Some(account) = self.store.facts.account(epoch, id) {
+        let epoch = self.policy_epoch()?;
+        if let Some(account) = epoch.and_then(|e| self.store.facts.account(e, id)) {
             return Ok(Some(account));
         }
         let account = self.load_account(id)?;
-        if let (Some(account), true) = (&account, cacheable) {
+        if let (Some(epoch), Some(account)) = (epoch, &account) {
             self.store.facts.keep_account(epoch, account);
         }
         Ok(account)

@@ -631,10 +631,10 @@ impl crate::Db<'_> {
 
     /// A record's metadata and the facts of a decision on its client, on one
     /// connection: the record and its client's erasure in one query, then
-    /// assignments and consents.
+    /// assignments and consents unless the facts cache holds them.
     pub fn record_with_facts(&mut self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
         // The epoch first: facts are never tagged newer than what they saw.
-        let (epoch, cacheable) = self.policy_epoch()?;
+        let epoch = self.policy_epoch()?;
         let conn = self.conn.get(self.store)?;
         let (row, erased_at): (RecordRow, Option<i64>) = records::table
             .inner_join(clients::table)
@@ -642,11 +642,11 @@ impl crate::Db<'_> {
             .select((RecordRow::as_select(), clients::erased_at))
             .first(&mut *conn)?;
         let meta = RecordMeta::from(row);
-        if let Some(facts) = self.store.facts.facts(epoch, meta.client_id) {
+        if let Some(facts) = epoch.and_then(|e| self.store.facts.facts(e, meta.client_id)) {
             return Ok((meta, facts));
         }
         let facts = crate::clients::facts_on(conn, meta.client_id, erased_at.is_some())?;
-        if cacheable {
+        if let Some(epoch) = epoch {
             self.store.facts.keep_facts(epoch, &facts);
         }
         Ok((meta, facts))

@@ -311,8 +311,8 @@ impl crate::Db<'_> {
     /// Loads the client's existence, assignments and consents: the facts of
     /// one decision. `None` when no such client exists.
     pub fn load_facts(&mut self, id: ClientId) -> StoreResult<Option<LoadedFacts>> {
-        let (epoch, cacheable) = self.policy_epoch()?;
-        if let Some(facts) = self.store.facts.facts(epoch, id) {
+        let epoch = self.policy_epoch()?;
+        if let Some(facts) = epoch.and_then(|e| self.store.facts.facts(e, id)) {
             return Ok(Some(facts));
         }
         let conn = self.conn.get(self.store)?;
@@ -325,7 +325,7 @@ impl crate::Db<'_> {
             return Ok(None);
         };
         let facts = facts_on(conn, id, erased_at.is_some())?;
-        if cacheable {
+        if let Some(epoch) = epoch {
             self.store.facts.keep_facts(epoch, &facts);
         }
         Ok(Some(facts))

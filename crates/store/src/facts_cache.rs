@@ -11,8 +11,8 @@
 //! withdrawal committed on any process is therefore seen by the next request
 //! on every process, exactly as without the cache.
 //!
-//! Facts are cached only from reads outside a transaction (committed state):
-//! a transaction's own uncommitted change could still roll back.
+//! A transaction neither reads nor fills the cache: it could see its own
+//! uncommitted change to the epoch, which could still roll back.
 
 use crate::{Account, LoadedFacts};
 use ingang_policy::{ClientId, OfficerId};

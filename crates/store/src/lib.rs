@@ -313,18 +313,22 @@ impl Db<'_> {
         }
     }
 
-    /// The policy epoch as stored now (see `facts_cache`), and whether facts
-    /// read now may be cached: only outside a transaction, where they are
-    /// committed state.
-    fn policy_epoch(&mut self) -> StoreResult<(i64, bool)> {
+    /// The policy epoch as committed now (see `facts_cache`), under which
+    /// facts may be taken from the cache and kept in it; `None` inside a
+    /// transaction, which reads and decides on the database alone (its own
+    /// uncommitted changes could still roll back).
+    fn policy_epoch(&mut self) -> StoreResult<Option<i64>> {
         use crate::schema::policy_epoch::dsl as p;
         use diesel::prelude::*;
+        if self.depth > 0 {
+            return Ok(None);
+        }
         let conn = self.conn.get(self.store)?;
         let epoch = p::policy_epoch
             .find(1i16)
             .select(p::epoch)
             .first::<i64>(&mut *conn)?;
-        Ok((epoch, self.depth == 0))
+        Ok(Some(epoch))
     }
 
     /// Gives the connection back to the pool until the next query, unless
