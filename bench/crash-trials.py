@@ -92,9 +92,12 @@ for trial in range(1, trials + 1):
             try:
                 if random.random() < 0.75:
                     conn.request("GET", f"/v1/records/{demo['record']}", headers=bearer)
-                    r = conn.getresponse(); r.read()
+                    r = conn.getresponse()
+                    # Answered once the status line arrived, even if the
+                    # kill then cuts the body.
                     if r.status == 200:
                         with lock: reads.append(r.getheader("x-request-id"))
+                    r.read()
                 else:
                     body = json.dumps({"kind": "note", "body": {"text": f"försök {trial}"}})
                     conn.request("POST", f"/v1/clients/{demo['client']}/records", body,
@@ -115,6 +118,9 @@ for trial in range(1, trials + 1):
     stop.set()
     for t in threads: t.join()
 
+    if not reads or not writes:
+        raise SystemExit(f"trial {trial}: nothing was answered ({len(reads)} reads, "
+                         f"{len(writes)} writes): the trial checks nothing; see {data}/serve.err")
     process = serve()
     audited = audited_request_ids()
     missing = [r for r in reads if r not in audited]

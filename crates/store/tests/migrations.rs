@@ -521,3 +521,65 @@ fn sqlite_refuses_to_migrate_a_database_that_already_breaks_a_rule() {
          VALUES (1, 'o1', 'af', 'officer', 'record.peek', 'allow', 'r')",
     );
 }
+
+#[test]
+fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
+    #[derive(QueryableByName)]
+    struct Epoch {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        epoch: i64,
+    }
+    let epoch = |conn: &mut ingang_store::DbConnection| {
+        diesel::sql_query("SELECT epoch FROM policy_epoch")
+            .get_result::<Epoch>(conn)
+            .unwrap()
+            .epoch
+    };
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(database) = TestDatabase::create(backend) else {
+            continue;
+        };
+        db::migrate(&database.url).unwrap();
+        let mut conn = database.connect();
+        let postgres = matches!(backend, Backend::Postgres);
+        diesel::sql_query("INSERT INTO agencies (code, name, created_at) VALUES ('af', 'x', 1)")
+            .execute(&mut conn)
+            .unwrap();
+        let blob = if postgres {
+            "decode('00', 'hex')"
+        } else {
+            "X'00'"
+        };
+        let insert = format!(
+            "INSERT INTO officers (id, agency, name_ct, roles, active, created_at) \
+             VALUES ('o', 'af', {blob}, 'officer', TRUE, 1)"
+        );
+        let mut changes = vec![
+            insert.as_str(),
+            "UPDATE officers SET active = FALSE, deactivated_at = 2",
+            "DELETE FROM officers",
+        ];
+        if postgres {
+            // TRUNCATE fires no DELETE trigger; the epoch must move anyway.
+            changes.push("TRUNCATE consent_withdrawals");
+        }
+        let mut last = epoch(&mut conn);
+        for sql in changes {
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+            let now = epoch(&mut conn);
+            assert!(now > last, "{backend:?}: {sql} left the epoch at {now}");
+            last = now;
+        }
+        for sql in [
+            "UPDATE policy_epoch SET epoch = 0",
+            "UPDATE policy_epoch SET epoch = epoch",
+            "DELETE FROM policy_epoch",
+        ] {
+            let error = diesel::sql_query(sql).execute(&mut conn).unwrap_err();
+            assert!(
+                error.to_string().contains("only moves forward"),
+                "{backend:?}: {sql}: {error}"
+            );
+        }
+    }
+}
