@@ -8,7 +8,7 @@
 //! the error and its request fails closed.
 
 use crate::db::{self, DatabaseUrl, DbConnection};
-use crate::schema::{audit_events, audit_pending};
+use crate::schema::audit_events;
 use crate::time::{from_micros, to_micros};
 use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -133,7 +133,7 @@ struct Job {
     reply: Sender<Result<(), String>>,
 }
 
-/// Entries per multi-row insert of a batch.
+/// Entries per multi-row insert of a batch (PostgreSQL).
 const INSERT_CHUNK: usize = 200;
 
 /// Upper bounds of the batch-size histogram buckets (entries per commit).
@@ -259,8 +259,8 @@ impl Writer {
         }
     }
 
-    /// Stores one batch in one transaction, each entry with its row in the
-    /// sequencer's queue. No lock beyond the new rows: several processes
+    /// Stores one batch in one transaction; the database queues each entry
+    /// for the sequencer in the same statement. No lock beyond the new rows: several processes
     /// append at once, and the sequencer orders what they committed.
     fn store<'a>(&mut self, events: impl Iterator<Item = &'a NewAuditEvent>) -> Result<(), String> {
         let conn = match &mut self.conn {
@@ -272,20 +272,27 @@ impl Writer {
         let result = conn
             .transaction(|c| {
                 let rows: Vec<AuditRow> = events.map(AuditRow::from).collect();
-                // Multi-row statements: two per batch rather than one per
-                // entry. 13 parameters a row stays well inside both
-                // backends' limits.
-                for chunk in rows.chunks(INSERT_CHUNK) {
-                    let seqs: Vec<i64> =
-                        db::on_backend!(c, |b| diesel::insert_into(audit_events::table)
-                            .values(chunk)
-                            .returning(audit_events::seq)
-                            .get_results(b))?;
-                    let queued: Vec<_> =
-                        seqs.into_iter().map(|s| audit_pending::seq.eq(s)).collect();
-                    db::on_backend!(c, |b| diesel::insert_into(audit_pending::table)
-                        .values(&queued)
-                        .execute(b))?;
+                // A trigger queues each entry for the sequencer. SQLite has
+                // no round trip to save: one cached single-row statement per
+                // entry beats preparing a multi-row one whose text changes
+                // with the batch size. PostgreSQL: one statement (one round
+                // trip) per chunk; 13 parameters a row stays well inside its
+                // limit.
+                match c {
+                    DbConnection::Sqlite(c) => {
+                        for row in &rows {
+                            diesel::insert_into(audit_events::table)
+                                .values(row)
+                                .execute(c)?;
+                        }
+                    }
+                    DbConnection::Pg(c) => {
+                        for chunk in rows.chunks(INSERT_CHUNK) {
+                            diesel::insert_into(audit_events::table)
+                                .values(chunk)
+                                .execute(c)?;
+                        }
+                    }
                 }
                 diesel::QueryResult::Ok(())
             })

@@ -46,18 +46,6 @@ ids_through_multi_backend!(
     ingang_policy::AssignmentId
 );
 
-/// Runs `$body` on the connection's own backend: for what diesel's
-/// multi-backend connection cannot express, such as a multi-row insert.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::db::DbConnection::Sqlite($c) => $body,
-            $crate::db::DbConnection::Pg($c) => $body,
-        }
-    };
-}
-pub(crate) use on_backend;
-
 pub type DbPool = Pool<Manager>;
 pub type PooledConn = PooledConnection<Manager>;
 

@@ -280,7 +280,8 @@ fn tampering_is_found(backend: Backend, trials: u32) {
         conn.batch_execute(&format!(
             "DELETE FROM audit_leaves; DELETE FROM audit_events;
              INSERT INTO audit_events {overriding} SELECT * FROM saved_events;
-             INSERT INTO audit_leaves SELECT * FROM saved_leaves;"
+             INSERT INTO audit_leaves SELECT * FROM saved_leaves;
+             DELETE FROM audit_pending;"
         ))
         .unwrap();
     };
@@ -415,7 +416,8 @@ fn an_entry_written_around_the_service_is_found() {
     store.audit().append(vec![event(1), event(2)]).unwrap();
     sequence_now(&db.url, &keys(), "t", Duration::from_secs(5)).unwrap();
     let mut conn = tamperer(&db, Backend::Sqlite);
-    conn.batch_execute("DELETE FROM audit_pending; INSERT INTO audit_events (seq, at, actor_id, actor_agency, roles, action, decision, request_id) SELECT 99, at, actor_id, actor_agency, roles, action, decision, 'x' FROM audit_events WHERE seq = 1;").unwrap();
+    // Stored, and taken off the queue the database put it on.
+    conn.batch_execute("INSERT INTO audit_events (seq, at, actor_id, actor_agency, roles, action, decision, request_id) SELECT 99, at, actor_id, actor_agency, roles, action, decision, 'x' FROM audit_events WHERE seq = 1; DELETE FROM audit_pending;").unwrap();
     assert_eq!(verify(&store), Some(Finding::NotSequenced { seq: 99 }));
     let _ = DatabaseUrl::parse("unused");
 }

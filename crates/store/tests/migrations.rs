@@ -583,3 +583,64 @@ fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
         }
     }
 }
+
+#[derive(QueryableByName)]
+struct Seq {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
+
+fn seqs(conn: &mut DbConnection, table: &str) -> Vec<i64> {
+    diesel::sql_query(format!("SELECT seq FROM {table} ORDER BY seq"))
+        .load::<Seq>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|row| row.seq)
+        .collect()
+}
+
+/// The sequencer's queue is filled by the database in the statement that
+/// stores an entry, one row per entry (several rows in one statement too);
+/// the storage migration reverts and reapplies with the log intact.
+#[test]
+fn every_audit_entry_is_queued_by_the_statement_that_stores_it_on_both_backends() {
+    use diesel_migrations::MigrationHarness;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(database) = TestDatabase::create(backend) else {
+            continue;
+        };
+        db::migrate(&database.url).unwrap();
+        let mut conn = database.connect();
+        let entry = "(1, 'o1', 'af', 'officer', 'record.read', 'allow', 'r')";
+        let insert = "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) VALUES ";
+        diesel::sql_query(format!("{insert}{entry}, {entry}"))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query(format!("{insert}{entry}"))
+            .execute(&mut conn)
+            .unwrap();
+        let stored = seqs(&mut conn, "audit_events");
+        assert_eq!(stored.len(), 3, "{backend:?}");
+        assert_eq!(seqs(&mut conn, "audit_pending"), stored, "{backend:?}");
+
+        match &mut conn {
+            DbConnection::Sqlite(c) => {
+                c.revert_last_migration(db::SQLITE_MIGRATIONS).unwrap();
+            }
+            DbConnection::Pg(c) => {
+                c.revert_last_migration(db::POSTGRES_MIGRATIONS).unwrap();
+            }
+        }
+        assert_eq!(
+            seqs(&mut conn, "audit_pending"),
+            stored,
+            "{backend:?}: reverted"
+        );
+        assert_eq!(db::migrate(&database.url).unwrap(), 1, "{backend:?}");
+        assert_eq!(
+            seqs(&mut conn, "audit_pending"),
+            stored,
+            "{backend:?}: reapplied"
+        );
+    }
+}
