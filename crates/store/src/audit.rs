@@ -182,6 +182,7 @@ impl AuditLog {
             .name("audit-writer".into())
             .spawn(move || {
                 let mut writer = Writer {
+                    gate: db::write_gate(&url),
                     url,
                     conn: Some(first),
                 };
@@ -222,6 +223,7 @@ impl AuditLog {
 }
 
 struct Writer {
+    gate: Option<Arc<std::sync::Mutex<()>>>,
     url: DatabaseUrl,
     conn: Option<DbConnection>,
 }
@@ -260,7 +262,8 @@ impl Writer {
     }
 
     /// Stores one batch in one transaction; the database queues each entry
-    /// for the sequencer in the same statement. No lock beyond the new rows: several processes
+    /// for the sequencer in the same statement. No lock beyond the new rows
+    /// (and, on SQLite, this process's write gate): several processes
     /// append at once, and the sequencer orders what they committed.
     fn store<'a>(&mut self, events: impl Iterator<Item = &'a NewAuditEvent>) -> Result<(), String> {
         let conn = match &mut self.conn {
@@ -269,9 +272,10 @@ impl Writer {
                 .conn
                 .insert(db::connect(&self.url).map_err(|e| e.to_string())?),
         };
+        let rows: Vec<AuditRow> = events.map(AuditRow::from).collect();
+        let _turn = db::enter(&self.gate);
         let result = conn
             .transaction(|c| {
-                let rows: Vec<AuditRow> = events.map(AuditRow::from).collect();
                 // A trigger queues each entry for the sequencer. SQLite has
                 // no round trip to save: one cached single-row statement per
                 // entry beats preparing a multi-row one whose text changes

@@ -10,6 +10,8 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -45,6 +47,38 @@ ids_through_multi_backend!(
     ingang_policy::RecordId,
     ingang_policy::AssignmentId
 );
+
+/// The write gate of a SQLite file in this process (`None` on PostgreSQL).
+///
+/// SQLite has one write lock per database file, and a writer that finds it
+/// taken sleeps in SQLite's busy handler by backoff — 1, 2, 5, 10 ms and
+/// more — however soon the holder commits; under load the audit writer and
+/// the sequencer met that way several times a second, and every read
+/// waiting on the group commit waited with them. The threads that write
+/// the audit log (the group commit, the sequencer) take this gate around
+/// each write transaction, so they queue on a mutex and go on the moment
+/// the other one commits. Request threads never take it: one of them may
+/// hold a transaction while it waits for the audit writer.
+pub fn write_gate(url: &DatabaseUrl) -> Option<Arc<Mutex<()>>> {
+    static GATES: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+    match url {
+        DatabaseUrl::Postgres(_) => None,
+        DatabaseUrl::Sqlite(path) => {
+            let mut gates = GATES
+                .get_or_init(Mutex::default)
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            Some(Arc::clone(gates.entry(path.clone()).or_default()))
+        }
+    }
+}
+
+/// Holds `gate` (if any) until dropped. A poisoned gate is still a gate:
+/// it guards no data, only turns.
+pub fn enter(gate: &Option<Arc<Mutex<()>>>) -> Option<MutexGuard<'_, ()>> {
+    gate.as_ref()
+        .map(|gate| gate.lock().unwrap_or_else(PoisonError::into_inner))
+}
 
 pub type DbPool = Pool<Manager>;
 pub type PooledConn = PooledConnection<Manager>;
@@ -282,6 +316,23 @@ pub fn pool(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_write_gate_per_sqlite_file_and_none_for_postgres() {
+        let a = DatabaseUrl::parse("/tmp/gate-a.sqlite3");
+        let first = write_gate(&a).unwrap();
+        let again = write_gate(&DatabaseUrl::parse("sqlite:///tmp/gate-a.sqlite3")).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        let other = write_gate(&DatabaseUrl::parse("/tmp/gate-b.sqlite3")).unwrap();
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert!(write_gate(&DatabaseUrl::parse("postgres://u@h/db")).is_none());
+        // Held by one writer, the gate keeps the other out until it is let go.
+        let gate = Some(Arc::clone(&first));
+        let turn = enter(&gate);
+        assert!(again.try_lock().is_err());
+        drop(turn);
+        assert!(again.try_lock().is_ok());
+    }
 
     #[test]
     fn urls_choose_the_backend() {

@@ -529,6 +529,7 @@ impl Sequencer {
             .name("audit-sequencer".into())
             .spawn(move || {
                 let mut worker = Worker {
+                    gate: db::write_gate(&url),
                     url,
                     conn: None,
                     config,
@@ -577,6 +578,8 @@ impl Drop for Sequencer {
 
 struct Worker {
     url: DatabaseUrl,
+    /// Taken around each write transaction (`db::write_gate`).
+    gate: Option<Arc<std::sync::Mutex<()>>>,
     conn: Option<DbConnection>,
     config: SequencerConfig,
     keys: Arc<LogKeys>,
@@ -622,13 +625,16 @@ impl Worker {
         // Drain the queue in batches, but give the lease back to the clock
         // (renewal) after each.
         loop {
-            match integrate(
+            let turn = db::enter(&self.gate);
+            let integrated = integrate(
                 conn,
                 &self.config.holder,
                 self.config.lease,
                 self.config.batch_max,
                 &mut self.frontier,
-            )? {
+            )?;
+            drop(turn);
+            match integrated {
                 Integration::NotLeader => {
                     self.stats.leader.store(false, Ordering::Relaxed);
                     return Ok(());
@@ -645,7 +651,10 @@ impl Worker {
                 }
             }
         }
-        if issue_checkpoint(conn, &self.keys)?.is_some() {
+        let turn = db::enter(&self.gate);
+        let signed = issue_checkpoint(conn, &self.keys)?;
+        drop(turn);
+        if signed.is_some() {
             self.stats.checkpoints.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
