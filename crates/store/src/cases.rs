@@ -636,11 +636,13 @@ impl crate::Db<'_> {
         // The epoch first: facts are never tagged newer than what they saw.
         let epoch = self.policy_epoch()?;
         let conn = self.conn.get(self.store)?;
-        let (row, erased_at): (RecordRow, Option<i64>) = records::table
-            .inner_join(clients::table)
-            .filter(records::id.eq(id))
-            .select((RecordRow::as_select(), clients::erased_at))
-            .first(&mut *conn)?;
+        // Built in each arm: `as_select()` is typed by its backend.
+        let (row, erased_at): (RecordRow, Option<i64>) =
+            crate::db::on_backend!(&mut *conn, |c| records::table
+                .inner_join(clients::table)
+                .filter(records::id.eq(id))
+                .select((RecordRow::as_select(), clients::erased_at))
+                .first(c))?;
         let meta = RecordMeta::from(row);
         if let Some(facts) = epoch.and_then(|e| self.store.facts.facts(e, meta.client_id)) {
             return Ok((meta, facts));
@@ -815,19 +817,21 @@ impl crate::Db<'_> {
                 record_versions::body_ct,
                 data_keys::kek_id,
                 data_keys::wrapped,
-            ))
-            .into_boxed();
-        // One record (the commonest read) by `=`: the same SQL every time,
-        // so the prepared statement is cached; a list's `IN (…)` is not.
-        let query = match metas.as_slice() {
-            [only] => query
-                .filter(record_versions::record_id.eq(only.id))
-                .filter(record_versions::version.eq(only.version)),
+            ));
+        let rows: Vec<BodyWithKeyRow> = match metas.as_slice() {
+            // One record (the commonest read) by `=`, on the backend's own
+            // connection: a statement cached by its type.
+            [only] => {
+                let query = query
+                    .filter(record_versions::record_id.eq(only.id))
+                    .filter(record_versions::version.eq(only.version));
+                crate::db::on_backend!(&mut *conn, |c| query.load(c))?
+            }
             _ => query
                 .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id)))
-                .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version))),
+                .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version)))
+                .load(&mut *conn)?,
         };
-        let rows: Vec<BodyWithKeyRow> = query.load(&mut *conn)?;
         let key = match rows.first() {
             Some(row) => self.store.keys().unwrap(
                 &client_text,

@@ -80,6 +80,22 @@ pub fn enter(gate: &Option<Arc<Mutex<()>>>) -> Option<MutexGuard<'_, ()>> {
         .map(|gate| gate.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
+/// Runs `$body` with `$c` bound to the connection's own backend. Diesel's
+/// multi-backend connection writes out the SQL text of every statement to
+/// find it in its statement cache (a fifth of an audited read's
+/// instructions, `bench/instructions.sh`); on the backend's own connection a
+/// statement whose type says it all — not boxed, no `IN` list — is found by
+/// its type. For the statements of the hot read path.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 pub type DbPool = Pool<Manager>;
 pub type PooledConn = PooledConnection<Manager>;
 

@@ -324,10 +324,8 @@ impl Db<'_> {
             return Ok(None);
         }
         let conn = self.conn.get(self.store)?;
-        let epoch = p::policy_epoch
-            .find(1i16)
-            .select(p::epoch)
-            .first::<i64>(&mut *conn)?;
+        let query = p::policy_epoch.find(1i16).select(p::epoch);
+        let epoch: i64 = db::on_backend!(conn, |c| query.first(c))?;
         Ok(Some(epoch))
     }
 
