@@ -672,22 +672,31 @@ impl crate::Db<'_> {
         limit: i64,
     ) -> StoreResult<RecordPage> {
         let conn = self.conn.get(self.store)?;
-        let mut query = records::table
-            .filter(records::client_id.eq(client))
-            .select(RecordRow::as_select())
-            .into_boxed();
-        if let Some((at, id)) = after {
-            let at = to_micros(at);
-            query = query.filter(
-                records::created_at
-                    .lt(at)
-                    .or(records::created_at.eq(at).and(records::id.lt(id))),
-            );
-        }
-        let mut rows: Vec<RecordRow> = query
-            .order((records::created_at.desc(), records::id.desc()))
-            .limit(limit + 1)
-            .load(&mut *conn)?;
+        let newest_first = (records::created_at.desc(), records::id.desc());
+        // The first page and the later ones are two statements, each cached
+        // by its type on the backend's own connection.
+        let mut rows: Vec<RecordRow> = match after {
+            None => crate::db::on_backend!(&mut *conn, |c| records::table
+                .filter(records::client_id.eq(client))
+                .select(RecordRow::as_select())
+                .order(newest_first)
+                .limit(limit + 1)
+                .load(c))?,
+            Some((at, id)) => {
+                let at = to_micros(at);
+                crate::db::on_backend!(&mut *conn, |c| records::table
+                    .filter(records::client_id.eq(client))
+                    .filter(
+                        records::created_at
+                            .lt(at)
+                            .or(records::created_at.eq(at).and(records::id.lt(id))),
+                    )
+                    .select(RecordRow::as_select())
+                    .order(newest_first)
+                    .limit(limit + 1)
+                    .load(c))?
+            }
+        };
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         Ok(RecordPage {
@@ -760,13 +769,20 @@ impl crate::Db<'_> {
         kinds: &[RecordKind],
     ) -> StoreResult<Vec<RecordMeta>> {
         let conn = self.conn.get(self.store)?;
-        let rows: Vec<RecordRow> = records::table
+        // All of the client's records, the kinds picked here: the scan of
+        // the client's index is the same, and the statement, without an
+        // `IN (…)` list, is cached by its type on the backend's own
+        // connection.
+        let rows: Vec<RecordRow> = crate::db::on_backend!(&mut *conn, |c| records::table
             .filter(records::client_id.eq(client))
-            .filter(records::kind.eq_any(kinds))
             .select(RecordRow::as_select())
             .order((records::created_at.asc(), records::id.asc()))
-            .load(&mut *conn)?;
-        Ok(rows.into_iter().map(RecordMeta::from).collect())
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| kinds.contains(&row.kind))
+            .map(RecordMeta::from)
+            .collect())
     }
 
     /// The client's records written or amended after `since`, oldest first.
@@ -804,9 +820,10 @@ impl crate::Db<'_> {
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
         let conn = self.conn.get(self.store)?;
         let client_text = client.to_string();
-        // One query for the page and the client's wrapped data key: the
-        // wanted (record, version) pairs are a subset of these rows, picked
-        // out below.
+        // Each body with the client's wrapped data key, one record at a
+        // time by `=` on the backend's own connection: one statement, cached
+        // by its type, for a single read and a list alike (an `IN (…)` list
+        // is prepared anew for every length).
         let query = record_versions::table
             .inner_join(records::table)
             .inner_join(data_keys::table.on(data_keys::subject_id.eq(records::client_id)))
@@ -818,20 +835,14 @@ impl crate::Db<'_> {
                 data_keys::kek_id,
                 data_keys::wrapped,
             ));
-        let rows: Vec<BodyWithKeyRow> = match metas.as_slice() {
-            // One record (the commonest read) by `=`, on the backend's own
-            // connection: a statement cached by its type.
-            [only] => {
-                let query = query
-                    .filter(record_versions::record_id.eq(only.id))
-                    .filter(record_versions::version.eq(only.version));
-                crate::db::on_backend!(&mut *conn, |c| query.load(c))?
-            }
-            _ => query
-                .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id)))
-                .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version)))
-                .load(&mut *conn)?,
-        };
+        let mut rows: Vec<BodyWithKeyRow> = Vec::with_capacity(metas.len());
+        for meta in &metas {
+            let one = query
+                .filter(record_versions::record_id.eq(meta.id))
+                .filter(record_versions::version.eq(meta.version));
+            let found: Vec<BodyWithKeyRow> = crate::db::on_backend!(&mut *conn, |c| one.load(c))?;
+            rows.extend(found);
+        }
         let key = match rows.first() {
             Some(row) => self.store.keys().unwrap(
                 &client_text,
