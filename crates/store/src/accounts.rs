@@ -175,6 +175,7 @@ impl crate::Db<'_> {
         let name_ct = key.seal_str(officer_name_place(&id_text), &new.name)?;
         let now = Utc::now();
         let conn = self.conn.get(self.store)?;
+        let _turn = self.store.write_turn(self.depth);
         conn.transaction(|c| {
             diesel::insert_into(data_keys::table)
                 .values((

@@ -600,6 +600,7 @@ impl crate::Db<'_> {
             body_place(&body_row_id(id, 1)),
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
+        let _turn = self.store.write_turn(self.depth);
         let stored = conn.transaction(|c| {
             // What the database stored is what the caller gets back.
             let stored = diesel::insert_into(records::table)
@@ -901,6 +902,7 @@ impl crate::Db<'_> {
             body_place(&body_row_id(meta.id, next)),
             &serde_json::to_vec(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
+        let _turn = self.store.write_turn(self.depth);
         let updated = conn.transaction(|c| {
             // The guarded update comes first: it takes the write lock and
             // makes concurrent writers of the same version lose cleanly. It

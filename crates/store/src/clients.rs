@@ -103,6 +103,7 @@ impl crate::Db<'_> {
         let index = self.store.keys().blind_index(number);
         let now = to_micros(Utc::now());
         let conn = self.conn.get(self.store)?;
+        let _turn = self.store.write_turn(self.depth);
         let result = conn.transaction(|c| {
             diesel::insert_into(clients::table)
                 .values((
@@ -218,6 +219,7 @@ impl crate::Db<'_> {
         let reason_ct = eraser_key.seal_str(place("erasure_reason", &id_text), reason)?;
         let tombstone = crate::crypto::random_bytes::<32>()?;
         let now = to_micros(Utc::now());
+        let _turn = self.store.write_turn(self.depth);
         let outcome = conn.transaction(|c| {
             let changed =
                 diesel::update(clients::table.find(id).filter(clients::erased_at.is_null()))

@@ -56,9 +56,11 @@ ids_through_multi_backend!(
 /// the sequencer met that way several times a second, and every read
 /// waiting on the group commit waited with them. The threads that write
 /// the audit log (the group commit, the sequencer) take this gate around
-/// each write transaction, so they queue on a mutex and go on the moment
-/// the other one commits. Request threads never take it: one of them may
-/// hold a transaction while it waits for the audit writer.
+/// each write transaction, and so do the store's own write transactions
+/// (`Store::write_turn`), so they queue on a mutex and go on the moment the
+/// other one commits. Whoever holds the gate never waits for the audit
+/// writer: the store's transactions do database work only, and a nested
+/// one does not take the gate again.
 pub fn write_gate(url: &DatabaseUrl) -> Option<Arc<Mutex<()>>> {
     static GATES: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
     match url {

@@ -121,6 +121,8 @@ pub struct Store {
     log: Arc<merkle::LogKeys>,
     witnesses: Arc<Vec<ingang_tlog::note::VerifierKey>>,
     sequencer: Option<Arc<merkle::Sequencer>>,
+    /// This process's write gate of the SQLite file (`db::write_gate`).
+    write_gate: Option<Arc<std::sync::Mutex<()>>>,
     facts: Arc<facts_cache::FactsCache>,
     backend: &'static str,
 }
@@ -178,6 +180,7 @@ impl Store {
             log: Arc::clone(&config.log),
             witnesses: Arc::new(config.witnesses.clone()),
             sequencer,
+            write_gate: db::write_gate(&config.url),
             facts: Arc::default(),
             backend: config.url.backend(),
         })
@@ -263,6 +266,16 @@ impl std::fmt::Debug for Db<'_> {
 }
 
 impl Store {
+    /// This process's turn to write the SQLite file, for a transaction that
+    /// is not inside another one (`depth` 0) and never waits for the audit
+    /// writer inside: `None` on PostgreSQL and when nested.
+    pub(crate) fn write_turn(&self, depth: u32) -> Option<std::sync::MutexGuard<'_, ()>> {
+        if depth > 0 {
+            return None;
+        }
+        db::enter(&self.write_gate)
+    }
+
     /// The connection of one request (or one command).
     pub fn db(&self) -> StoreResult<Db<'_>> {
         Ok(Db {
@@ -280,6 +293,7 @@ impl Db<'_> {
     pub fn tx<T>(&mut self, work: impl FnOnce(&mut Self) -> StoreResult<T>) -> StoreResult<T> {
         use diesel::connection::{Connection, TransactionManager};
         type Manager = <DbConnection as Connection>::TransactionManager;
+        let _turn = self.store.write_turn(self.depth);
         match self.conn.get(self.store)? {
             // SQLite: the outermost transaction takes the write lock at
             // once (waiting its turn), so a transaction that reads before
