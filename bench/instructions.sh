@@ -34,16 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_server() {
-  "$@" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" >>"$DATA/serve.out" 2>>"$DATA/serve.err" &
-  SERVER=$!
-  for _ in $(seq 1 600); do
-    [ -f "$DATA/demo.json" ] && curl -sf --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/healthz" >/dev/null && return
-    sleep 0.2
-  done
-  echo "the server did not start:" >&2; cat "$DATA/serve.err" >&2; exit 1
-}
-stop_server() { kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
+source bench/server.sh
 
 set -- $BINS
 start_server "$1"

@@ -40,6 +40,7 @@ FLOOR_BIN=${FLOOR_BIN:-$TARGET_DIR/release/bench-floor}
 DATA=$(mktemp -d)
 SERVER=""; FLOOR=""
 source bench/postgres.sh
+source bench/server.sh
 cleanup() {
   for pid in $SERVER $FLOOR; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   stop_throwaway_postgres
@@ -48,18 +49,6 @@ cleanup() {
 trap cleanup EXIT
 
 database_for_backend $((PORT + 1))
-
-start_server() {
-  RUST_LOG=${RUST_LOG:-warn} "$1" serve --demo --data-dir "$DATA" --listen "127.0.0.1:$PORT" \
-    "${SERVE_ARGS[@]}" >>"$DATA/serve.out" 2>>"$DATA/serve.err" &
-  SERVER=$!
-  for _ in $(seq 1 200); do
-    [ -f "$DATA/demo.json" ] && curl -sf --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/healthz" >/dev/null && return
-    sleep 0.1
-  done
-  echo "the server did not start:" >&2; cat "$DATA/serve.err" >&2; exit 1
-}
-stop_server() { kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
 
 set -- $BINS
 start_server "$1"
