@@ -821,10 +821,11 @@ impl crate::Db<'_> {
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
         let conn = self.conn.get(self.store)?;
         let client_text = client.to_string();
-        // Each body with the client's wrapped data key, one record at a
-        // time by `=` on the backend's own connection: one statement, cached
-        // by its type, for a single read and a list alike (an `IN (…)` list
-        // is prepared anew for every length).
+        // Each body with the client's wrapped data key. SQLite: one record
+        // at a time by `=` on its own connection, one statement cached by
+        // its type for a single read and a list alike (an `IN (…)` list is
+        // prepared anew for every length). PostgreSQL: a list in one
+        // statement, as a round trip costs more there than a parse.
         let query = record_versions::table
             .inner_join(records::table)
             .inner_join(data_keys::table.on(data_keys::subject_id.eq(records::client_id)))
@@ -837,32 +838,45 @@ impl crate::Db<'_> {
                 data_keys::wrapped,
             ));
         let mut rows: Vec<BodyWithKeyRow> = Vec::with_capacity(metas.len());
-        for meta in &metas {
-            let one = query
-                .filter(record_versions::record_id.eq(meta.id))
-                .filter(record_versions::version.eq(meta.version));
-            let found: Vec<BodyWithKeyRow> = crate::db::on_backend!(&mut *conn, |c| one.load(c))?;
-            rows.extend(found);
-        }
-        let key = match rows.first() {
-            Some(row) => self.store.keys().unwrap(
-                &client_text,
-                &crate::crypto::WrappedKey {
-                    kek_id: row.kek_id.clone(),
-                    wrapped: row.wrapped.clone(),
-                },
-            )?,
-            None => {
-                // No rows: the client's key is gone (an erasure won the
-                // race), or the bodies are.
-                crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
-                return Err(StoreError::Corrupt("record bodies missing".into()));
+        match (&mut *conn, metas.as_slice()) {
+            (crate::DbConnection::Pg(c), [_, _, ..]) => {
+                rows = query
+                    .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id)))
+                    .filter(record_versions::version.eq_any(metas.iter().map(|m| m.version)))
+                    .load(c)?;
             }
-        };
+            (crate::DbConnection::Pg(_) | crate::DbConnection::Sqlite(_), _) => {
+                for meta in &metas {
+                    let one = query
+                        .filter(record_versions::record_id.eq(meta.id))
+                        .filter(record_versions::version.eq(meta.version));
+                    let found: Vec<BodyWithKeyRow> =
+                        crate::db::on_backend!(&mut *conn, |c| one.load(c))?;
+                    rows.extend(found);
+                }
+            }
+        }
+        let wrapped = rows.first().map(|row| crate::crypto::WrappedKey {
+            kek_id: row.kek_id.clone(),
+            wrapped: row.wrapped.clone(),
+        });
+        // The wanted (record, version) pairs; PostgreSQL's `IN` lists may
+        // also match other pairs, never picked.
         let mut sealed: std::collections::HashMap<(RecordId, i32), Vec<u8>> = rows
             .into_iter()
             .map(|row| ((row.record_id, row.version), row.body_ct))
             .collect();
+        let complete = metas
+            .iter()
+            .all(|m| sealed.contains_key(&(m.id, m.version)));
+        let (Some(wrapped), true) = (wrapped, complete) else {
+            // A body is missing: the client's key is gone (an erasure won
+            // the race, perhaps between two of the statements above), or
+            // the bodies are.
+            crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
+            return Err(StoreError::Corrupt("record bodies missing".into()));
+        };
+        let key = self.store.keys().unwrap(&client_text, &wrapped)?;
         metas
             .iter()
             .map(|meta| {

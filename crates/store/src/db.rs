@@ -60,7 +60,8 @@ ids_through_multi_backend!(
 /// (`Store::write_turn`), so they queue on a mutex and go on the moment the
 /// other one commits. Whoever holds the gate never waits for the audit
 /// writer: the store's transactions do database work only, and a nested
-/// one does not take the gate again.
+/// one does not take the gate again. The gate is taken after a pooled
+/// connection, never before, so its holder never waits for the pool.
 pub fn write_gate(url: &DatabaseUrl) -> Option<Arc<Mutex<()>>> {
     static GATES: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
     match url {

@@ -289,10 +289,16 @@ impl Store {
 impl Db<'_> {
     /// Runs `work` in one transaction on this connection: it commits if
     /// `work` succeeds and rolls back if it fails. Nested calls become
-    /// savepoints, so operations that use a transaction compose.
+    /// savepoints, so operations that use a transaction compose. On SQLite
+    /// the outermost one holds this process's write gate (`db::write_gate`),
+    /// so `work` does database work only: it must never append to the audit
+    /// log, whose writer waits for that gate.
     pub fn tx<T>(&mut self, work: impl FnOnce(&mut Self) -> StoreResult<T>) -> StoreResult<T> {
         use diesel::connection::{Connection, TransactionManager};
         type Manager = <DbConnection as Connection>::TransactionManager;
+        // The connection first, then the write gate, as everywhere: a
+        // thread holding the gate never waits for the pool.
+        self.conn.get(self.store)?;
         let _turn = self.store.write_turn(self.depth);
         match self.conn.get(self.store)? {
             // SQLite: the outermost transaction takes the write lock at
