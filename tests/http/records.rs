@@ -236,6 +236,15 @@ fn lists_show_only_what_the_consent_covers_newest_first() {
         .collect();
     assert_eq!(ids, [n3.as_str(), n2.as_str(), n1.as_str()]);
     assert!(r.body["next_cursor"].is_null());
+    // Each item carries its own record's body (read one record at a time on
+    // SQLite, in one statement on PostgreSQL).
+    let texts: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["third", "second", "first"]);
 
     // Pagination with a cursor.
     let page1 = s.get(&format!("{path}?limit=2"), &world.af.token);
