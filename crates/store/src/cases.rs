@@ -638,16 +638,20 @@ impl crate::Db<'_> {
         let epoch = self.policy_epoch()?;
         let conn = self.conn.get(self.store)?;
         // Built in each arm: `as_select()` is typed by its backend.
-        let (row, erased_at): (RecordRow, Option<i64>) =
-            crate::db::on_backend!(&mut *conn, |c| records::table
-                .inner_join(clients::table)
-                .filter(records::id.eq(id))
-                .select((RecordRow::as_select(), clients::erased_at))
-                .first(c))?;
+        let row: RecordRow = crate::db::on_backend!(&mut *conn, |c| records::table
+            .filter(records::id.eq(id))
+            .select(RecordRow::as_select())
+            .first(c))?;
         let meta = RecordMeta::from(row);
         if let Some(facts) = epoch.and_then(|e| self.store.facts.facts(e, meta.client_id)) {
             return Ok((meta, facts));
         }
+        // Not cached: whether the client is erased is one of the facts
+        // (cached facts carry it, and an erasure moves the epoch).
+        let erased_at: Option<i64> = crate::db::on_backend!(&mut *conn, |c| clients::table
+            .filter(clients::id.eq(meta.client_id))
+            .select(clients::erased_at)
+            .first(c))?;
         let facts = crate::clients::facts_on(conn, meta.client_id, erased_at.is_some())?;
         if let Some(epoch) = epoch {
             self.store.facts.keep_facts(epoch, &facts);
@@ -826,10 +830,11 @@ impl crate::Db<'_> {
         // its type for a single read and a list alike (an `IN (…)` list is
         // prepared anew for every length). PostgreSQL: a list in one
         // statement, as a round trip costs more there than a parse.
+        // The record's client is the permit's (checked above); a body is
+        // found by its record and version, and the key by that client. A
+        // body of another client's record could not open with this key.
         let query = record_versions::table
-            .inner_join(records::table)
-            .inner_join(data_keys::table.on(data_keys::subject_id.eq(records::client_id)))
-            .filter(records::client_id.eq(client))
+            .inner_join(data_keys::table.on(data_keys::subject_id.eq(client)))
             .select((
                 record_versions::record_id,
                 record_versions::version,

@@ -23,7 +23,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Every route of the service. Adding a handler here adds it to the
 /// server and to the OpenAPI document at once.
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(health::healthz)
+    // The hottest reads first: the router tries the routes in this order,
+    // a regex each for the ones with `{…}` in their path (no two GET paths
+    // here can match the same request, so the order changes nothing else).
+    cfg.service(records::get_record)
+        .service(records::list_records)
+        .service(plan::shared_plan)
+        .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
         .service(health::openapi_json)
@@ -46,11 +52,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(assignments::end_assignment)
         .service(assignments::list_assignments)
         .service(records::create_record)
-        .service(records::list_records)
-        .service(records::get_record)
         .service(records::update_record)
         .service(records::record_versions)
-        .service(plan::shared_plan)
         .service(audit::audit_events)
         .service(audit::access_log)
         .service(transparency::latest_checkpoint)
