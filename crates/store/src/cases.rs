@@ -257,6 +257,9 @@ impl From<RecordRow> for RecordMeta {
     }
 }
 
+/// Sealed bodies by record and version.
+type SealedBodies = std::collections::HashMap<(RecordId, i32), std::sync::Arc<[u8]>>;
+
 fn body_row_id(record: RecordId, version: i32) -> String {
     format!("{record}/{version}")
 }
@@ -631,17 +634,25 @@ impl crate::Db<'_> {
     }
 
     /// A record's metadata and the facts of a decision on its client, on one
-    /// connection: the record and its client's erasure in one query, then
-    /// assignments and consents unless the facts cache holds them.
+    /// connection: the record and the policy epoch in one query (one round
+    /// trip), then the client's erasure, assignments and consents unless the
+    /// facts cache holds them.
     pub fn record_with_facts(&mut self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
-        // The epoch first: facts are never tagged newer than what they saw.
-        let epoch = self.policy_epoch()?;
+        use crate::schema::policy_epoch::dsl as p;
+        let in_transaction = self.depth > 0;
         let conn = self.conn.get(self.store)?;
-        // Built in each arm: `as_select()` is typed by its backend.
-        let row: RecordRow = crate::db::on_backend!(&mut *conn, |c| records::table
-            .filter(records::id.eq(id))
-            .select(RecordRow::as_select())
-            .first(c))?;
+        // The epoch is read in the same statement as the record, so before
+        // any facts loaded below: facts are never tagged newer than what
+        // they saw. Built in each arm: `as_select()` is typed by its backend.
+        let epoch_now = p::policy_epoch.find(1i16).select(p::epoch).single_value();
+        let (row, epoch): (RecordRow, Option<i64>) =
+            crate::db::on_backend!(&mut *conn, |c| records::table
+                .filter(records::id.eq(id))
+                .select((RecordRow::as_select(), epoch_now))
+                .first(c))?;
+        // Inside a transaction the facts come from the database alone (see
+        // `policy_epoch`).
+        let epoch = epoch.filter(|_| !in_transaction);
         let meta = RecordMeta::from(row);
         if let Some(facts) = epoch.and_then(|e| self.store.facts.facts(e, meta.client_id)) {
             return Ok((meta, facts));
@@ -823,16 +834,63 @@ impl crate::Db<'_> {
             permit.check_record(AuditAction::ReadRecord, client, meta.id)?;
         }
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
-        let conn = self.conn.get(self.store)?;
         let client_text = client.to_string();
-        // Each body with the client's wrapped data key. SQLite: one record
-        // at a time by `=` on its own connection, one statement cached by
-        // its type for a single read and a list alike (an `IN (…)` list is
-        // prepared anew for every length). PostgreSQL: a list in one
-        // statement, as a round trip costs more there than a parse.
-        // The record's client is the permit's (checked above); a body is
-        // found by its record and version, and the key by that client. A
-        // body of another client's record could not open with this key.
+        // The epoch now, after the audit entry: the client's wrapped key is
+        // taken from the cache only while nothing (an erasure, a rotation)
+        // has changed since it was kept, and kept only under an epoch read
+        // before it was.
+        let epoch = self.policy_epoch()?;
+        let cached = epoch.and_then(|e| {
+            let wrapped = self.store.facts.data_key(e, client)?;
+            let sealed = metas
+                .iter()
+                .map(|m| Some(((m.id, m.version), self.store.bodies.get(m.id, m.version)?)))
+                .collect::<Option<SealedBodies>>()?;
+            Some((wrapped, sealed))
+        });
+        let (wrapped, mut sealed) = match cached {
+            Some(found) => found,
+            None => {
+                let (wrapped, sealed) = self.load_bodies(client, &client_text, &metas)?;
+                if let Some(epoch) = epoch {
+                    self.store.facts.keep_data_key(epoch, client, &wrapped);
+                    for ((id, version), body) in &sealed {
+                        self.store.bodies.keep(*id, *version, body);
+                    }
+                }
+                (wrapped, sealed)
+            }
+        };
+        let key = self.store.keys().unwrap(&client_text, &wrapped)?;
+        metas
+            .iter()
+            .map(|meta| {
+                let body = sealed
+                    .remove(&(meta.id, meta.version))
+                    .ok_or_else(|| StoreError::Corrupt("record version without a body".into()))?;
+                let row = body_row_id(meta.id, meta.version);
+                let plain = key.open(body_place(&row), &body)?;
+                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// The sealed bodies of `metas` (all of `client`) and the client's
+    /// wrapped data key, from the database. SQLite: one record at a time
+    /// by `=` on its own connection, one statement cached by its type for a
+    /// single read and a list alike (an `IN (…)` list is prepared anew for
+    /// every length). PostgreSQL: a list in one statement, as a round trip
+    /// costs more there than a parse.
+    fn load_bodies(
+        &mut self,
+        client: ClientId,
+        client_text: &str,
+        metas: &[&RecordMeta],
+    ) -> StoreResult<(crate::crypto::WrappedKey, SealedBodies)> {
+        let conn = self.conn.get(self.store)?;
+        // The record's client is the permit's (checked by the caller); a
+        // body is found by its record and version, and the key by that
+        // client. A body of another client's record could not open with it.
         let query = record_versions::table
             .inner_join(data_keys::table.on(data_keys::subject_id.eq(client)))
             .select((
@@ -843,7 +901,7 @@ impl crate::Db<'_> {
                 data_keys::wrapped,
             ));
         let mut rows: Vec<BodyWithKeyRow> = Vec::with_capacity(metas.len());
-        match (&mut *conn, metas.as_slice()) {
+        match (&mut *conn, metas) {
             (crate::DbConnection::Pg(c), [_, _, ..]) => {
                 rows = query
                     .filter(record_versions::record_id.eq_any(metas.iter().map(|m| m.id)))
@@ -851,7 +909,7 @@ impl crate::Db<'_> {
                     .load(c)?;
             }
             (crate::DbConnection::Pg(_) | crate::DbConnection::Sqlite(_), _) => {
-                for meta in &metas {
+                for meta in metas {
                     let one = query
                         .filter(record_versions::record_id.eq(meta.id))
                         .filter(record_versions::version.eq(meta.version));
@@ -867,9 +925,9 @@ impl crate::Db<'_> {
         });
         // The wanted (record, version) pairs; PostgreSQL's `IN` lists may
         // also match other pairs, never picked.
-        let mut sealed: std::collections::HashMap<(RecordId, i32), Vec<u8>> = rows
+        let sealed: SealedBodies = rows
             .into_iter()
-            .map(|row| ((row.record_id, row.version), row.body_ct))
+            .map(|row| ((row.record_id, row.version), row.body_ct.into()))
             .collect();
         let complete = metas
             .iter()
@@ -878,21 +936,10 @@ impl crate::Db<'_> {
             // A body is missing: the client's key is gone (an erasure won
             // the race, perhaps between two of the statements above), or
             // the bodies are.
-            crate::accounts::data_key(self.store.keys(), conn, &client_text)?;
+            crate::accounts::data_key(self.store.keys(), conn, client_text)?;
             return Err(StoreError::Corrupt("record bodies missing".into()));
         };
-        let key = self.store.keys().unwrap(&client_text, &wrapped)?;
-        metas
-            .iter()
-            .map(|meta| {
-                let body = sealed
-                    .remove(&(meta.id, meta.version))
-                    .ok_or_else(|| StoreError::Corrupt("record version without a body".into()))?;
-                let row = body_row_id(meta.id, meta.version);
-                let plain = key.open(body_place(&row), &body)?;
-                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
-            })
-            .collect()
+        Ok((wrapped, sealed))
     }
 
     /// Stores a new version if `meta` (the version the decision was made on)

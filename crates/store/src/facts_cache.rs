@@ -13,11 +13,20 @@
 //!
 //! A transaction neither reads nor fills the cache: it could see its own
 //! uncommitted change to the epoch, which could still roll back.
+//!
+//! Beside the facts, a client's data key *as stored* (wrapped under a
+//! master key, never the key itself) is kept under the epoch too: erasure
+//! deletes it and a master-key rotation rewraps it, and both move the epoch,
+//! so an erased client's wrapped key leaves memory with the first request
+//! that sees the move. And the sealed bodies of record versions are kept
+//! apart ([`BodyCache`]): a stored version never changes, so they need no
+//! epoch, and without the client's key they open nowhere.
 
+use crate::crypto::WrappedKey;
 use crate::{Account, LoadedFacts};
-use ingang_policy::{ClientId, OfficerId};
+use ingang_policy::{ClientId, OfficerId, RecordId};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Most clients (and, separately, accounts) kept; emptied when full.
 const MAX_ENTRIES: usize = 20_000;
@@ -33,6 +42,7 @@ struct Cached {
     epoch: i64,
     accounts: HashMap<OfficerId, Account>,
     clients: HashMap<ClientId, LoadedFacts>,
+    data_keys: HashMap<ClientId, WrappedKey>,
 }
 
 impl Cached {
@@ -43,6 +53,7 @@ impl Cached {
             self.epoch = epoch;
             self.accounts.clear();
             self.clients.clear();
+            self.data_keys.clear();
         }
         epoch == self.epoch
     }
@@ -86,6 +97,72 @@ impl FactsCache {
                 state.clients.clear();
             }
             state.clients.insert(facts.client.id, facts.clone());
+        }
+    }
+
+    pub fn data_key(&self, epoch: i64, client: ClientId) -> Option<WrappedKey> {
+        let mut state = self.state();
+        state
+            .at(epoch)
+            .then(|| state.data_keys.get(&client).cloned())?
+    }
+
+    pub fn keep_data_key(&self, epoch: i64, client: ClientId, key: &WrappedKey) {
+        let mut state = self.state();
+        if state.at(epoch) {
+            if state.data_keys.len() >= MAX_ENTRIES {
+                state.data_keys.clear();
+            }
+            state.data_keys.insert(client, key.clone());
+        }
+    }
+}
+
+/// Most bytes of sealed bodies kept; emptied when full.
+const MAX_BODY_BYTES: usize = 32 << 20;
+
+/// The sealed bodies of record versions read lately, by record and version.
+/// A stored version is never changed (a change is a new version), so an
+/// entry never goes stale; it is only ciphertext, which opens only with its
+/// client's data key, read (or taken from the epoch-checked cache above)
+/// after the read's audit entry is durable.
+#[derive(Default)]
+pub(crate) struct BodyCache {
+    state: Mutex<Bodies>,
+}
+
+#[derive(Default)]
+struct Bodies {
+    bytes: usize,
+    sealed: HashMap<(RecordId, i32), Arc<[u8]>>,
+}
+
+impl BodyCache {
+    fn state(&self) -> std::sync::MutexGuard<'_, Bodies> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn get(&self, record: RecordId, version: i32) -> Option<Arc<[u8]>> {
+        self.state().sealed.get(&(record, version)).cloned()
+    }
+
+    pub fn keep(&self, record: RecordId, version: i32, sealed: &[u8]) {
+        if sealed.len() > MAX_BODY_BYTES / 64 {
+            return;
+        }
+        let mut state = self.state();
+        if state.bytes + sealed.len() > MAX_BODY_BYTES {
+            state.sealed.clear();
+            state.bytes = 0;
+        }
+        if state
+            .sealed
+            .insert((record, version), sealed.into())
+            .is_none()
+        {
+            state.bytes += sealed.len();
         }
     }
 }
@@ -133,5 +210,49 @@ mod tests {
         // Facts loaded under an older epoch are never kept.
         cache.keep_account(3, &a);
         assert_eq!(cache.account(4, a.id), None);
+    }
+
+    #[test]
+    fn wrapped_keys_live_only_as_long_as_their_epoch() {
+        let cache = FactsCache::default();
+        let client = ClientId::new_random();
+        let key = WrappedKey {
+            kek_id: "k1".into(),
+            wrapped: vec![1, 2, 3],
+        };
+        cache.keep_data_key(5, client, &key);
+        assert_eq!(
+            cache.data_key(5, client).map(|k| k.wrapped),
+            Some(vec![1, 2, 3])
+        );
+        // An erasure or a rotation moves the epoch: the key is dropped.
+        assert!(cache.data_key(6, client).is_none());
+        assert!(cache.data_key(5, client).is_none());
+        cache.keep_data_key(5, client, &key);
+        assert!(cache.data_key(6, client).is_none());
+    }
+
+    #[test]
+    fn sealed_bodies_are_kept_by_record_and_version_within_a_byte_budget() {
+        let cache = BodyCache::default();
+        let record = RecordId::new_random();
+        cache.keep(record, 1, b"first");
+        cache.keep(record, 2, b"second");
+        assert_eq!(cache.get(record, 1).as_deref(), Some(&b"first"[..]));
+        assert_eq!(cache.get(record, 2).as_deref(), Some(&b"second"[..]));
+        assert!(cache.get(record, 3).is_none());
+        assert!(cache.get(RecordId::new_random(), 1).is_none());
+        // Too large to keep: not kept, nothing else dropped.
+        cache.keep(record, 3, &vec![0; MAX_BODY_BYTES]);
+        assert!(cache.get(record, 3).is_none());
+        assert!(cache.get(record, 1).is_some());
+        // Full: emptied, then the new one kept.
+        let big = vec![7; MAX_BODY_BYTES / 64];
+        for version in 10..80 {
+            cache.keep(record, version, &big);
+        }
+        assert!(cache.get(record, 1).is_none());
+        assert!(cache.get(record, 79).is_some());
+        assert!(cache.state().bytes <= MAX_BODY_BYTES);
     }
 }

@@ -124,6 +124,7 @@ pub struct Store {
     /// This process's write gate of the SQLite file (`db::write_gate`).
     write_gate: Option<Arc<std::sync::Mutex<()>>>,
     facts: Arc<facts_cache::FactsCache>,
+    bodies: Arc<facts_cache::BodyCache>,
     backend: &'static str,
 }
 
@@ -182,6 +183,7 @@ impl Store {
             sequencer,
             write_gate: db::write_gate(&config.url),
             facts: Arc::default(),
+            bodies: Arc::default(),
             backend: config.url.backend(),
         })
     }

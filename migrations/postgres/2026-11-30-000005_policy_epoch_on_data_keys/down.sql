@@ -1,0 +1,3 @@
+DROP TRIGGER policy_epoch_on_data_keys_insert ON data_keys;
+DROP TRIGGER policy_epoch_on_data_keys_update ON data_keys;
+DROP TRIGGER policy_epoch_on_data_keys_delete ON data_keys;

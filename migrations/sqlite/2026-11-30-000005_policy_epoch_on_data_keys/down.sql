@@ -1,0 +1,3 @@
+DROP TRIGGER policy_epoch_on_data_keys_insert;
+DROP TRIGGER policy_epoch_on_data_keys_update;
+DROP TRIGGER policy_epoch_on_data_keys_delete;
