@@ -139,12 +139,12 @@ struct Job {
 /// threads it was waiting for (`sched_yield` was 4 % of the server's CPU).
 #[derive(Default)]
 struct Answer {
-    slot: Mutex<Option<Result<(), String>>>,
+    slot: Mutex<Option<Result<i64, String>>>,
     given: Condvar,
 }
 
 impl Answer {
-    fn wait(&self) -> Result<(), String> {
+    fn wait(&self) -> Result<i64, String> {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(result) = slot.take() {
@@ -164,7 +164,7 @@ impl Answer {
 struct Reply(Option<Arc<Answer>>);
 
 impl Reply {
-    fn send(mut self, result: Result<(), String>) {
+    fn send(mut self, result: Result<i64, String>) {
         if let Some(answer) = self.0.take() {
             give(&answer, result);
         }
@@ -179,7 +179,7 @@ impl Drop for Reply {
     }
 }
 
-fn give(answer: &Answer, result: Result<(), String>) {
+fn give(answer: &Answer, result: Result<i64, String>) {
     *answer.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
     answer.given.notify_one();
 }
@@ -246,23 +246,35 @@ impl AuditLog {
     /// Stores `events` and returns once they are durable. Blocking: call it
     /// from a worker thread, not an async task.
     pub fn append(&self, events: Vec<NewAuditEvent>) -> StoreResult<()> {
+        self.append_stored_under(events).map(|_| ())
+    }
+
+    /// [`Self::append`], giving the policy epoch read in the transaction
+    /// that stored the events (`None` when there were none).
+    fn append_stored_under(&self, events: Vec<NewAuditEvent>) -> StoreResult<Option<i64>> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let answer = Arc::new(Answer::default());
         let reply = Reply(Some(Arc::clone(&answer)));
         self.jobs
             .send(Job { events, reply })
             .map_err(|_| StoreError::AuditUnavailable("audit writer stopped".into()))?;
-        answer.wait().map_err(StoreError::AuditUnavailable)
+        answer
+            .wait()
+            .map(Some)
+            .map_err(StoreError::AuditUnavailable)
     }
 
     /// Stores the entries of decisions and, once they are durable, hands
     /// out a [`Permit`] for each allowed one (in the order given; `None` for
     /// a denial). The only way to get a permit.
     pub fn append_decisions(&self, events: Vec<NewAuditEvent>) -> StoreResult<Vec<Option<Permit>>> {
-        let permits = events.iter().map(Permit::for_stored).collect();
-        self.append(events)?;
+        let mut permits: Vec<Option<Permit>> = events.iter().map(Permit::for_stored).collect();
+        let epoch = self.append_stored_under(events)?;
+        for permit in permits.iter_mut().flatten() {
+            permit.stored_under = epoch;
+        }
         Ok(permits)
     }
 
@@ -293,7 +305,7 @@ impl Writer {
             }
             let result = self.store(jobs.iter().flat_map(|j| &j.events));
             match &result {
-                Ok(()) => {
+                Ok(_) => {
                     stats.entries.fetch_add(count as u64, Ordering::Relaxed);
                     stats.batches.fetch_add(1, Ordering::Relaxed);
                     stats.record_batch(count);
@@ -313,7 +325,18 @@ impl Writer {
     /// for the sequencer in the same statement. No lock beyond the new rows
     /// (and, on SQLite, this process's write gate): several processes
     /// append at once, and the sequencer orders what they committed.
-    fn store<'a>(&mut self, events: impl Iterator<Item = &'a NewAuditEvent>) -> Result<(), String> {
+    ///
+    /// Gives the policy epoch read in that transaction, after the entries:
+    /// the permits carry it, and a read uses what it kept in memory (a
+    /// client's wrapped key) only if nothing changed it up to then — so an
+    /// erasure committed while the read waited for its entry is seen without
+    /// a query of the read's own. On SQLite the transaction holds the write
+    /// lock by then, so no change can commit between the read and the
+    /// entries' commit.
+    fn store<'a>(
+        &mut self,
+        events: impl Iterator<Item = &'a NewAuditEvent>,
+    ) -> Result<i64, String> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             None => self
@@ -346,7 +369,10 @@ impl Writer {
                         }
                     }
                 }
-                diesel::QueryResult::Ok(())
+                let epoch = crate::schema::policy_epoch::table
+                    .find(1i16)
+                    .select(crate::schema::policy_epoch::epoch);
+                db::on_backend!(c, |c| epoch.first::<i64>(c))
             })
             .map_err(|e| e.to_string());
         if result.is_err() && conn.is_broken() {
@@ -433,6 +459,12 @@ mod tests {
         let reply = Reply(Some(Arc::clone(&answer)));
         let writer = std::thread::spawn(move || reply.send(Err("disk full".into())));
         assert_eq!(answer.wait(), Err("disk full".to_owned()));
+        let answer = Arc::new(Answer::default());
+        let reply = Reply(Some(Arc::clone(&answer)));
+        std::thread::spawn(move || reply.send(Ok(7)))
+            .join()
+            .unwrap();
+        assert_eq!(answer.wait(), Ok(7));
         writer.join().unwrap();
     }
 
@@ -447,8 +479,8 @@ mod tests {
         assert_eq!(answer.wait(), Err("audit writer stopped".to_owned()));
         // Answered, the reply says nothing more when it goes.
         let answer = Arc::new(Answer::default());
-        Reply(Some(Arc::clone(&answer))).send(Ok(()));
-        assert_eq!(answer.wait(), Ok(()));
+        Reply(Some(Arc::clone(&answer))).send(Ok(3));
+        assert_eq!(answer.wait(), Ok(3));
         assert!(answer.slot.lock().unwrap().is_none());
     }
 }

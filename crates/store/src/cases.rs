@@ -639,7 +639,7 @@ impl crate::Db<'_> {
     /// facts cache holds them.
     pub fn record_with_facts(&mut self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
         use crate::schema::policy_epoch::dsl as p;
-        let in_transaction = self.depth > 0;
+        let in_transaction = self.in_transaction();
         let conn = self.conn.get(self.store)?;
         // The epoch is read in the same statement as the record, so before
         // any facts loaded below: facts are never tagged newer than what
@@ -835,11 +835,20 @@ impl crate::Db<'_> {
         }
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
         let client_text = client.to_string();
-        // The epoch now, after the audit entry: the client's wrapped key is
-        // taken from the cache only while nothing (an erasure, a rotation)
-        // has changed since it was kept, and kept only under an epoch read
-        // before it was.
-        let epoch = self.policy_epoch()?;
+        // The epoch read where the entries were stored, after the decision:
+        // the client's wrapped key is taken from the cache only if nothing
+        // (an erasure, a rotation) changed it up to then, and a key loaded
+        // below is kept under it (read before the key, so never tagged newer
+        // than what it saw). Inside a transaction: the database alone.
+        let epoch = match records.first().map(|(_, permit)| permit.stored_under) {
+            Some(epoch)
+                if !self.in_transaction()
+                    && records.iter().all(|(_, p)| p.stored_under == epoch) =>
+            {
+                epoch
+            }
+            Some(_) | None => None,
+        };
         let cached = epoch.and_then(|e| {
             let wrapped = self.store.facts.data_key(e, client)?;
             let sealed = metas

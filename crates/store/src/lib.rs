@@ -342,13 +342,19 @@ impl Db<'_> {
     fn policy_epoch(&mut self) -> StoreResult<Option<i64>> {
         use crate::schema::policy_epoch::dsl as p;
         use diesel::prelude::*;
-        if self.depth > 0 {
+        if self.in_transaction() {
             return Ok(None);
         }
         let conn = self.conn.get(self.store)?;
         let query = p::policy_epoch.find(1i16).select(p::epoch);
         let epoch: i64 = db::on_backend!(conn, |c| query.first(c))?;
         Ok(Some(epoch))
+    }
+
+    /// Whether a transaction is open on this connection: facts and keys
+    /// then come from the database alone (see `policy_epoch`).
+    fn in_transaction(&self) -> bool {
+        self.depth > 0
     }
 
     /// Gives the connection back to the pool until the next query, unless

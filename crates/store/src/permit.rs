@@ -55,6 +55,10 @@ pub struct Permit {
     client: Option<ClientId>,
     record: Option<RecordId>,
     consent: Option<ConsentId>,
+    /// The policy epoch as read in the transaction that stored the entry
+    /// (set by `append_decisions`): what a read may rely on of what this
+    /// process keeps in memory under an epoch.
+    pub(crate) stored_under: Option<i64>,
 }
 
 impl Permit {
@@ -69,6 +73,7 @@ impl Permit {
             client: event.client_id,
             record: event.record_id,
             consent: event.consent_id,
+            stored_under: None,
         })
     }
 
