@@ -75,9 +75,10 @@ audit_count() {
   if [ "$BACKEND" = postgres ]; then psql -tA "$DB_URL" -c "$sql"; else
     python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$DATA/ingang.sqlite3" "$sql"; fi
 }
-# Audit commits so far (the group commit's batches), from /metrics.
+# Audit entries and commits (the group commit's batches) so far, from /metrics.
 audit_commits() {
-  curl -s --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/metrics" | awk '/^ingang_audit_batch_size_count/ {print $2}'
+  curl -s --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/metrics" |
+    awk '/^ingang_audit_batch_size_sum/ {e=$2} /^ingang_audit_batch_size_count/ {c=$2} END {print e, c}'
 }
 TICK=$(getconf CLK_TCK)
 # wrk's report → requests/s p50 p99 requests non-2xx
@@ -97,14 +98,14 @@ for bin in $BINS; do
   start_server "$bin"
   # Warm the connection pool and caches, as a service in use is.
   READS_FILE="$DATA/reads.txt" wrk -t1 -c4 -d2s "https://localhost:$PORT/" -s bench/reads.lua >/dev/null
-  A0=$(audit_count); C0=$(audit_commits); T0=$(cpu_ticks "$SERVER")
+  A0=$(audit_count); read -r E0 C0 < <(audit_commits); T0=$(cpu_ticks "$SERVER")
   if [ -n "${PERF:-}" ]; then  # PERF=file.data: a CPU profile of the server under load
     perf record -q -e cpu-clock -F 999 --call-graph "${PERF_CALL_GRAPH:-dwarf,16384}" -p "$SERVER" -o "$PERF" -- sleep 3 >/dev/null 2>&1 &
   fi
   read -r RPS P50 P99 N BAD < <(run -s bench/reads.lua "https://localhost:$PORT" | numbers)
-  T1=$(cpu_ticks "$SERVER"); RSS=$(rss_mib "$SERVER"); A1=$(audit_count); C1=$(audit_commits)
+  T1=$(cpu_ticks "$SERVER"); RSS=$(rss_mib "$SERVER"); A1=$(audit_count); read -r E1 C1 < <(audit_commits)
   RATIO=$(python3 -c "print(f'{$RPS / $F_RPS:.3f}')")
-  echo "| $MODE: $(basename "$bin") | $RPS | $RATIO | $P50 | $P99 | $N | $BAD | $(( (T1 - T0) * 1000000 / TICK / N )) | $RSS | $((A1 - A0)) | $(python3 -c "print(f'{($A1 - $A0) / max($C1 - $C0, 1):.1f}')") |"
+  echo "| $MODE: $(basename "$bin") | $RPS | $RATIO | $P50 | $P99 | $N | $BAD | $(( (T1 - T0) * 1000000 / TICK / N )) | $RSS | $((A1 - A0)) | $(python3 -c "print(f'{($E1 - $E0) / max($C1 - $C0, 1):.1f}')") |"
   if [ "$MODE" = record ] && [ "$((A1 - A0))" -lt "$((N - BAD))" ]; then
     echo "!!! fewer audit entries ($((A1 - A0))) than answered reads ($((N - BAD)))" >&2; exit 1
   fi
