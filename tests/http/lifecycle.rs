@@ -372,9 +372,10 @@ fn a_request_that_races_an_erasure_answers_as_after_it() {
     // Read once, so the service holds the body and the wrapped key in memory.
     let r = s.get(&format!("/v1/records/{note}"), &world.af.token);
     assert_eq!(r.status, 200, "{}", r.text);
-    // The data key goes, as an erasure's transaction takes it, between this
-    // request's decision and its read of the body: the key held in memory
-    // is not used once its row changed.
+    // The data key goes, as an erasure's transaction takes it, without the
+    // service's knowing: the key it holds in memory is not used once the
+    // row changed (the same between a read's decision and its entry is
+    // tested in crates/store/tests/caches.rs).
     let mut db = s.raw_db();
     diesel::sql_query(format!(
         "DELETE FROM data_keys WHERE subject_id = '{}'",

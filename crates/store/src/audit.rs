@@ -139,12 +139,12 @@ struct Job {
 /// threads it was waiting for (`sched_yield` was 4 % of the server's CPU).
 #[derive(Default)]
 struct Answer {
-    slot: Mutex<Option<Result<i64, String>>>,
+    slot: Mutex<Option<Result<Option<i64>, String>>>,
     given: Condvar,
 }
 
 impl Answer {
-    fn wait(&self) -> Result<i64, String> {
+    fn wait(&self) -> Result<Option<i64>, String> {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(result) = slot.take() {
@@ -164,7 +164,7 @@ impl Answer {
 struct Reply(Option<Arc<Answer>>);
 
 impl Reply {
-    fn send(mut self, result: Result<i64, String>) {
+    fn send(mut self, result: Result<Option<i64>, String>) {
         if let Some(answer) = self.0.take() {
             give(&answer, result);
         }
@@ -179,7 +179,7 @@ impl Drop for Reply {
     }
 }
 
-fn give(answer: &Answer, result: Result<i64, String>) {
+fn give(answer: &Answer, result: Result<Option<i64>, String>) {
     *answer.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
     answer.given.notify_one();
 }
@@ -249,8 +249,9 @@ impl AuditLog {
         self.append_stored_under(events).map(|_| ())
     }
 
-    /// [`Self::append`], giving the policy epoch read in the transaction
-    /// that stored the events (`None` when there were none).
+    /// [`Self::append`], giving the policy epoch read right after the
+    /// events were durable (`None` when there were none, or it could not be
+    /// read).
     fn append_stored_under(&self, events: Vec<NewAuditEvent>) -> StoreResult<Option<i64>> {
         if events.is_empty() {
             return Ok(None);
@@ -260,10 +261,7 @@ impl AuditLog {
         self.jobs
             .send(Job { events, reply })
             .map_err(|_| StoreError::AuditUnavailable("audit writer stopped".into()))?;
-        answer
-            .wait()
-            .map(Some)
-            .map_err(StoreError::AuditUnavailable)
+        answer.wait().map_err(StoreError::AuditUnavailable)
     }
 
     /// Stores the entries of decisions and, once they are durable, hands
@@ -326,17 +324,17 @@ impl Writer {
     /// (and, on SQLite, this process's write gate): several processes
     /// append at once, and the sequencer orders what they committed.
     ///
-    /// Gives the policy epoch read in that transaction, after the entries:
-    /// the permits carry it, and a read uses what it kept in memory (a
-    /// client's wrapped key) only if nothing changed it up to then — so an
-    /// erasure committed while the read waited for its entry is seen without
-    /// a query of the read's own. On SQLite the transaction holds the write
-    /// lock by then, so no change can commit between the read and the
-    /// entries' commit.
+    /// Gives the policy epoch read right after that transaction committed
+    /// (`None` if it could not be read): the permits carry it, and a read
+    /// uses what it kept in memory (a client's wrapped key) only if nothing
+    /// changed it up to then — so an erasure or rotation committed before
+    /// the read's entry was durable is seen, without a query of the read's
+    /// own. (Read inside the transaction instead, on PostgreSQL an erasure
+    /// could commit between the read and the entries' commit.)
     fn store<'a>(
         &mut self,
         events: impl Iterator<Item = &'a NewAuditEvent>,
-    ) -> Result<i64, String> {
+    ) -> Result<Option<i64>, String> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             None => self
@@ -344,7 +342,7 @@ impl Writer {
                 .insert(db::connect(&self.url).map_err(|e| e.to_string())?),
         };
         let rows: Vec<AuditRow> = events.map(AuditRow::from).collect();
-        let _turn = db::enter(&self.gate);
+        let turn = db::enter(&self.gate);
         let result = conn
             .transaction(|c| {
                 // A trigger queues each entry for the sequencer. SQLite has
@@ -369,17 +367,23 @@ impl Writer {
                         }
                     }
                 }
-                let epoch = crate::schema::policy_epoch::table
-                    .find(1i16)
-                    .select(crate::schema::policy_epoch::epoch);
-                db::on_backend!(c, |c| epoch.first::<i64>(c))
+                diesel::QueryResult::Ok(())
             })
             .map_err(|e| e.to_string());
-        if result.is_err() && conn.is_broken() {
-            // Reconnect on the next batch rather than fail for ever.
-            self.conn = None;
+        drop(turn);
+        if let Err(error) = result {
+            if conn.is_broken() {
+                // Reconnect on the next batch rather than fail for ever.
+                self.conn = None;
+            }
+            return Err(error);
         }
-        result
+        // Durable now. The epoch as committed from here on; if it cannot be
+        // read, the reads of this batch go to the database alone.
+        let epoch = crate::schema::policy_epoch::table
+            .find(1i16)
+            .select(crate::schema::policy_epoch::epoch);
+        Ok(db::on_backend!(conn, |c| epoch.first::<i64>(c)).ok())
     }
 }
 
@@ -461,10 +465,10 @@ mod tests {
         assert_eq!(answer.wait(), Err("disk full".to_owned()));
         let answer = Arc::new(Answer::default());
         let reply = Reply(Some(Arc::clone(&answer)));
-        std::thread::spawn(move || reply.send(Ok(7)))
+        std::thread::spawn(move || reply.send(Ok(Some(7))))
             .join()
             .unwrap();
-        assert_eq!(answer.wait(), Ok(7));
+        assert_eq!(answer.wait(), Ok(Some(7)));
         writer.join().unwrap();
     }
 
@@ -479,8 +483,8 @@ mod tests {
         assert_eq!(answer.wait(), Err("audit writer stopped".to_owned()));
         // Answered, the reply says nothing more when it goes.
         let answer = Arc::new(Answer::default());
-        Reply(Some(Arc::clone(&answer))).send(Ok(3));
-        assert_eq!(answer.wait(), Ok(3));
+        Reply(Some(Arc::clone(&answer))).send(Ok(None));
+        assert_eq!(answer.wait(), Ok(None));
         assert!(answer.slot.lock().unwrap().is_none());
     }
 }

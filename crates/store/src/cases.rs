@@ -835,11 +835,11 @@ impl crate::Db<'_> {
         }
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
         let client_text = client.to_string();
-        // The epoch read where the entries were stored, after the decision:
-        // the client's wrapped key is taken from the cache only if nothing
-        // (an erasure, a rotation) changed it up to then, and a key loaded
-        // below is kept under it (read before the key, so never tagged newer
-        // than what it saw). Inside a transaction: the database alone.
+        // The epoch read right after the entries were durable: the client's
+        // wrapped key is taken from the cache only if nothing (an erasure, a
+        // rotation) changed it up to then, and a key loaded below is kept
+        // under it (read before the key, so never tagged newer than what it
+        // saw). Inside a transaction: the database alone.
         let epoch = match records.first().map(|(_, permit)| permit.stored_under) {
             Some(epoch)
                 if !self.in_transaction()

@@ -243,6 +243,12 @@ impl crate::Db<'_> {
             Ok(Erasure::Erased)
         });
         match outcome {
+            Ok(Erasure::Erased) => {
+                // This process forgets the client's wrapped key at once;
+                // the others at their next request (the epoch moved).
+                self.store.facts.forget_data_key(id);
+                Ok(Erasure::Erased)
+            }
             Ok(erasure) => Ok(erasure),
             Err(diesel::result::Error::RollbackTransaction) => Ok(Erasure::InUseAgain),
             Err(other) => Err(other.into()),

@@ -16,11 +16,13 @@
 //!
 //! Beside the facts, a client's data key *as stored* (wrapped under a
 //! master key, never the key itself) is kept under the epoch too: erasure
-//! deletes it and a master-key rotation rewraps it, and both move the epoch,
-//! so an erased client's wrapped key leaves memory with the first request
-//! that sees the move. And the sealed bodies of record versions are kept
-//! apart ([`BodyCache`]): a stored version never changes, so they need no
-//! epoch, and without the client's key they open nowhere.
+//! deletes it and a master-key rotation rewraps it, and both move the epoch.
+//! A read goes by the epoch read right after its audit entry was durable
+//! (its permit carries it), so a change committed before then is seen. The
+//! erasing process forgets the key at once, the others at their next
+//! request. And the sealed bodies of record versions are kept apart
+//! ([`BodyCache`]): a stored version never changes (a trigger refuses it),
+//! so they need no epoch, and without the client's key they open nowhere.
 
 use crate::crypto::WrappedKey;
 use crate::{Account, LoadedFacts};
@@ -107,6 +109,11 @@ impl FactsCache {
             .then(|| state.data_keys.get(&client).cloned())?
     }
 
+    /// Drops a client's wrapped key whatever the epoch (after an erasure).
+    pub fn forget_data_key(&self, client: ClientId) {
+        self.state().data_keys.remove(&client);
+    }
+
     pub fn keep_data_key(&self, epoch: i64, client: ClientId, key: &WrappedKey) {
         let mut state = self.state();
         if state.at(epoch) {
@@ -118,8 +125,13 @@ impl FactsCache {
     }
 }
 
-/// Most bytes of sealed bodies kept; emptied when full.
+/// Most bytes of sealed bodies kept, each counted with what its entry in
+/// the map costs besides ([`BODY_ENTRY_BYTES`]); emptied when full.
 const MAX_BODY_BYTES: usize = 32 << 20;
+
+/// What one kept body costs beyond its bytes: the key, the `Arc`'s counts
+/// and the map's slot, rounded up.
+const BODY_ENTRY_BYTES: usize = 96;
 
 /// The sealed bodies of record versions read lately, by record and version.
 /// A stored version is never changed (a change is a new version), so an
@@ -148,21 +160,22 @@ impl BodyCache {
         self.state().sealed.get(&(record, version)).cloned()
     }
 
-    pub fn keep(&self, record: RecordId, version: i32, sealed: &[u8]) {
-        if sealed.len() > MAX_BODY_BYTES / 64 {
+    pub fn keep(&self, record: RecordId, version: i32, sealed: &Arc<[u8]>) {
+        let cost = sealed.len() + BODY_ENTRY_BYTES;
+        if cost > MAX_BODY_BYTES / 64 {
             return;
         }
         let mut state = self.state();
-        if state.bytes + sealed.len() > MAX_BODY_BYTES {
-            state.sealed.clear();
-            state.bytes = 0;
+        if state.bytes + cost > MAX_BODY_BYTES {
+            // A new map: `clear` would keep the old one's capacity.
+            *state = Bodies::default();
         }
         if state
             .sealed
-            .insert((record, version), sealed.into())
+            .insert((record, version), Arc::clone(sealed))
             .is_none()
         {
-            state.bytes += sealed.len();
+            state.bytes += cost;
         }
     }
 }
@@ -230,24 +243,29 @@ mod tests {
         assert!(cache.data_key(5, client).is_none());
         cache.keep_data_key(5, client, &key);
         assert!(cache.data_key(6, client).is_none());
+        // An erasure in this process drops it at once, whatever the epoch.
+        cache.keep_data_key(6, client, &key);
+        cache.forget_data_key(client);
+        assert!(cache.data_key(6, client).is_none());
     }
 
     #[test]
     fn sealed_bodies_are_kept_by_record_and_version_within_a_byte_budget() {
         let cache = BodyCache::default();
         let record = RecordId::new_random();
-        cache.keep(record, 1, b"first");
-        cache.keep(record, 2, b"second");
+        let sealed = |bytes: &[u8]| -> Arc<[u8]> { bytes.into() };
+        cache.keep(record, 1, &sealed(b"first"));
+        cache.keep(record, 2, &sealed(b"second"));
         assert_eq!(cache.get(record, 1).as_deref(), Some(&b"first"[..]));
         assert_eq!(cache.get(record, 2).as_deref(), Some(&b"second"[..]));
         assert!(cache.get(record, 3).is_none());
         assert!(cache.get(RecordId::new_random(), 1).is_none());
         // Too large to keep: not kept, nothing else dropped.
-        cache.keep(record, 3, &vec![0; MAX_BODY_BYTES]);
+        cache.keep(record, 3, &sealed(&vec![0; MAX_BODY_BYTES]));
         assert!(cache.get(record, 3).is_none());
         assert!(cache.get(record, 1).is_some());
         // Full: emptied, then the new one kept.
-        let big = vec![7; MAX_BODY_BYTES / 64];
+        let big = sealed(&vec![7; MAX_BODY_BYTES / 64 - BODY_ENTRY_BYTES]);
         for version in 10..80 {
             cache.keep(record, version, &big);
         }

@@ -380,7 +380,7 @@ const VALID_ROWS: [&str; 11] = [
 ];
 
 /// (rule, a statement that breaks it) for every named invariant.
-const VIOLATIONS: [(&str, &str); 24] = [
+const VIOLATIONS: [(&str, &str); 25] = [
     ("audit_tree_single", "UPDATE audit_tree SET size = -1"),
     ("audit_tree_single", "INSERT INTO audit_tree (id, size, root) VALUES (2, 0, HASH32)"),
     ("audit_sequencer_single", "INSERT INTO audit_sequencer (id, holder, expires_at) VALUES (2, '', 0)"),
@@ -397,6 +397,7 @@ const VIOLATIONS: [(&str, &str); 24] = [
     ("records_version", "UPDATE records SET version = 0"),
     ("records_version", "UPDATE records SET updated_at = 0"),
     ("record_versions_version", "UPDATE record_versions SET version = 0"),
+    ("record_versions_never_change", "UPDATE record_versions SET body_ct = BLOB1"),
     ("consents_validity", "UPDATE consents SET valid_until = 1"),
     ("consents_evidence", "UPDATE consents SET evidence_method = 'fax'"),
     ("consents_evidence", "UPDATE consents SET evidence_sha256 = 'E3B0'"),

@@ -13,3 +13,13 @@ FOR EACH STATEMENT EXECUTE FUNCTION policy_epoch_advance();
 
 CREATE TRIGGER policy_epoch_on_data_keys_delete AFTER DELETE OR TRUNCATE ON data_keys
 FOR EACH STATEMENT EXECUTE FUNCTION policy_epoch_advance();
+
+-- The sealed bodies of record versions are kept in memory by record and
+-- version, as a stored version is never changed (an amendment is a new
+-- version). The database holds to it.
+CREATE FUNCTION record_versions_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'record_versions_never_change: a stored version is never changed';
+END $$;
+CREATE TRIGGER record_versions_never_change BEFORE UPDATE OF body_ct ON record_versions
+FOR EACH ROW EXECUTE FUNCTION record_versions_refuse_change();

@@ -14,3 +14,9 @@ BEGIN UPDATE policy_epoch SET epoch = epoch + 1 WHERE id = 1; END;
 
 CREATE TRIGGER policy_epoch_on_data_keys_delete AFTER DELETE ON data_keys
 BEGIN UPDATE policy_epoch SET epoch = epoch + 1 WHERE id = 1; END;
+
+-- The sealed bodies of record versions are kept in memory by record and
+-- version, as a stored version is never changed (an amendment is a new
+-- version). The database holds to it.
+CREATE TRIGGER record_versions_never_change BEFORE UPDATE OF body_ct ON record_versions
+BEGIN SELECT RAISE(ABORT, 'record_versions_never_change: a stored version is never changed'); END;

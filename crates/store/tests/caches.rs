@@ -1,0 +1,138 @@
+//! What a process keeps in memory for reads — a client's wrapped data key
+//! under the policy epoch, the sealed bodies of record versions — on real
+//! databases (SQLite and PostgreSQL): an erasure that commits before a
+//! read's audit entry is durable is seen by that read, though the key was
+//! in memory when the read was decided.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::wildcard_enum_match_arm
+)]
+
+use chrono::Utc;
+use diesel::prelude::*;
+use ingang_policy::{
+    AgencyCode, AuditAction, ClientId, OfficerId, PersonalNumber, RecordId, RecordKind, Role,
+    Verdict,
+};
+use ingang_store::crypto::{Keyring, SecretKey};
+use ingang_store::merkle::LogKeys;
+use ingang_store::{NewAuditEvent, Permit, Store, StoreConfig, StoreError};
+use ingang_testdb::{Backend, TestDatabase};
+use ingang_tlog::note::{KeyType, SigningKey};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn open(db: &TestDatabase) -> Store {
+    let mut masters = BTreeMap::new();
+    masters.insert("t".to_owned(), SecretKey::generate().unwrap());
+    let keyring = Keyring::new("t", masters, &SecretKey::generate().unwrap()).unwrap();
+    let log = SigningKey::from_seed("test.example/audit", KeyType::Ed25519, [3; 32]).unwrap();
+    Store::open(
+        &StoreConfig {
+            url: db.url.clone(),
+            pool_size: 4,
+            audit_batch_max: 64,
+            pool_timeout: Duration::from_secs(5),
+            log: Arc::new(LogKeys::new(log, vec![])),
+            witnesses: vec![],
+            sequencer: None,
+        },
+        keyring,
+    )
+    .unwrap()
+}
+
+/// A permit for an allowed `action`, its entry stored.
+fn permit(
+    store: &Store,
+    action: AuditAction,
+    client: Option<ClientId>,
+    record: Option<RecordId>,
+) -> Permit {
+    let entry = NewAuditEvent {
+        at: Utc::now(),
+        actor_id: OfficerId(uuid::Uuid::from_u128(1)),
+        actor_agency: AgencyCode::parse("af").unwrap(),
+        on_behalf_of: None,
+        roles: vec![Role::Officer],
+        action,
+        client_id: client,
+        record_id: record,
+        decision: Verdict::Allow,
+        reason: None,
+        consent_id: None,
+        request_id: "r".into(),
+        source_addr: None,
+    };
+    store
+        .audit()
+        .append_decisions(vec![entry])
+        .unwrap()
+        .pop()
+        .flatten()
+        .unwrap()
+}
+
+#[test]
+fn an_erasure_before_a_reads_entry_is_durable_is_seen_on_both_backends() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(database) = TestDatabase::create(backend) else {
+            continue;
+        };
+        ingang_store::db::migrate(&database.url).unwrap();
+        let store = open(&database);
+        let mut db = store.db().unwrap();
+        let officer = OfficerId(uuid::Uuid::from_u128(1));
+        let number = PersonalNumber::parse("19121212-1212", Utc::now().date_naive()).unwrap();
+        let register = permit(&store, AuditAction::RegisterClient, None, None);
+        let client = db
+            .register_client(&register, &number, "Tolvan", false, officer)
+            .unwrap();
+        let create = permit(&store, AuditAction::CreateRecord, Some(client), None);
+        let record = db
+            .create_record(
+                &create,
+                RecordKind::Note,
+                &AgencyCode::parse("af").unwrap(),
+                officer,
+                &json!({"text": "Samtal"}),
+            )
+            .unwrap();
+        let read = || {
+            permit(
+                &store,
+                AuditAction::ReadRecord,
+                Some(client),
+                Some(record.id),
+            )
+        };
+
+        // Decided and read once: the body and the wrapped key are now kept.
+        let (meta, _) = db.record_with_facts(record.id).unwrap();
+        let body = db.record_bodies(&[(meta.clone(), read())]).unwrap();
+        assert_eq!(body, vec![json!({"text": "Samtal"})], "{backend:?}");
+        let again = db.record_bodies(&[(meta.clone(), read())]).unwrap();
+        assert_eq!(again, body, "{backend:?}: from memory");
+
+        // The next read is decided; then the key goes, as an erasure's
+        // transaction takes it, before the read's entry is stored.
+        let (meta, _) = db.record_with_facts(record.id).unwrap();
+        let mut raw = database.connect();
+        diesel::sql_query(format!(
+            "DELETE FROM data_keys WHERE subject_id = '{client}'"
+        ))
+        .execute(&mut raw)
+        .unwrap();
+        let late = read();
+        assert!(
+            matches!(
+                db.record_bodies(&[(meta.clone(), late)]),
+                Err(StoreError::KeyDestroyed)
+            ),
+            "{backend:?}: a body was read after its client's key was destroyed"
+        );
+    }
+}
