@@ -9,40 +9,24 @@
     clippy::wildcard_enum_match_arm
 )]
 
+mod common;
+
 use chrono::Utc;
 use diesel::prelude::*;
 use ingang_policy::{
     AgencyCode, AuditAction, ClientId, OfficerId, PersonalNumber, RecordId, RecordKind, Role,
     Verdict,
 };
-use ingang_store::crypto::{Keyring, SecretKey};
 use ingang_store::merkle::LogKeys;
-use ingang_store::{NewAuditEvent, Permit, Store, StoreConfig, StoreError};
+use ingang_store::{NewAuditEvent, Permit, Store, StoreError};
 use ingang_testdb::{Backend, TestDatabase};
 use ingang_tlog::note::{KeyType, SigningKey};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 fn open(db: &TestDatabase) -> Store {
-    let mut masters = BTreeMap::new();
-    masters.insert("t".to_owned(), SecretKey::generate().unwrap());
-    let keyring = Keyring::new("t", masters, &SecretKey::generate().unwrap()).unwrap();
     let log = SigningKey::from_seed("test.example/audit", KeyType::Ed25519, [3; 32]).unwrap();
-    Store::open(
-        &StoreConfig {
-            url: db.url.clone(),
-            pool_size: 4,
-            audit_batch_max: 64,
-            pool_timeout: Duration::from_secs(5),
-            log: Arc::new(LogKeys::new(log, vec![])),
-            witnesses: vec![],
-            sequencer: None,
-        },
-        keyring,
-    )
-    .unwrap()
+    common::open_store(db, Arc::new(LogKeys::new(log, vec![])))
 }
 
 /// A permit for an allowed `action`, its entry stored.

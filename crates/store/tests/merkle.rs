@@ -9,17 +9,17 @@
     clippy::wildcard_enum_match_arm
 )]
 
+mod common;
+
 use chrono::Utc;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use ingang_policy::{AgencyCode, AuditAction, ClientId, OfficerId, Role, Verdict};
-use ingang_store::crypto::{Keyring, SecretKey};
 use ingang_store::merkle::{sequence_now, LogKeys, Sequencer, SequencerConfig, VerifyWith};
 use ingang_store::verify::Finding;
-use ingang_store::{DatabaseUrl, NewAuditEvent, Store, StoreConfig};
+use ingang_store::{DatabaseUrl, NewAuditEvent, Store};
 use ingang_testdb::{Backend, TestDatabase};
 use ingang_tlog::note::{KeyType, SigningKey};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,22 +33,7 @@ fn keys() -> Arc<LogKeys> {
 }
 
 fn open(db: &TestDatabase) -> Store {
-    let mut masters = BTreeMap::new();
-    masters.insert("t".to_owned(), SecretKey::generate().unwrap());
-    let keyring = Keyring::new("t", masters, &SecretKey::generate().unwrap()).unwrap();
-    Store::open(
-        &StoreConfig {
-            url: db.url.clone(),
-            pool_size: 4,
-            audit_batch_max: 64,
-            pool_timeout: Duration::from_secs(5),
-            log: keys(),
-            witnesses: vec![],
-            sequencer: None,
-        },
-        keyring,
-    )
-    .unwrap()
+    common::open_store(db, keys())
 }
 
 fn event(i: u32) -> NewAuditEvent {
