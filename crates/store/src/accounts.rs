@@ -213,7 +213,7 @@ impl crate::Db<'_> {
     /// The account behind a token's `sub`, if any. The authentication hot
     /// path: from the facts cache while the policy epoch is unchanged.
     pub fn account(&mut self, id: OfficerId) -> StoreResult<Option<Account>> {
-        let epoch = self.policy_epoch()?;
+        let epoch = self.policy_epoch_for_request()?;
         if let Some(account) = epoch.and_then(|e| self.store.facts.account(e, id)) {
             return Ok(Some(account));
         }

@@ -639,21 +639,37 @@ impl crate::Db<'_> {
     /// facts cache holds them.
     pub fn record_with_facts(&mut self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
         use crate::schema::policy_epoch::dsl as p;
+        use crate::schema::records_epoch::dsl as r;
         let in_transaction = self.in_transaction();
+        // Right after the account's lookup in the same request, whose
+        // statement read both epochs: the record and its facts from memory
+        // if both are kept under them, and no statement at all.
+        if let Some(epochs) = self.epochs.take().filter(|_| !in_transaction) {
+            if let Some(meta) = self.store.records.meta(epochs.records, id) {
+                if let Some(facts) = self.store.facts.facts(epochs.policy, meta.client_id) {
+                    return Ok((meta, facts));
+                }
+            }
+        }
         let conn = self.conn.get(self.store)?;
-        // The epoch is read in the same statement as the record, so before
+        // The epochs are read in the same statement as the record, so before
         // any facts loaded below: facts are never tagged newer than what
-        // they saw. Built in each arm: `as_select()` is typed by its backend.
-        let epoch_now = p::policy_epoch.find(1i16).select(p::epoch).single_value();
-        let (row, epoch): (RecordRow, Option<i64>) =
+        // they saw, and the record is tagged with the records epoch it was
+        // read with. Built in each arm: `as_select()` is typed by its backend.
+        let policy_now = p::policy_epoch.find(1i16).select(p::epoch).single_value();
+        let records_now = r::records_epoch.find(1i16).select(r::epoch).single_value();
+        let (row, epoch, records_epoch): (RecordRow, Option<i64>, Option<i64>) =
             crate::db::on_backend!(&mut *conn, |c| records::table
                 .filter(records::id.eq(id))
-                .select((RecordRow::as_select(), epoch_now))
+                .select((RecordRow::as_select(), policy_now, records_now))
                 .first(c))?;
         // Inside a transaction the facts come from the database alone (see
         // `policy_epoch`).
         let epoch = epoch.filter(|_| !in_transaction);
         let meta = RecordMeta::from(row);
+        if let Some(records_epoch) = records_epoch.filter(|_| !in_transaction) {
+            self.store.records.keep(records_epoch, &meta);
+        }
         if let Some(facts) = epoch.and_then(|e| self.store.facts.facts(e, meta.client_id)) {
             return Ok((meta, facts));
         }

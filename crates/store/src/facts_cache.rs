@@ -25,7 +25,7 @@
 //! so they need no epoch, and without the client's key they open nowhere.
 
 use crate::crypto::WrappedKey;
-use crate::{Account, LoadedFacts};
+use crate::{Account, LoadedFacts, RecordMeta};
 use ingang_policy::{ClientId, OfficerId, RecordId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -121,6 +121,50 @@ impl FactsCache {
                 state.data_keys.clear();
             }
             state.data_keys.insert(client, key.clone());
+        }
+    }
+}
+
+/// The metadata of records read lately, under the records epoch (which
+/// every insert, update or delete of a record moves, by trigger): used only
+/// while it is unchanged, so a new version, kind or source is seen by the
+/// next request on every process.
+#[derive(Default)]
+pub(crate) struct RecordsCache {
+    state: Mutex<Metas>,
+}
+
+#[derive(Default)]
+struct Metas {
+    epoch: i64,
+    metas: HashMap<RecordId, RecordMeta>,
+}
+
+impl RecordsCache {
+    fn at(&self, epoch: i64) -> Option<std::sync::MutexGuard<'_, Metas>> {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if epoch > state.epoch {
+            *state = Metas {
+                epoch,
+                metas: HashMap::new(),
+            };
+        }
+        (epoch == state.epoch).then_some(state)
+    }
+
+    pub fn meta(&self, epoch: i64, id: RecordId) -> Option<RecordMeta> {
+        self.at(epoch)?.metas.get(&id).cloned()
+    }
+
+    pub fn keep(&self, epoch: i64, meta: &RecordMeta) {
+        if let Some(mut state) = self.at(epoch) {
+            if state.metas.len() >= MAX_ENTRIES {
+                state.metas.clear();
+            }
+            state.metas.insert(meta.id, meta.clone());
         }
     }
 }
@@ -272,5 +316,29 @@ mod tests {
         assert!(cache.get(record, 1).is_none());
         assert!(cache.get(record, 79).is_some());
         assert!(cache.state().bytes <= MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn record_metadata_lives_only_as_long_as_its_epoch() {
+        let cache = RecordsCache::default();
+        let meta = RecordMeta {
+            id: RecordId::new_random(),
+            client_id: ClientId::new_random(),
+            kind: ingang_policy::RecordKind::Note,
+            source_agency: AgencyCode::parse("af").unwrap(),
+            author_id: OfficerId::new_random(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            version: 1,
+        };
+        cache.keep(4, &meta);
+        assert_eq!(cache.meta(4, meta.id), Some(meta.clone()));
+        // An older reader gets nothing and drops nothing.
+        assert_eq!(cache.meta(3, meta.id), None);
+        assert_eq!(cache.meta(4, meta.id), Some(meta.clone()));
+        // Any change to a record moves the epoch: everything goes.
+        assert_eq!(cache.meta(5, meta.id), None);
+        cache.keep(4, &meta);
+        assert_eq!(cache.meta(5, meta.id), None);
     }
 }

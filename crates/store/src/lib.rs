@@ -125,6 +125,7 @@ pub struct Store {
     write_gate: Option<Arc<std::sync::Mutex<()>>>,
     facts: Arc<facts_cache::FactsCache>,
     bodies: Arc<facts_cache::BodyCache>,
+    records: Arc<facts_cache::RecordsCache>,
     backend: &'static str,
 }
 
@@ -184,6 +185,7 @@ impl Store {
             write_gate: db::write_gate(&config.url),
             facts: Arc::default(),
             bodies: Arc::default(),
+            records: Arc::default(),
             backend: config.url.backend(),
         })
     }
@@ -245,6 +247,17 @@ pub struct Db<'s> {
     conn: Checkout,
     /// How many transactions are open on the connection.
     depth: u32,
+    /// The epochs the account's lookup read, for the record read that
+    /// follows it in the same request (taken by it; see
+    /// `policy_epoch_for_request`).
+    epochs: Option<Epochs>,
+}
+
+/// The policy epoch and the records epoch, read in one statement.
+#[derive(Debug, Clone, Copy)]
+struct Epochs {
+    policy: i64,
+    records: i64,
 }
 
 /// The connection a [`Db`] holds, checked out from the pool on first use.
@@ -284,6 +297,7 @@ impl Store {
             store: self,
             conn: Checkout::default(),
             depth: 0,
+            epochs: None,
         })
     }
 }
@@ -351,6 +365,26 @@ impl Db<'_> {
         Ok(Some(epoch))
     }
 
+    /// The policy epoch as committed now, like `policy_epoch`, read in one
+    /// statement with the records epoch; both are remembered for the next
+    /// [`Db::record_with_facts`] of this request, which then needs no
+    /// statement of its own when the record and its facts are kept: its
+    /// decision is taken on the facts as of this read, a moment earlier.
+    pub(crate) fn policy_epoch_for_request(&mut self) -> StoreResult<Option<i64>> {
+        use crate::schema::{policy_epoch::dsl as p, records_epoch::dsl as r};
+        use diesel::prelude::*;
+        self.epochs = None;
+        if self.in_transaction() {
+            return Ok(None);
+        }
+        let conn = self.conn.get(self.store)?;
+        let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
+        let query = p::policy_epoch.find(1i16).select((p::epoch, records));
+        let (policy, records): (i64, Option<i64>) = db::on_backend!(conn, |c| query.first(c))?;
+        self.epochs = records.map(|records| Epochs { policy, records });
+        Ok(Some(policy))
+    }
+
     /// Whether a transaction is open on this connection: facts and keys
     /// then come from the database alone (see `policy_epoch`).
     fn in_transaction(&self) -> bool {
@@ -360,6 +394,7 @@ impl Db<'_> {
     /// Gives the connection back to the pool until the next query, unless
     /// a transaction is open on it: for waits that need no connection.
     pub fn release(&mut self) {
+        self.epochs = None;
         if self.depth == 0 {
             self.conn.0 = None;
         }

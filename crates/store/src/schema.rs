@@ -219,6 +219,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    records_epoch (id) {
+        id -> SmallInt,
+        epoch -> BigInt,
+    }
+}
+
 diesel::joinable!(officers -> agencies (agency));
 diesel::joinable!(audit_pending -> audit_events (seq));
 diesel::joinable!(audit_leaves -> audit_events (seq));
@@ -254,4 +261,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     web_sessions,
     account_subjects,
     policy_epoch,
+    records_epoch,
 );

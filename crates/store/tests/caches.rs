@@ -120,3 +120,53 @@ fn an_erasure_before_a_reads_entry_is_durable_is_seen_on_both_backends() {
         );
     }
 }
+
+#[test]
+fn a_record_changed_by_another_process_is_read_anew_on_both_backends() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(database) = TestDatabase::create(backend) else {
+            continue;
+        };
+        ingang_store::db::migrate(&database.url).unwrap();
+        let store = open(&database);
+        let mut db = store.db().unwrap();
+        let officer = OfficerId(uuid::Uuid::from_u128(1));
+        let number = PersonalNumber::parse("19121212-1212", Utc::now().date_naive()).unwrap();
+        let register = permit(&store, AuditAction::RegisterClient, None, None);
+        let client = db
+            .register_client(&register, &number, "Tolvan", false, officer)
+            .unwrap();
+        let create = permit(&store, AuditAction::CreateRecord, Some(client), None);
+        let record = db
+            .create_record(
+                &create,
+                RecordKind::Note,
+                &AgencyCode::parse("af").unwrap(),
+                officer,
+                &json!({"text": "Samtal"}),
+            )
+            .unwrap();
+        // As a request does: the account, then the record; twice, so the
+        // second is answered from memory.
+        for _ in 0..2 {
+            db.account(officer).unwrap();
+            let (meta, _) = db.record_with_facts(record.id).unwrap();
+            assert_eq!(meta.kind, RecordKind::Note, "{backend:?}");
+        }
+        // Another process (or a tool) changes the record's metadata.
+        let mut raw = database.connect();
+        diesel::sql_query(format!(
+            "UPDATE records SET kind = 'assessment' WHERE id = '{}'",
+            record.id
+        ))
+        .execute(&mut raw)
+        .unwrap();
+        db.account(officer).unwrap();
+        let (meta, _) = db.record_with_facts(record.id).unwrap();
+        assert_eq!(
+            meta.kind,
+            RecordKind::Assessment,
+            "{backend:?}: stale metadata"
+        );
+    }
+}

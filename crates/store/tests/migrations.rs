@@ -311,7 +311,7 @@ fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let postgres_shape = postgres_shape(&mut postgres.connect());
     assert!(sqlite_shape.columns.len() > 60, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape.indexes.len(), 11, "{sqlite_shape:#?}");
-    assert_eq!(sqlite_shape.checks.len(), 17, "{sqlite_shape:#?}");
+    assert_eq!(sqlite_shape.checks.len(), 18, "{sqlite_shape:#?}");
     assert_eq!(sqlite_shape, postgres_shape);
 }
 
@@ -583,6 +583,69 @@ fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
             "UPDATE policy_epoch SET epoch = 0",
             "UPDATE policy_epoch SET epoch = epoch",
             "DELETE FROM policy_epoch",
+        ] {
+            let error = diesel::sql_query(sql).execute(&mut conn).unwrap_err();
+            assert!(
+                error.to_string().contains("only moves forward"),
+                "{backend:?}: {sql}: {error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_records_epoch_moves_with_every_record_change_and_never_back() {
+    #[derive(QueryableByName)]
+    struct Epoch {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        epoch: i64,
+    }
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(database) = TestDatabase::create(backend) else {
+            continue;
+        };
+        db::migrate(&database.url).unwrap();
+        let mut conn = database.connect();
+        let postgres = matches!(backend, Backend::Postgres);
+        let epoch = |conn: &mut DbConnection| {
+            diesel::sql_query("SELECT epoch FROM records_epoch")
+                .get_result::<Epoch>(conn)
+                .unwrap()
+                .epoch
+        };
+        let blob = if postgres { "'\\x00'::bytea" } else { "X'00'" };
+        for sql in [
+            "INSERT INTO agencies (code, name, created_at) VALUES ('af', 'x', 1)".to_owned(),
+            format!(
+                "INSERT INTO clients (id, pn_index, pn_ct, name_ct, registered_by, created_at) \
+                 VALUES ('c', {blob}, {blob}, {blob}, 'o', 1)"
+            ),
+        ] {
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+        }
+        let mut changes = vec![
+            "INSERT INTO records (id, client_id, kind, source_agency, author_id, created_at, updated_at, version) \
+             VALUES ('r', 'c', 'note', 'af', 'o', 1, 1, 1)",
+            "UPDATE records SET version = 2, updated_at = 2",
+            "DELETE FROM records",
+        ];
+        if postgres {
+            changes.push("TRUNCATE records CASCADE");
+        }
+        let mut last = epoch(&mut conn);
+        for sql in changes {
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+            let now = epoch(&mut conn);
+            assert!(
+                now > last,
+                "{backend:?}: {sql} left the records epoch at {now}"
+            );
+            last = now;
+        }
+        for sql in [
+            "UPDATE records_epoch SET epoch = 0",
+            "UPDATE records_epoch SET epoch = epoch",
+            "DELETE FROM records_epoch",
         ] {
             let error = diesel::sql_query(sql).execute(&mut conn).unwrap_err();
             assert!(

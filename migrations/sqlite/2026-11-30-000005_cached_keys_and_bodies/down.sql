@@ -1,4 +1,0 @@
-DROP TRIGGER policy_epoch_on_data_keys_insert;
-DROP TRIGGER policy_epoch_on_data_keys_update;
-DROP TRIGGER policy_epoch_on_data_keys_delete;
-DROP TRIGGER record_versions_never_change;

@@ -1,0 +1,12 @@
+DROP TRIGGER policy_epoch_on_data_keys_insert;
+DROP TRIGGER policy_epoch_on_data_keys_update;
+DROP TRIGGER policy_epoch_on_data_keys_delete;
+DROP TRIGGER record_versions_never_change;
+DROP TRIGGER records_epoch_on_records_insert;
+DROP TRIGGER records_epoch_on_records_update;
+DROP TRIGGER records_epoch_on_records_delete;
+DROP TRIGGER records_epoch_forward_only;
+DROP TRIGGER records_epoch_no_delete;
+DROP TRIGGER check_records_epoch_single_on_insert;
+DROP TRIGGER check_records_epoch_single_on_update;
+DROP TABLE records_epoch;
