@@ -634,17 +634,22 @@ impl crate::Db<'_> {
     }
 
     /// A record's metadata and the facts of a decision on its client, on one
-    /// connection: the record and the policy epoch in one query (one round
-    /// trip), then the client's erasure, assignments and consents unless the
-    /// facts cache holds them.
+    /// connection: from memory right after the account's lookup if both are
+    /// kept under the epochs it read (see `policy_epoch_for_request`); else
+    /// the record and both epochs in one query (one round trip), then the
+    /// client's erasure, assignments and consents unless the facts cache
+    /// holds them.
     pub fn record_with_facts(&mut self, id: RecordId) -> StoreResult<(RecordMeta, LoadedFacts)> {
         use crate::schema::policy_epoch::dsl as p;
         use crate::schema::records_epoch::dsl as r;
         let in_transaction = self.in_transaction();
         // Right after the account's lookup in the same request, whose
-        // statement read both epochs: the record and its facts from memory
-        // if both are kept under them, and no statement at all.
-        if let Some(epochs) = self.epochs.take().filter(|_| !in_transaction) {
+        // statement read both epochs, with nothing done on the connection
+        // since: the record and its facts from memory if both are kept
+        // under them, and no statement at all.
+        let untouched = self.conn.uses;
+        let memo = self.epochs.take();
+        if let Some((epochs, _)) = memo.filter(|(_, at)| *at == untouched && !in_transaction) {
             if let Some(meta) = self.store.records.meta(epochs.records, id) {
                 if let Some(facts) = self.store.facts.facts(epochs.policy, meta.client_id) {
                     return Ok((meta, facts));

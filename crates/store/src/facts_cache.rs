@@ -20,7 +20,8 @@
 //! A read goes by the epoch read right after its audit entry was durable
 //! (its permit carries it), so a change committed before then is seen. The
 //! erasing process forgets the key at once, the others at their next
-//! request. And the sealed bodies of record versions are kept apart
+//! request. Record metadata is kept under a records epoch of its own
+//! ([`RecordsCache`]). And the sealed bodies of record versions are kept apart
 //! ([`BodyCache`]): a stored version never changes (a trigger refuses it),
 //! so they need no epoch, and without the client's key they open nowhere.
 

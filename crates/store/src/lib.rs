@@ -247,10 +247,11 @@ pub struct Db<'s> {
     conn: Checkout,
     /// How many transactions are open on the connection.
     depth: u32,
-    /// The epochs the account's lookup read, for the record read that
-    /// follows it in the same request (taken by it; see
+    /// The epochs the account's lookup read, and the connection's use count
+    /// right after: for a record read that follows it in the same request
+    /// with nothing else done on the connection in between (see
     /// `policy_epoch_for_request`).
-    epochs: Option<Epochs>,
+    epochs: Option<(Epochs, u64)>,
 }
 
 /// The policy epoch and the records epoch, read in one statement.
@@ -260,17 +261,23 @@ struct Epochs {
     records: i64,
 }
 
-/// The connection a [`Db`] holds, checked out from the pool on first use.
+/// The connection a [`Db`] holds, checked out from the pool on first use,
+/// and how many times it was used (every statement and transaction goes
+/// through [`Checkout::get`]).
 #[derive(Default)]
-struct Checkout(Option<db::PooledConn>);
+struct Checkout {
+    conn: Option<db::PooledConn>,
+    uses: u64,
+}
 
 impl Checkout {
     fn get(&mut self, store: &Store) -> StoreResult<&mut DbConnection> {
-        let conn = match self.0.take() {
+        let conn = match self.conn.take() {
             Some(conn) => conn,
             None => store.pool.get()?,
         };
-        Ok(&mut **self.0.insert(conn))
+        self.uses += 1;
+        Ok(&mut **self.conn.insert(conn))
     }
 }
 
@@ -366,10 +373,12 @@ impl Db<'_> {
     }
 
     /// The policy epoch as committed now, like `policy_epoch`, read in one
-    /// statement with the records epoch; both are remembered for the next
-    /// [`Db::record_with_facts`] of this request, which then needs no
-    /// statement of its own when the record and its facts are kept: its
-    /// decision is taken on the facts as of this read, a moment earlier.
+    /// statement with the records epoch; both are remembered for a
+    /// [`Db::record_with_facts`] that follows with nothing else done on this
+    /// connection in between (no statement, no transaction, no write, no
+    /// release), which then needs no statement of its own when the record
+    /// and its facts are kept: its decision is taken on the facts as of
+    /// this read, a moment earlier.
     pub(crate) fn policy_epoch_for_request(&mut self) -> StoreResult<Option<i64>> {
         use crate::schema::{policy_epoch::dsl as p, records_epoch::dsl as r};
         use diesel::prelude::*;
@@ -381,7 +390,7 @@ impl Db<'_> {
         let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
         let query = p::policy_epoch.find(1i16).select((p::epoch, records));
         let (policy, records): (i64, Option<i64>) = db::on_backend!(conn, |c| query.first(c))?;
-        self.epochs = records.map(|records| Epochs { policy, records });
+        self.epochs = records.map(|records| (Epochs { policy, records }, self.conn.uses));
         Ok(Some(policy))
     }
 
@@ -396,7 +405,7 @@ impl Db<'_> {
     pub fn release(&mut self) {
         self.epochs = None;
         if self.depth == 0 {
-            self.conn.0 = None;
+            self.conn.conn = None;
         }
     }
 

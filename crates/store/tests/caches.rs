@@ -153,6 +153,31 @@ fn a_record_changed_by_another_process_is_read_anew_on_both_backends() {
             let (meta, _) = db.record_with_facts(record.id).unwrap();
             assert_eq!(meta.kind, RecordKind::Note, "{backend:?}");
         }
+        // This request amends the record after its account's lookup: the
+        // record read that follows does not go by the epochs read before.
+        db.account(officer).unwrap();
+        let (meta, _) = db.record_with_facts(record.id).unwrap();
+        db.account(officer).unwrap();
+        let amend = permit(
+            &store,
+            AuditAction::UpdateRecord,
+            Some(client),
+            Some(record.id),
+        );
+        db.update_record(
+            &amend,
+            &meta,
+            &[meta.version],
+            officer,
+            &json!({"text": "Ny"}),
+        )
+        .unwrap();
+        let (after, _) = db.record_with_facts(record.id).unwrap();
+        assert_eq!(
+            after.version,
+            meta.version + 1,
+            "{backend:?}: stale after a write"
+        );
         // Another process (or a tool) changes the record's metadata.
         let mut raw = database.connect();
         diesel::sql_query(format!(
