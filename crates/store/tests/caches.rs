@@ -18,7 +18,7 @@ use ingang_policy::{
     Verdict,
 };
 use ingang_store::merkle::LogKeys;
-use ingang_store::{NewAuditEvent, Permit, Store, StoreError};
+use ingang_store::{NewAuditEvent, Permit, RecordMeta, Store, StoreError};
 use ingang_testdb::{Backend, TestDatabase};
 use ingang_tlog::note::{KeyType, SigningKey};
 use serde_json::json;
@@ -60,6 +60,30 @@ fn permit(
         .unwrap()
 }
 
+/// A client registered by `officer`, with one note of theirs.
+fn client_with_note(
+    store: &Store,
+    db: &mut ingang_store::Db<'_>,
+    officer: OfficerId,
+) -> (ClientId, RecordMeta) {
+    let number = PersonalNumber::parse("19121212-1212", Utc::now().date_naive()).unwrap();
+    let register = permit(store, AuditAction::RegisterClient, None, None);
+    let client = db
+        .register_client(&register, &number, "Tolvan", false, officer)
+        .unwrap();
+    let create = permit(store, AuditAction::CreateRecord, Some(client), None);
+    let record = db
+        .create_record(
+            &create,
+            RecordKind::Note,
+            &AgencyCode::parse("af").unwrap(),
+            officer,
+            &json!({"text": "Samtal"}),
+        )
+        .unwrap();
+    (client, record)
+}
+
 #[test]
 fn an_erasure_before_a_reads_entry_is_durable_is_seen_on_both_backends() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
@@ -70,21 +94,7 @@ fn an_erasure_before_a_reads_entry_is_durable_is_seen_on_both_backends() {
         let store = open(&database);
         let mut db = store.db().unwrap();
         let officer = OfficerId(uuid::Uuid::from_u128(1));
-        let number = PersonalNumber::parse("19121212-1212", Utc::now().date_naive()).unwrap();
-        let register = permit(&store, AuditAction::RegisterClient, None, None);
-        let client = db
-            .register_client(&register, &number, "Tolvan", false, officer)
-            .unwrap();
-        let create = permit(&store, AuditAction::CreateRecord, Some(client), None);
-        let record = db
-            .create_record(
-                &create,
-                RecordKind::Note,
-                &AgencyCode::parse("af").unwrap(),
-                officer,
-                &json!({"text": "Samtal"}),
-            )
-            .unwrap();
+        let (client, record) = client_with_note(&store, &mut db, officer);
         let read = || {
             permit(
                 &store,
@@ -131,21 +141,7 @@ fn a_record_changed_by_another_process_is_read_anew_on_both_backends() {
         let store = open(&database);
         let mut db = store.db().unwrap();
         let officer = OfficerId(uuid::Uuid::from_u128(1));
-        let number = PersonalNumber::parse("19121212-1212", Utc::now().date_naive()).unwrap();
-        let register = permit(&store, AuditAction::RegisterClient, None, None);
-        let client = db
-            .register_client(&register, &number, "Tolvan", false, officer)
-            .unwrap();
-        let create = permit(&store, AuditAction::CreateRecord, Some(client), None);
-        let record = db
-            .create_record(
-                &create,
-                RecordKind::Note,
-                &AgencyCode::parse("af").unwrap(),
-                officer,
-                &json!({"text": "Samtal"}),
-            )
-            .unwrap();
+        let (client, record) = client_with_note(&store, &mut db, officer);
         // As a request does: the account, then the record; twice, so the
         // second is answered from memory.
         for _ in 0..2 {

@@ -523,19 +523,48 @@ fn sqlite_refuses_to_migrate_a_database_that_already_breaks_a_rule() {
     );
 }
 
-#[test]
-fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
+/// Runs each of `changes` on `conn` and checks that each moves the counter
+/// in `table` (`policy_epoch`, `records_epoch`) forward; then that the
+/// counter refuses to go back, to stand still, or to go.
+fn each_change_moves_forward_only(
+    backend: Backend,
+    conn: &mut DbConnection,
+    table: &str,
+    changes: &[&str],
+) {
     #[derive(QueryableByName)]
     struct Epoch {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         epoch: i64,
     }
-    let epoch = |conn: &mut ingang_store::DbConnection| {
-        diesel::sql_query("SELECT epoch FROM policy_epoch")
+    let epoch = |conn: &mut DbConnection| {
+        diesel::sql_query(format!("SELECT epoch FROM {table}"))
             .get_result::<Epoch>(conn)
             .unwrap()
             .epoch
     };
+    let mut last = epoch(conn);
+    for sql in changes {
+        diesel::sql_query(*sql).execute(conn).unwrap();
+        let now = epoch(conn);
+        assert!(now > last, "{backend:?}: {sql} left {table} at {now}");
+        last = now;
+    }
+    for sql in [
+        format!("UPDATE {table} SET epoch = 0"),
+        format!("UPDATE {table} SET epoch = epoch"),
+        format!("DELETE FROM {table}"),
+    ] {
+        let error = diesel::sql_query(&sql).execute(conn).unwrap_err();
+        assert!(
+            error.to_string().contains("only moves forward"),
+            "{backend:?}: {sql}: {error}"
+        );
+    }
+}
+
+#[test]
+fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(database) = TestDatabase::create(backend) else {
             continue;
@@ -572,34 +601,12 @@ fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
             changes.push("TRUNCATE consent_withdrawals");
             changes.push("TRUNCATE data_keys");
         }
-        let mut last = epoch(&mut conn);
-        for sql in changes {
-            diesel::sql_query(sql).execute(&mut conn).unwrap();
-            let now = epoch(&mut conn);
-            assert!(now > last, "{backend:?}: {sql} left the epoch at {now}");
-            last = now;
-        }
-        for sql in [
-            "UPDATE policy_epoch SET epoch = 0",
-            "UPDATE policy_epoch SET epoch = epoch",
-            "DELETE FROM policy_epoch",
-        ] {
-            let error = diesel::sql_query(sql).execute(&mut conn).unwrap_err();
-            assert!(
-                error.to_string().contains("only moves forward"),
-                "{backend:?}: {sql}: {error}"
-            );
-        }
+        each_change_moves_forward_only(backend, &mut conn, "policy_epoch", &changes);
     }
 }
 
 #[test]
 fn the_records_epoch_moves_with_every_record_change_and_never_back() {
-    #[derive(QueryableByName)]
-    struct Epoch {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        epoch: i64,
-    }
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(database) = TestDatabase::create(backend) else {
             continue;
@@ -607,12 +614,6 @@ fn the_records_epoch_moves_with_every_record_change_and_never_back() {
         db::migrate(&database.url).unwrap();
         let mut conn = database.connect();
         let postgres = matches!(backend, Backend::Postgres);
-        let epoch = |conn: &mut DbConnection| {
-            diesel::sql_query("SELECT epoch FROM records_epoch")
-                .get_result::<Epoch>(conn)
-                .unwrap()
-                .epoch
-        };
         let blob = if postgres { "'\\x00'::bytea" } else { "X'00'" };
         for sql in [
             "INSERT INTO agencies (code, name, created_at) VALUES ('af', 'x', 1)".to_owned(),
@@ -632,27 +633,7 @@ fn the_records_epoch_moves_with_every_record_change_and_never_back() {
         if postgres {
             changes.push("TRUNCATE records CASCADE");
         }
-        let mut last = epoch(&mut conn);
-        for sql in changes {
-            diesel::sql_query(sql).execute(&mut conn).unwrap();
-            let now = epoch(&mut conn);
-            assert!(
-                now > last,
-                "{backend:?}: {sql} left the records epoch at {now}"
-            );
-            last = now;
-        }
-        for sql in [
-            "UPDATE records_epoch SET epoch = 0",
-            "UPDATE records_epoch SET epoch = epoch",
-            "DELETE FROM records_epoch",
-        ] {
-            let error = diesel::sql_query(sql).execute(&mut conn).unwrap_err();
-            assert!(
-                error.to_string().contains("only moves forward"),
-                "{backend:?}: {sql}: {error}"
-            );
-        }
+        each_change_moves_forward_only(backend, &mut conn, "records_epoch", &changes);
     }
 }
 
