@@ -102,6 +102,12 @@ fn withdrawal_is_final_and_immediate() {
     let s = &world.server;
     let read = format!("/v1/clients/{}/records", world.client);
     assert_eq!(s.get(&read, &world.af.token).status, 200);
+    // A single record read twice, so its metadata and facts are kept in
+    // memory and the second read makes no query before its audit entry.
+    let note = format!("/v1/records/{}", world.note(&world.af, "Samtal"));
+    for _ in 0..2 {
+        assert_eq!(s.get(&note, &world.af.token).status, 200);
+    }
     let withdraw = format!("/v1/consents/{}/withdraw", world.consent);
     let r = s.post(&withdraw, &world.af.token, json!({"reason": "x"}));
     assert_eq!(r.status, 404, "only coordinators withdraw");
@@ -123,6 +129,12 @@ fn withdrawal_is_final_and_immediate() {
     assert_eq!(
         (r.status, r.body["reason"].as_str()),
         (403, Some("consent-withdrawn"))
+    );
+    let r = s.get(&note, &world.af.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("consent-withdrawn")),
+        "a kept record read after the withdrawal"
     );
     let r = s.post(
         &withdraw,
