@@ -380,7 +380,7 @@ const VALID_ROWS: [&str; 11] = [
 ];
 
 /// (rule, a statement that breaks it) for every named invariant.
-const VIOLATIONS: [(&str, &str); 25] = [
+const VIOLATIONS: [(&str, &str); 26] = [
     ("audit_tree_single", "UPDATE audit_tree SET size = -1"),
     ("audit_tree_single", "INSERT INTO audit_tree (id, size, root) VALUES (2, 0, HASH32)"),
     ("audit_sequencer_single", "INSERT INTO audit_sequencer (id, holder, expires_at) VALUES (2, '', 0)"),
@@ -394,6 +394,11 @@ const VIOLATIONS: [(&str, &str); 25] = [
     ("agencies_code_format", "INSERT INTO agencies (code, name, created_at) VALUES ('AF', 'x', 1)"),
     ("agencies_code_format", "INSERT INTO agencies (code, name, created_at) VALUES ('a', 'x', 1)"),
     ("records_kind", "UPDATE records SET kind = 'diary'"),
+    (
+        "records_kind",
+        "INSERT INTO records (id, client_id, kind, source_agency, author_id, created_at, updated_at, version) \
+         VALUES ('r2', 'c1', 'diary', 'af', 'o1', 1, 1, 1)",
+    ),
     ("records_version", "UPDATE records SET version = 0"),
     ("records_version", "UPDATE records SET updated_at = 0"),
     ("record_versions_version", "UPDATE record_versions SET version = 0"),
@@ -477,6 +482,21 @@ fn the_database_refuses_rows_the_domain_would_refuse_on_both_backends() {
             ))
             .execute(&mut conn)
             .unwrap_or_else(|e| panic!("{backend:?}: {reason}: {e}"));
+        }
+        // Every kind of record the service knows is one the database takes,
+        // stored and changed to.
+        for (n, kind) in ingang_policy::RecordKind::ALL.into_iter().enumerate() {
+            diesel::sql_query(format!(
+                "INSERT INTO records (id, client_id, kind, source_agency, author_id, created_at, updated_at, version) \
+                 VALUES ('k{n}', 'c1', '{kind}', 'af', 'o1', 1, 1, 1)"
+            ))
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{backend:?}: {kind}: {e}"));
+            diesel::sql_query(format!(
+                "UPDATE records SET kind = '{kind}' WHERE id = 'r1'"
+            ))
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{backend:?}: {kind}: {e}"));
         }
         // A closed assignment names both when and by whom.
         diesel::sql_query("UPDATE assignments SET ended_at = 5, ended_by = 'o1'")
