@@ -49,7 +49,10 @@ pub struct AuditEvent {
 }
 
 /// `treat_none_as_default_value = false` writes NULL for `None`, so the SQL
-/// is the same for every entry and SQLite's prepared statement is reused.
+/// is the same for every entry and diesel knows the statement by its type:
+/// its statement cache finds it without writing the SQL out first. (Left
+/// at its default, every field is an "or DEFAULT" and the SQL is built
+/// anew for each row; the same holds for every `Insertable` of the store.)
 #[derive(Insertable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct AuditRow<'a> {

@@ -209,7 +209,7 @@ pub struct RecordPage {
 /// `as_returning()` is bound to one backend and the connection here serves
 /// two.
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = records)]
+#[diesel(table_name = records, treat_none_as_default_value = false)]
 struct RecordRow {
     id: RecordId,
     client_id: ClientId,
@@ -223,7 +223,7 @@ struct RecordRow {
 
 /// A row of `record_versions`: one version's sealed body.
 #[derive(Insertable)]
-#[diesel(table_name = record_versions)]
+#[diesel(table_name = record_versions, treat_none_as_default_value = false)]
 struct RecordVersionRow<'a> {
     record_id: RecordId,
     version: i32,

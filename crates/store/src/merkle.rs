@@ -229,7 +229,7 @@ fn release_lease(conn: &mut DbConnection, holder: &str) -> StoreResult<()> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_leaves)]
+#[diesel(table_name = audit_leaves, treat_none_as_default_value = false)]
 struct LeafRow {
     leaf_index: i64,
     seq: i64,
@@ -238,7 +238,7 @@ struct LeafRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_tree_nodes)]
+#[diesel(table_name = audit_tree_nodes, treat_none_as_default_value = false)]
 struct NodeRow {
     level: i16,
     idx: i64,
@@ -254,7 +254,7 @@ fn store_integrated(
     leaves: &[LeafRow],
     nodes: &[NodeRow],
     seqs: &[i64],
-) -> QueryResult<()> {
+) -> StoreResult<()> {
     match conn {
         DbConnection::Sqlite(c) => {
             for leaf in leaves {
@@ -267,8 +267,18 @@ fn store_integrated(
                     .values(node)
                     .execute(c)?;
             }
-            for &seq in seqs {
-                diesel::delete(audit_pending::table.find(seq)).execute(c)?;
+            // The batch is the oldest queued entries, read under the write
+            // lock this transaction took with the lease: no entry can be
+            // queued below its last one meanwhile, so one range takes the
+            // batch off the queue. Anything else rolls the batch back.
+            let last = seqs.iter().copied().max().unwrap_or(0);
+            let taken = diesel::delete(audit_pending::table.filter(audit_pending::seq.le(last)))
+                .execute(c)?;
+            if taken != seqs.len() {
+                return Err(StoreError::Corrupt(format!(
+                    "the queue held {taken} entries up to the batch's last, not its {}",
+                    seqs.len()
+                )));
             }
         }
         DbConnection::Pg(c) => {

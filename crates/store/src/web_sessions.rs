@@ -30,7 +30,7 @@ struct WebSessionRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = web_sessions)]
+#[diesel(table_name = web_sessions, treat_none_as_default_value = false)]
 struct NewWebSessionRow<'a> {
     token_sha256: &'a [u8],
     account_id: OfficerId,
