@@ -8,6 +8,8 @@
 #   BINS="/tmp/a /tmp/b" bash bench/instructions.sh     # A/B, one population
 #   MODE=list|plan READS=500 bash bench/instructions.sh  # other requests
 #   KEEP=/tmp bash bench/instructions.sh   # keeps the profile: callgrind_annotate /tmp/ingang.callgrind
+#   WARMUP=1000 bash bench/instructions.sh # the same reads sent once before: every cache warm,
+#                                          # as in the load run's steady state
 #
 # Seeds CLIENTS (100) clients and OFFICERS (10) officers with the first
 # binary (bench/population.py), then for each binary: starts it on that data
@@ -68,7 +70,7 @@ echo "|---|---|"
 for bin in $BINS; do
   rm -f "$DATA"/callgrind.out.*
   start_server valgrind --tool=callgrind --callgrind-out-file="$DATA/callgrind.out.%p" "$bin"
-  requests 50
+  requests "${WARMUP:-50}"
   callgrind_control -z "$SERVER" >/dev/null 2>&1
   requests "$READS"
   callgrind_control -d "$SERVER" >/dev/null 2>&1
