@@ -134,6 +134,53 @@ fn sequencing_is_dense_and_once_postgres() {
     sequencing_is_dense_and_once(Backend::Postgres);
 }
 
+/// A batch larger than the sequencer's multi-row inserts (64 rows on
+/// SQLite): two full statements and the rest row by row, all in tree order.
+fn a_large_batch_is_sequenced_whole(backend: Backend) {
+    let Some(db) = TestDatabase::migrated(backend) else {
+        return;
+    };
+    let store = open(&db);
+    store.audit().append((0..150).map(event).collect()).unwrap();
+    let keys = keys();
+    let checkpoint = sequence_now(&db.url, &keys, "t", Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    assert_eq!(checkpoint.size, 150);
+    let mut conn = db.connect();
+    let leaves = leaf_seqs(&mut conn);
+    let mut stored: Vec<i64> = {
+        use ingang_store::schema::audit_events::dsl as a;
+        a::audit_events.select(a::seq).load(&mut conn).unwrap()
+    };
+    stored.sort_unstable();
+    assert_eq!(
+        leaves,
+        stored
+            .iter()
+            .enumerate()
+            .map(|(i, seq)| (i as i64, *seq))
+            .collect::<Vec<_>>(),
+        "every entry a leaf, in order"
+    );
+    let queued: i64 = {
+        use ingang_store::schema::audit_pending::dsl as q;
+        q::audit_pending.count().get_result(&mut conn).unwrap()
+    };
+    assert_eq!(queued, 0);
+    assert_eq!(verify_with(&store, &keys), None);
+}
+
+#[test]
+fn a_large_batch_is_sequenced_whole_sqlite() {
+    a_large_batch_is_sequenced_whole(Backend::Sqlite);
+}
+
+#[test]
+fn a_large_batch_is_sequenced_whole_postgres() {
+    a_large_batch_is_sequenced_whole(Backend::Postgres);
+}
+
 /// Proofs from the store verify with `tlog_tiles`, and checkpoints with
 /// `signed_note`.
 fn proofs_verify_with_other_code(backend: Backend) {
