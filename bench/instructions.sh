@@ -2,12 +2,15 @@
 # Instructions per audited read, counted by callgrind: the same count for
 # the same binary and requests whatever else the machine does, so a change
 # of a few per cent shows where the load run (bench/realistic-load.sh)
-# varies by ±10 %. One keep-alive connection, so each audit commit holds
-# one entry: it weighs the request path, not the group commit.
+# varies by ±10 %. One keep-alive connection by default, so each audit
+# commit holds one entry: it weighs the request path, not the group commit;
+# with CONNECTIONS=k, k connections share the reads and commits hold several
+# entries, as under load (then the count varies a little with the batching).
 #
 #   BINS="/tmp/a /tmp/b" bash bench/instructions.sh     # A/B, one population
 #   MODE=list|plan READS=500 bash bench/instructions.sh  # other requests
 #   KEEP=/tmp bash bench/instructions.sh   # keeps the profile: callgrind_annotate /tmp/ingang.callgrind
+#   CONNECTIONS=16 bash bench/instructions.sh   # group commits of several entries
 #   WARMUP=1000 bash bench/instructions.sh # the same reads sent once before: every cache warm,
 #                                          # as in the load run's steady state
 #
@@ -45,26 +48,35 @@ stop_server
 
 requests() {  # $1: how many; the same random sequence every time
   python3 - "$DATA" "$PORT" "$1" <<'PY'
-import http.client, os, random, ssl, sys
+import http.client, os, random, ssl, sys, threading
 data, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 lines = [l.split() for l in open(f"{data}/reads.txt") if l.strip()]
 rng = random.Random(2026)
 context = ssl.create_default_context(cafile=f"{data}/certs/ca.pem")
-conn = http.client.HTTPSConnection("localhost", port, context=context)
 mode = os.environ.get("MODE", "record")
-for _ in range(count):
-    token, client, record = rng.choice(lines)
-    path = {"record": f"/v1/records/{record}", "list": f"/v1/clients/{client}/records",
-            "plan": f"/v1/clients/{client}/plan"}[mode]
-    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-    response = conn.getresponse()
-    response.read()
-    if response.status != 200:
-        sys.exit(f"{path}: {response.status}")
+reads = [rng.choice(lines) for _ in range(count)]
+connections = int(os.environ.get("CONNECTIONS", "1"))
+failed = []
+def send(share):
+    conn = http.client.HTTPSConnection("localhost", port, context=context)
+    for token, client, record in share:
+        path = {"record": f"/v1/records/{record}", "list": f"/v1/clients/{client}/records",
+                "plan": f"/v1/clients/{client}/plan"}[mode]
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            failed.append(f"{path}: {response.status}")
+            return
+threads = [threading.Thread(target=send, args=(reads[i::connections],)) for i in range(connections)]
+for t in threads: t.start()
+for t in threads: t.join()
+if failed:
+    sys.exit(failed[0])
 PY
 }
 
-echo "# MODE=$MODE, $READS reads over one connection; $CLIENTS clients, $OFFICERS officers; $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# MODE=$MODE, $READS reads over ${CONNECTIONS:-1} connection(s); $CLIENTS clients, $OFFICERS officers; $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "| binary | instructions per read |"
 echo "|---|---|"
 for bin in $BINS; do
