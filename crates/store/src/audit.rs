@@ -55,10 +55,10 @@ pub struct AuditEvent {
 /// anew for each row; the same holds for every `Insertable` of the store.)
 #[derive(Insertable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
-struct AuditRow<'a> {
+struct AuditRow {
     at: i64,
     actor_id: OfficerId,
-    actor_agency: &'a AgencyCode,
+    actor_agency: AgencyCode,
     on_behalf_of: Option<OfficerId>,
     roles: String,
     action: AuditAction,
@@ -67,26 +67,28 @@ struct AuditRow<'a> {
     decision: Verdict,
     reason: Option<DenyReason>,
     consent_id: Option<ConsentId>,
-    request_id: &'a str,
-    source_addr: Option<&'a str>,
+    request_id: String,
+    source_addr: Option<String>,
 }
 
-impl<'a> From<&'a NewAuditEvent> for AuditRow<'a> {
-    fn from(e: &'a NewAuditEvent) -> Self {
+/// Owned, not borrowed: a multi-row statement's type must be `'static` for
+/// diesel's statement cache to know it by type.
+impl From<NewAuditEvent> for AuditRow {
+    fn from(e: NewAuditEvent) -> Self {
         AuditRow {
             at: to_micros(e.at),
             actor_id: e.actor_id,
-            actor_agency: &e.actor_agency,
-            on_behalf_of: e.on_behalf_of,
             roles: crate::accounts::roles_to_text(&e.roles),
+            actor_agency: e.actor_agency,
+            on_behalf_of: e.on_behalf_of,
             action: e.action,
             client_id: e.client_id,
             record_id: e.record_id,
             decision: e.decision,
             reason: e.reason,
             consent_id: e.consent_id,
-            request_id: &e.request_id,
-            source_addr: e.source_addr.as_deref(),
+            request_id: e.request_id,
+            source_addr: e.source_addr,
         }
     }
 }
@@ -189,6 +191,10 @@ fn give(answer: &Answer, result: Result<Option<i64>, String>) {
 
 /// Entries per multi-row insert of a batch (PostgreSQL).
 const INSERT_CHUNK: usize = 200;
+
+/// Entries per multi-row insert on SQLite: about a group commit's batch
+/// under load.
+const SQLITE_ROWS_PER_INSERT: usize = 8;
 
 /// Upper bounds of the batch-size histogram buckets (entries per commit).
 pub const BATCH_BUCKETS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
@@ -304,7 +310,8 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let result = self.store(jobs.iter().flat_map(|j| &j.events));
+            let events = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.events));
+            let result = self.store(events.map(AuditRow::from).collect());
             match &result {
                 Ok(_) => {
                     stats.entries.fetch_add(count as u64, Ordering::Relaxed);
@@ -334,29 +341,32 @@ impl Writer {
     /// the read's entry was durable is seen, without a query of the read's
     /// own. (Read inside the transaction instead, on PostgreSQL an erasure
     /// could commit between the read and the entries' commit.)
-    fn store<'a>(
-        &mut self,
-        events: impl Iterator<Item = &'a NewAuditEvent>,
-    ) -> Result<Option<i64>, String> {
+    fn store(&mut self, rows: Vec<AuditRow>) -> Result<Option<i64>, String> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             None => self
                 .conn
                 .insert(db::connect(&self.url).map_err(|e| e.to_string())?),
         };
-        let rows: Vec<AuditRow> = events.map(AuditRow::from).collect();
         let turn = db::enter(&self.gate);
         let result = conn
             .transaction(|c| {
                 // A trigger queues each entry for the sequencer. SQLite has
-                // no round trip to save: one cached single-row statement per
-                // entry beats preparing a multi-row one whose text changes
-                // with the batch size. PostgreSQL: one statement (one round
-                // trip) per chunk; 13 parameters a row stays well inside its
-                // limit.
+                // no round trip to save, but a statement per row costs its
+                // own bindings, program run and statement journal: rows go
+                // SQLITE_ROWS_PER_INSERT to a statement (a fixed count, so
+                // it is prepared once), the rest one by one. PostgreSQL: one
+                // statement (one round trip) per chunk; 13 parameters a row
+                // stays well inside its limit.
                 match c {
                     DbConnection::Sqlite(c) => {
-                        for row in &rows {
+                        let (chunks, rest) = rows.as_chunks::<SQLITE_ROWS_PER_INSERT>();
+                        for chunk in chunks {
+                            diesel::insert_into(audit_events::table)
+                                .values(chunk)
+                                .execute(c)?;
+                        }
+                        for row in rest {
                             diesel::insert_into(audit_events::table)
                                 .values(row)
                                 .execute(c)?;
