@@ -89,12 +89,23 @@ pub struct Place<'a> {
 impl Place<'_> {
     fn associated_data(&self, subject: &str) -> Vec<u8> {
         // NUL-separated; none of the parts can contain NUL (ids and names of code).
-        format!(
-            "ingang/v1\0{}\0{}\0{}\0{}",
-            self.table, self.field, self.row, subject
-        )
-        .into_bytes()
+        joined_aad(&[self.table, self.field, self.row, subject])
     }
+}
+
+/// `ingang/v1` and `parts`, each after a NUL: the associated data that
+/// binds a ciphertext to its place. Built by hand rather than by `format!`,
+/// which cost 2 000 instructions of every read.
+fn joined_aad(parts: &[&str]) -> Vec<u8> {
+    const PREFIX: &[u8] = b"ingang/v1";
+    let len = PREFIX.len() + parts.iter().map(|p| 1 + p.len()).sum::<usize>();
+    let mut aad = Vec::with_capacity(len);
+    aad.extend_from_slice(PREFIX);
+    for part in parts {
+        aad.push(0);
+        aad.extend_from_slice(part.as_bytes());
+    }
+    aad
 }
 
 fn seal_with(key: &LessSafeKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
@@ -342,7 +353,7 @@ impl Keyring {
     }
 
     fn wrap_aad(subject: &str, kek_id: &str) -> Vec<u8> {
-        format!("ingang/v1\0data_keys\0wrapped\0{subject}\0{kek_id}").into_bytes()
+        joined_aad(&["data_keys", "wrapped", subject, kek_id])
     }
 
     /// A fresh data key for `subject`, and its wrapped form to store.
@@ -461,6 +472,20 @@ pub(crate) mod tests {
         let mut masters = BTreeMap::new();
         masters.insert("test-1".to_owned(), SecretKey([7u8; KEY_LEN]));
         Keyring::new("test-1", masters, &SecretKey([9u8; KEY_LEN])).unwrap()
+    }
+
+    /// The associated data is part of every stored ciphertext: its bytes
+    /// may never change, however they are built.
+    #[test]
+    fn associated_data_keeps_its_stored_form() {
+        assert_eq!(
+            HERE.associated_data("c1"),
+            b"ingang/v1\0records\0body\0r1\0c1".to_vec()
+        );
+        assert_eq!(
+            Keyring::wrap_aad("c1", "test-1"),
+            b"ingang/v1\0data_keys\0wrapped\0c1\0test-1".to_vec()
+        );
     }
 
     const HERE: Place<'static> = Place {
