@@ -234,7 +234,7 @@ impl AuditLog {
     /// (outside the pool) and makes a new one whenever the old one broke, so
     /// appends recover by themselves once the database is back.
     pub fn start(url: DatabaseUrl, batch_max: usize) -> StoreResult<Self> {
-        let first = db::connect(&url)?;
+        let first = db::connect_appender(&url)?;
         let (jobs, queue) = unbounded::<Job>();
         let stats = Arc::new(AuditStats::default());
         let writer_stats = Arc::clone(&stats);
@@ -346,7 +346,7 @@ impl Writer {
             Some(conn) => conn,
             None => self
                 .conn
-                .insert(db::connect(&self.url).map_err(|e| e.to_string())?),
+                .insert(db::connect_appender(&self.url).map_err(|e| e.to_string())?),
         };
         let turn = db::enter(&self.gate);
         let result = conn

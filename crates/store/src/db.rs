@@ -229,13 +229,8 @@ pub fn url_with_password(url: &str, password: &str) -> String {
 /// SQLite: WAL lets readers run beside the one writer (set in `migrate`);
 /// `synchronous = FULL` makes every commit durable (the audit log relies on
 /// it); the busy timeout makes writers queue instead of failing.
-/// `temp_store = MEMORY` keeps a statement's journal (the pages it changed,
-/// kept to undo it alone) in memory: by default one over 64 KiB — a
-/// multi-row insert of audit entries touches a page of each index per row —
-/// is written out to a temporary file, which cost the audit writer more
-/// write calls than its WAL frames.
 const SQLITE_SETTINGS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                               PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
+                               PRAGMA synchronous = FULL;";
 
 /// PostgreSQL: commits are durable by default (`synchronous_commit = on`);
 /// a stuck statement or an abandoned transaction must not hold locks for
@@ -263,6 +258,23 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, crate::StoreError> {
         DatabaseUrl::Postgres(url) => DbConnection::Pg(PgConnection::establish(url)?),
     };
     apply_settings(&mut conn)?;
+    Ok(conn)
+}
+
+/// A connection for the audit log's appenders (the group commit and the
+/// sequencer), which insert many rows a statement and read by key only.
+/// On SQLite their temporary storage stays in memory: a statement's journal
+/// (the pages it changed, kept to undo it alone) over 64 KiB — a multi-row
+/// insert of audit entries touches a page of each index per row — would
+/// otherwise be written out to a temporary file, which cost the audit
+/// writer more write calls than its WAL frames. (Sorts and temporary tables
+/// of the connection stay in memory too; these connections make none of
+/// any size.)
+pub fn connect_appender(url: &DatabaseUrl) -> Result<DbConnection, crate::StoreError> {
+    let mut conn = connect(url)?;
+    if let DbConnection::Sqlite(c) = &mut conn {
+        c.batch_execute("PRAGMA temp_store = MEMORY;")?;
+    }
     Ok(conn)
 }
 

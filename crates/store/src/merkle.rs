@@ -642,7 +642,7 @@ impl Worker {
     fn step(&mut self) -> StoreResult<()> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => self.conn.insert(db::connect(&self.url)?),
+            None => self.conn.insert(db::connect_appender(&self.url)?),
         };
         // Drain the queue in batches, but give the lease back to the clock
         // (renewal) after each.
@@ -708,7 +708,7 @@ pub fn sequence_now(
     holder: &str,
     timeout: Duration,
 ) -> StoreResult<Option<StoredCheckpoint>> {
-    let mut conn = db::connect(url)?;
+    let mut conn = db::connect_appender(url)?;
     let mut frontier = None;
     let deadline = Instant::now() + timeout;
     loop {

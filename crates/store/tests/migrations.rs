@@ -432,77 +432,102 @@ fn the_database_refuses_rows_the_domain_would_refuse_on_both_backends() {
             continue;
         };
         db::migrate(&database.url).unwrap();
-        let mut conn = database.connect();
-        let (zero, one) = match backend {
-            Backend::Sqlite => ("X'00'", "X'01'"),
-            Backend::Postgres => ("'\\x00'::bytea", "'\\x01'::bytea"),
-        };
-        let hash32 = match backend {
-            Backend::Sqlite => format!("X'{}'", "ab".repeat(32)),
-            Backend::Postgres => format!("'\\x{}'::bytea", "ab".repeat(32)),
-        };
-        let hash32 = hash32.as_str();
-        for sql in VALID_ROWS {
-            let sql = sql
-                .replace("BLOB0", zero)
-                .replace("BLOB1", one)
-                .replace("HASH32", hash32);
-            diesel::sql_query(&sql)
-                .execute(&mut conn)
-                .unwrap_or_else(|e| panic!("{backend:?}: {sql}: {e}"));
-        }
-        for (rule, sql) in VIOLATIONS {
-            let sql = sql
-                .replace("BLOB0", zero)
-                .replace("BLOB1", one)
-                .replace("HASH32", hash32);
-            let sql = sql.as_str();
-            let error = diesel::sql_query(sql)
-                .execute(&mut conn)
-                .expect_err(&format!("{backend:?} accepted {sql}"));
-            assert!(
-                error.to_string().contains(rule),
-                "{backend:?}: {sql}: {error}"
-            );
-        }
-        // Every action and deny reason the service knows is one the
-        // database takes; an allowed entry names no reason.
-        for action in ingang_policy::AuditAction::ALL {
-            diesel::sql_query(format!(
-                "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
-                 VALUES (2, 'o1', 'af', 'officer', '{action}', 'allow', 'r')"
-            ))
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("{backend:?}: {action}: {e}"));
-        }
-        for reason in ingang_policy::DenyReason::ALL {
-            diesel::sql_query(format!(
-                "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, reason, request_id) \
-                 VALUES (2, 'o1', 'af', 'officer', 'record.read', 'deny', '{reason}', 'r')"
-            ))
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("{backend:?}: {reason}: {e}"));
-        }
-        // Every kind of record the service knows is one the database takes,
-        // stored and changed to.
-        for (n, kind) in ingang_policy::RecordKind::ALL.into_iter().enumerate() {
-            diesel::sql_query(format!(
-                "INSERT INTO records (id, client_id, kind, source_agency, author_id, created_at, updated_at, version) \
-                 VALUES ('k{n}', 'c1', '{kind}', 'af', 'o1', 1, 1, 1)"
-            ))
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("{backend:?}: {kind}: {e}"));
-            diesel::sql_query(format!(
-                "UPDATE records SET kind = '{kind}' WHERE id = 'r1'"
-            ))
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("{backend:?}: {kind}: {e}"));
-        }
-        // A closed assignment names both when and by whom.
-        diesel::sql_query("UPDATE assignments SET ended_at = 5, ended_by = 'o1'")
-            .execute(&mut conn)
-            .unwrap();
+        refuses_rows_the_domain_would_refuse(backend, &mut database.connect());
     }
+}
+
+/// The rules rewritten without `IN` lists hold as before once the rewrite
+/// is reverted, too.
+#[test]
+fn reverting_the_rules_without_in_lists_keeps_every_rule_sqlite() {
+    use diesel_migrations::MigrationHarness;
+    let database = TestDatabase::create(Backend::Sqlite).unwrap();
+    db::migrate(&database.url).unwrap();
+    let mut conn = database.connect();
+    let DbConnection::Sqlite(sqlite) = &mut conn else {
+        unreachable!("a SQLite test database")
+    };
+    let reverted = sqlite
+        .revert_last_migration(db::SQLITE_MIGRATIONS)
+        .unwrap()
+        .to_string();
+    assert_eq!(reverted.replace('-', ""), "20261130000006");
+    refuses_rows_the_domain_would_refuse(Backend::Sqlite, &mut conn);
+}
+
+/// Stores a valid row of every table a rule guards, checks that each
+/// named rule refuses a row that breaks it, and that every value of the
+/// service's closed vocabularies is taken.
+fn refuses_rows_the_domain_would_refuse(backend: Backend, conn: &mut DbConnection) {
+    let (zero, one) = match backend {
+        Backend::Sqlite => ("X'00'", "X'01'"),
+        Backend::Postgres => ("'\\x00'::bytea", "'\\x01'::bytea"),
+    };
+    let hash32 = match backend {
+        Backend::Sqlite => format!("X'{}'", "ab".repeat(32)),
+        Backend::Postgres => format!("'\\x{}'::bytea", "ab".repeat(32)),
+    };
+    let hash32 = hash32.as_str();
+    for sql in VALID_ROWS {
+        let sql = sql
+            .replace("BLOB0", zero)
+            .replace("BLOB1", one)
+            .replace("HASH32", hash32);
+        diesel::sql_query(&sql)
+            .execute(conn)
+            .unwrap_or_else(|e| panic!("{backend:?}: {sql}: {e}"));
+    }
+    for (rule, sql) in VIOLATIONS {
+        let sql = sql
+            .replace("BLOB0", zero)
+            .replace("BLOB1", one)
+            .replace("HASH32", hash32);
+        let sql = sql.as_str();
+        let error = diesel::sql_query(sql)
+            .execute(conn)
+            .expect_err(&format!("{backend:?} accepted {sql}"));
+        assert!(
+            error.to_string().contains(rule),
+            "{backend:?}: {sql}: {error}"
+        );
+    }
+    // Every action and deny reason the service knows is one the
+    // database takes; an allowed entry names no reason.
+    for action in ingang_policy::AuditAction::ALL {
+        diesel::sql_query(format!(
+            "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
+             VALUES (2, 'o1', 'af', 'officer', '{action}', 'allow', 'r')"
+        ))
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("{backend:?}: {action}: {e}"));
+    }
+    for reason in ingang_policy::DenyReason::ALL {
+        diesel::sql_query(format!(
+            "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, reason, request_id) \
+             VALUES (2, 'o1', 'af', 'officer', 'record.read', 'deny', '{reason}', 'r')"
+        ))
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("{backend:?}: {reason}: {e}"));
+    }
+    // Every kind of record the service knows is one the database takes,
+    // stored and changed to.
+    for (n, kind) in ingang_policy::RecordKind::ALL.into_iter().enumerate() {
+        diesel::sql_query(format!(
+            "INSERT INTO records (id, client_id, kind, source_agency, author_id, created_at, updated_at, version) \
+             VALUES ('k{n}', 'c1', '{kind}', 'af', 'o1', 1, 1, 1)"
+        ))
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("{backend:?}: {kind}: {e}"));
+        diesel::sql_query(format!(
+            "UPDATE records SET kind = '{kind}' WHERE id = 'r1'"
+        ))
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("{backend:?}: {kind}: {e}"));
+    }
+    // A closed assignment names both when and by whom.
+    diesel::sql_query("UPDATE assignments SET ended_at = 5, ended_by = 'o1'")
+        .execute(conn)
+        .unwrap();
 }
 
 /// On SQLite, runs every migration before the one whose name ends with
