@@ -82,6 +82,38 @@ fn leaf_seqs(conn: &mut ingang_store::DbConnection) -> Vec<(i64, i64)> {
         .unwrap()
 }
 
+fn node_count(conn: &mut ingang_store::DbConnection) -> i64 {
+    use ingang_store::schema::audit_tree_nodes::dsl as n;
+    n::audit_tree_nodes.count().get_result(conn).unwrap()
+}
+
+fn queued_seqs(conn: &mut ingang_store::DbConnection) -> Vec<i64> {
+    use ingang_store::schema::audit_pending::dsl as q;
+    q::audit_pending
+        .select(q::seq)
+        .order(q::seq.asc())
+        .load(conn)
+        .unwrap()
+}
+
+/// The store's inclusion proof of leaf `index` (entry `seq`) checks out
+/// with `tlog_tiles`; gives the entry's canonical bytes.
+fn check_inclusion(session: &mut ingang_store::Db<'_>, index: i64, seq: i64) -> Vec<u8> {
+    let proof = session.inclusion_proof(seq, None).unwrap().unwrap();
+    assert_eq!(proof.leaf_index, index as u64);
+    let leaf = ingang_tlog::tree::leaf_hash(&proof.leaf);
+    let hashes: Vec<_> = proof.hashes.iter().map(|h| tlog_tiles::Hash(h.0)).collect();
+    tlog_tiles::check_record(
+        &hashes,
+        proof.checkpoint.size,
+        tlog_tiles::Hash(proof.checkpoint.root.0),
+        index as u64,
+        tlog_tiles::Hash(leaf.0),
+    )
+    .unwrap();
+    proof.leaf
+}
+
 fn sequencing_is_dense_and_once(backend: Backend) {
     let Some(db) = TestDatabase::migrated(backend) else {
         return;
@@ -163,11 +195,7 @@ fn a_large_batch_is_sequenced_whole(backend: Backend) {
             .collect::<Vec<_>>(),
         "every entry a leaf, in order"
     );
-    let queued: i64 = {
-        use ingang_store::schema::audit_pending::dsl as q;
-        q::audit_pending.count().get_result(&mut conn).unwrap()
-    };
-    assert_eq!(queued, 0);
+    assert!(queued_seqs(&mut conn).is_empty());
     // Each entry stored whole and in its own row (8 to a statement).
     let request_ids: Vec<String> = {
         use ingang_store::schema::audit_events::dsl as a;
@@ -181,28 +209,14 @@ fn a_large_batch_is_sequenced_whole(backend: Backend) {
     assert_eq!(request_ids, expected);
     // Every complete subtree's hash stored (64 to a statement): 75 + 37 +
     // 18 + 9 + 4 + 2 + 1 of them.
-    let nodes: i64 = {
-        use ingang_store::schema::audit_tree_nodes::dsl as n;
-        n::audit_tree_nodes.count().get_result(&mut conn).unwrap()
-    };
-    assert_eq!(nodes, 146);
+    assert_eq!(node_count(&mut conn), 146);
     // Proofs across the statements' edges verify with other code.
     let mut session = store.db().unwrap();
     for (index, seq) in leaves {
         if ![0, 63, 64, 127, 128, 149].contains(&index) {
             continue;
         }
-        let proof = session.inclusion_proof(seq, None).unwrap().unwrap();
-        let leaf = ingang_tlog::tree::leaf_hash(&proof.leaf);
-        let hashes: Vec<_> = proof.hashes.iter().map(|h| tlog_tiles::Hash(h.0)).collect();
-        tlog_tiles::check_record(
-            &hashes,
-            proof.checkpoint.size,
-            tlog_tiles::Hash(proof.checkpoint.root.0),
-            index as u64,
-            tlog_tiles::Hash(leaf.0),
-        )
-        .unwrap();
+        check_inclusion(&mut session, index, seq);
     }
     drop(session);
     // A later batch starts from the stored nodes, not the ones in memory.
@@ -231,20 +245,8 @@ fn a_batch_that_would_take_a_stranger_off_the_queue_leaves_nothing_sqlite() {
     assert!(error.to_string().contains("queue"), "{error}");
     let mut conn = db.connect();
     assert!(leaf_seqs(&mut conn).is_empty());
-    let nodes: i64 = {
-        use ingang_store::schema::audit_tree_nodes::dsl as n;
-        n::audit_tree_nodes.count().get_result(&mut conn).unwrap()
-    };
-    assert_eq!(nodes, 0);
-    let queued: Vec<i64> = {
-        use ingang_store::schema::audit_pending::dsl as q;
-        q::audit_pending
-            .select(q::seq)
-            .order(q::seq.asc())
-            .load(&mut conn)
-            .unwrap()
-    };
-    assert_eq!(queued, vec![0, 1, 2, 3]);
+    assert_eq!(node_count(&mut conn), 0);
+    assert_eq!(queued_seqs(&mut conn), vec![0, 1, 2, 3]);
     let size: i64 = {
         use ingang_store::schema::audit_tree::dsl as t;
         t::audit_tree.select(t::size).first(&mut conn).unwrap()
@@ -304,19 +306,8 @@ fn proofs_verify_with_other_code(backend: Backend) {
     }
     let mut conn = db.connect();
     for (index, seq) in leaf_seqs(&mut conn) {
-        let proof = session.inclusion_proof(seq, None).unwrap().unwrap();
-        assert_eq!(proof.leaf_index, index as u64);
-        let leaf = ingang_tlog::tree::leaf_hash(&proof.leaf);
-        let hashes: Vec<_> = proof.hashes.iter().map(|h| tlog_tiles::Hash(h.0)).collect();
-        tlog_tiles::check_record(
-            &hashes,
-            proof.checkpoint.size,
-            tlog_tiles::Hash(proof.checkpoint.root.0),
-            index as u64,
-            tlog_tiles::Hash(leaf.0),
-        )
-        .unwrap();
-        let decoded = ingang_store::leaf::decode(&proof.leaf).unwrap();
+        let leaf = check_inclusion(&mut session, index, seq);
+        let decoded = ingang_store::leaf::decode(&leaf).unwrap();
         assert_eq!(decoded.seq, seq);
     }
 }
