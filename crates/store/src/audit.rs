@@ -392,11 +392,21 @@ impl Writer {
             return Err(error);
         }
         // Durable now. The epoch as committed from here on; if it cannot be
-        // read, the reads of this batch go to the database alone.
+        // read, the reads of this batch go to the database alone, and a
+        // connection that broke on the way is made anew for the next batch.
         let epoch = crate::schema::policy_epoch::table
             .find(1i16)
             .select(crate::schema::policy_epoch::epoch);
-        Ok(db::on_backend!(conn, |c| epoch.first::<i64>(c)).ok())
+        match db::on_backend!(conn, |c| epoch.first::<i64>(c)) {
+            Ok(epoch) => Ok(Some(epoch)),
+            Err(error) => {
+                log::warn!("the policy epoch after an audit commit: {error}");
+                if conn.is_broken() {
+                    self.conn = None;
+                }
+                Ok(None)
+            }
+        }
     }
 }
 

@@ -84,20 +84,47 @@ fn client_with_note(
     (client, record)
 }
 
-#[test]
-fn an_erasure_before_a_reads_entry_is_durable_is_seen_on_both_backends() {
+/// A migrated database on one backend, a store over it, and a client
+/// registered by officer 1 with one note of theirs.
+struct WithNote {
+    backend: Backend,
+    database: TestDatabase,
+    store: Store,
+    officer: OfficerId,
+    client: ClientId,
+    record: RecordMeta,
+}
+
+/// Runs `test` on each backend at hand.
+fn on_each_backend(test: impl Fn(&WithNote)) {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(database) = TestDatabase::create(backend) else {
             continue;
         };
         ingang_store::db::migrate(&database.url).unwrap();
         let store = open(&database);
-        let mut db = store.db().unwrap();
         let officer = OfficerId(uuid::Uuid::from_u128(1));
-        let (client, record) = client_with_note(&store, &mut db, officer);
+        let (client, record) = client_with_note(&store, &mut store.db().unwrap(), officer);
+        test(&WithNote {
+            backend,
+            database,
+            store,
+            officer,
+            client,
+            record,
+        });
+    }
+}
+
+#[test]
+fn an_erasure_before_a_reads_entry_is_durable_is_seen_on_both_backends() {
+    on_each_backend(|with| {
+        let (backend, client) = (with.backend, with.client);
+        let (database, store, record) = (&with.database, &with.store, &with.record);
+        let mut db = store.db().unwrap();
         let read = || {
             permit(
-                &store,
+                store,
                 AuditAction::ReadRecord,
                 Some(client),
                 Some(record.id),
@@ -128,20 +155,15 @@ fn an_erasure_before_a_reads_entry_is_durable_is_seen_on_both_backends() {
             ),
             "{backend:?}: a body was read after its client's key was destroyed"
         );
-    }
+    });
 }
 
 #[test]
 fn a_record_changed_by_another_process_is_read_anew_on_both_backends() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(database) = TestDatabase::create(backend) else {
-            continue;
-        };
-        ingang_store::db::migrate(&database.url).unwrap();
-        let store = open(&database);
+    on_each_backend(|with| {
+        let (backend, officer, client) = (with.backend, with.officer, with.client);
+        let (database, store, record) = (&with.database, &with.store, &with.record);
         let mut db = store.db().unwrap();
-        let officer = OfficerId(uuid::Uuid::from_u128(1));
-        let (client, record) = client_with_note(&store, &mut db, officer);
         // As a request does: the account, then the record; twice, so the
         // second is answered from memory.
         for _ in 0..2 {
@@ -155,7 +177,7 @@ fn a_record_changed_by_another_process_is_read_anew_on_both_backends() {
         let (meta, _) = db.record_with_facts(record.id).unwrap();
         db.account(officer).unwrap();
         let amend = permit(
-            &store,
+            store,
             AuditAction::UpdateRecord,
             Some(client),
             Some(record.id),
@@ -189,5 +211,5 @@ fn a_record_changed_by_another_process_is_read_anew_on_both_backends() {
             RecordKind::Assessment,
             "{backend:?}: stale metadata"
         );
-    }
+    });
 }
