@@ -180,11 +180,18 @@ impl DataKey {
     }
 }
 
-/// A data key as stored: wrapped under master key `kek_id`.
-#[derive(Debug, Clone)]
+/// A data key as stored: wrapped under master key `kek_id`. Processes keep
+/// these in memory (the facts cache), so their bytes stay out of `Debug`.
+#[derive(Clone)]
 pub struct WrappedKey {
     pub kek_id: String,
     pub wrapped: Vec<u8>,
+}
+
+impl fmt::Debug for WrappedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WrappedKey({}, <redacted>)", self.kek_id)
+    }
 }
 
 /// The master keys (by id), which one wraps new data keys, and the blind-index key.
@@ -566,5 +573,12 @@ pub(crate) mod tests {
         let text = format!("{ring:?} {:?}", SecretKey([7u8; KEY_LEN]));
         assert!(!text.contains("0707"));
         assert!(!text.contains("7, 7"));
+        let wrapped = WrappedKey {
+            kek_id: "test-1".into(),
+            wrapped: vec![7; 60],
+        };
+        let text = format!("{wrapped:?}");
+        assert!(!text.contains("7, 7"), "{text}");
+        assert!(text.contains("test-1"), "{text}");
     }
 }
