@@ -31,98 +31,107 @@ use ingang_policy::{ClientId, OfficerId, RecordId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Most clients (and, separately, accounts) kept; emptied when full.
+/// Most clients (and, separately, accounts, keys and records) kept; a map
+/// is emptied when full.
 const MAX_ENTRIES: usize = 20_000;
 
+/// What is kept under one epoch. Moved to a newer epoch, it starts empty;
+/// a reader that saw an older epoch gets nothing and drops nothing.
 #[derive(Default)]
-pub(crate) struct FactsCache {
-    state: Mutex<Cached>,
+struct Epoched<T> {
+    /// The epoch everything in `kept` was loaded under.
+    epoch: i64,
+    kept: T,
+}
+
+impl<T: Default> Epoched<T> {
+    /// What is kept, if it is valid at `epoch` (moving there if newer).
+    fn at(&mut self, epoch: i64) -> Option<&mut T> {
+        if epoch > self.epoch {
+            *self = Epoched {
+                epoch,
+                kept: T::default(),
+            };
+        }
+        (epoch == self.epoch).then_some(&mut self.kept)
+    }
+}
+
+/// Adds an entry, emptying the map first when it is full.
+fn keep_bounded<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
+    if map.len() >= MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+/// Entries are whole values inserted under the lock: a panic elsewhere
+/// cannot leave one half-written, so a poisoned lock is used on.
+fn locked<T>(state: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[derive(Default)]
-struct Cached {
-    /// The epoch every entry below was loaded under.
-    epoch: i64,
+pub(crate) struct FactsCache {
+    state: Mutex<Epoched<Facts>>,
+}
+
+/// What the facts cache keeps under the policy epoch.
+#[derive(Default)]
+struct Facts {
     accounts: HashMap<OfficerId, Account>,
     clients: HashMap<ClientId, LoadedFacts>,
     data_keys: HashMap<ClientId, WrappedKey>,
 }
 
-impl Cached {
-    /// Moves to `epoch` if it is newer (everything older is dropped);
-    /// whether the entries are valid at `epoch`.
-    fn at(&mut self, epoch: i64) -> bool {
-        if epoch > self.epoch {
-            self.epoch = epoch;
-            self.accounts.clear();
-            self.clients.clear();
-            self.data_keys.clear();
-        }
-        epoch == self.epoch
-    }
-}
-
 impl FactsCache {
-    fn state(&self) -> std::sync::MutexGuard<'_, Cached> {
-        // Entries are whole values inserted under the lock: a panic
-        // elsewhere cannot leave one half-written.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// `find` in what is kept, if it is valid at `epoch`.
+    fn find<R>(&self, epoch: i64, find: impl FnOnce(&Facts) -> Option<R>) -> Option<R> {
+        locked(&self.state).at(epoch).and_then(|kept| find(kept))
+    }
+
+    /// `add` to what is kept, if it is valid at `epoch`.
+    fn add(&self, epoch: i64, add: impl FnOnce(&mut Facts)) {
+        if let Some(kept) = locked(&self.state).at(epoch) {
+            add(kept);
+        }
     }
 
     pub fn account(&self, epoch: i64, id: OfficerId) -> Option<Account> {
-        let mut state = self.state();
-        state.at(epoch).then(|| state.accounts.get(&id).cloned())?
+        self.find(epoch, |kept| kept.accounts.get(&id).cloned())
     }
 
     pub fn keep_account(&self, epoch: i64, account: &Account) {
-        let mut state = self.state();
-        if state.at(epoch) {
-            if state.accounts.len() >= MAX_ENTRIES {
-                state.accounts.clear();
-            }
-            state.accounts.insert(account.id, account.clone());
-        }
+        self.add(epoch, |kept| {
+            keep_bounded(&mut kept.accounts, account.id, account.clone())
+        });
     }
 
     pub fn facts(&self, epoch: i64, client: ClientId) -> Option<LoadedFacts> {
-        let mut state = self.state();
-        state
-            .at(epoch)
-            .then(|| state.clients.get(&client).cloned())?
+        self.find(epoch, |kept| kept.clients.get(&client).cloned())
     }
 
     pub fn keep_facts(&self, epoch: i64, facts: &LoadedFacts) {
-        let mut state = self.state();
-        if state.at(epoch) {
-            if state.clients.len() >= MAX_ENTRIES {
-                state.clients.clear();
-            }
-            state.clients.insert(facts.client.id, facts.clone());
-        }
+        self.add(epoch, |kept| {
+            keep_bounded(&mut kept.clients, facts.client.id, facts.clone())
+        });
     }
 
     pub fn data_key(&self, epoch: i64, client: ClientId) -> Option<WrappedKey> {
-        let mut state = self.state();
-        state
-            .at(epoch)
-            .then(|| state.data_keys.get(&client).cloned())?
+        self.find(epoch, |kept| kept.data_keys.get(&client).cloned())
     }
 
     /// Drops a client's wrapped key whatever the epoch (after an erasure).
     pub fn forget_data_key(&self, client: ClientId) {
-        self.state().data_keys.remove(&client);
+        locked(&self.state).kept.data_keys.remove(&client);
     }
 
     pub fn keep_data_key(&self, epoch: i64, client: ClientId, key: &WrappedKey) {
-        let mut state = self.state();
-        if state.at(epoch) {
-            if state.data_keys.len() >= MAX_ENTRIES {
-                state.data_keys.clear();
-            }
-            state.data_keys.insert(client, key.clone());
-        }
+        self.add(epoch, |kept| {
+            keep_bounded(&mut kept.data_keys, client, key.clone())
+        });
     }
 }
 
@@ -132,40 +141,17 @@ impl FactsCache {
 /// next request on every process.
 #[derive(Default)]
 pub(crate) struct RecordsCache {
-    state: Mutex<Metas>,
-}
-
-#[derive(Default)]
-struct Metas {
-    epoch: i64,
-    metas: HashMap<RecordId, RecordMeta>,
+    state: Mutex<Epoched<HashMap<RecordId, RecordMeta>>>,
 }
 
 impl RecordsCache {
-    fn at(&self, epoch: i64) -> Option<std::sync::MutexGuard<'_, Metas>> {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if epoch > state.epoch {
-            *state = Metas {
-                epoch,
-                metas: HashMap::new(),
-            };
-        }
-        (epoch == state.epoch).then_some(state)
-    }
-
     pub fn meta(&self, epoch: i64, id: RecordId) -> Option<RecordMeta> {
-        self.at(epoch)?.metas.get(&id).cloned()
+        locked(&self.state).at(epoch)?.get(&id).cloned()
     }
 
     pub fn keep(&self, epoch: i64, meta: &RecordMeta) {
-        if let Some(mut state) = self.at(epoch) {
-            if state.metas.len() >= MAX_ENTRIES {
-                state.metas.clear();
-            }
-            state.metas.insert(meta.id, meta.clone());
+        if let Some(kept) = locked(&self.state).at(epoch) {
+            keep_bounded(kept, meta.id, meta.clone());
         }
     }
 }
@@ -196,9 +182,7 @@ struct Bodies {
 
 impl BodyCache {
     fn state(&self) -> std::sync::MutexGuard<'_, Bodies> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.state)
     }
 
     pub fn get(&self, record: RecordId, version: i32) -> Option<Arc<[u8]>> {
