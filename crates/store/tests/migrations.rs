@@ -299,6 +299,17 @@ fn postgres_shape(conn: &mut DbConnection) -> Shape {
     shape
 }
 
+/// Runs `test` on each backend at hand, on a freshly migrated database.
+fn on_each_migrated_backend(test: impl Fn(Backend, &TestDatabase)) {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(database) = TestDatabase::create(backend) else {
+            continue;
+        };
+        db::migrate(&database.url).unwrap();
+        test(backend, &database);
+    }
+}
+
 #[test]
 fn both_migration_sets_describe_the_same_tables_columns_and_indexes() {
     let sqlite = TestDatabase::create(Backend::Sqlite).unwrap();
@@ -328,18 +339,14 @@ fn migrating_twice_does_nothing_the_second_time() {
 
 #[test]
 fn the_audit_log_refuses_updates_and_deletes_on_both_backends() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(database) = TestDatabase::create(backend) else {
-            continue;
-        };
-        db::migrate(&database.url).unwrap();
+    on_each_migrated_backend(|backend, database| {
         let mut conn = database.connect();
         diesel::sql_query(
-            "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
-             VALUES (1, 'a', 'alm', 'admin', 'agency.manage', 'allow', 'r')",
-        )
-        .execute(&mut conn)
-        .unwrap();
+        "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) \
+         VALUES (1, 'a', 'alm', 'admin', 'agency.manage', 'allow', 'r')",
+    )
+    .execute(&mut conn)
+    .unwrap();
         for sql in [
             "UPDATE audit_events SET request_id = 'other'",
             "DELETE FROM audit_events",
@@ -350,7 +357,7 @@ fn the_audit_log_refuses_updates_and_deletes_on_both_backends() {
                 "{backend:?}: {error}"
             );
         }
-    }
+    });
 }
 
 /// Rows every rule accepts: one of each table a rule guards. `BLOB0` and
@@ -427,13 +434,9 @@ const VIOLATIONS: [(&str, &str); 26] = [
 
 #[test]
 fn the_database_refuses_rows_the_domain_would_refuse_on_both_backends() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(database) = TestDatabase::create(backend) else {
-            continue;
-        };
-        db::migrate(&database.url).unwrap();
+    on_each_migrated_backend(|backend, database| {
         refuses_rows_the_domain_would_refuse(backend, &mut database.connect());
-    }
+    });
 }
 
 /// The rules rewritten without `IN` lists hold as before once the rewrite
@@ -610,11 +613,7 @@ fn each_change_moves_forward_only(
 
 #[test]
 fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(database) = TestDatabase::create(backend) else {
-            continue;
-        };
-        db::migrate(&database.url).unwrap();
+    on_each_migrated_backend(|backend, database| {
         let mut conn = database.connect();
         let postgres = matches!(backend, Backend::Postgres);
         diesel::sql_query("INSERT INTO agencies (code, name, created_at) VALUES ('af', 'x', 1)")
@@ -627,11 +626,11 @@ fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
         };
         let insert = format!(
             "INSERT INTO officers (id, agency, name_ct, roles, active, created_at) \
-             VALUES ('o', 'af', {blob}, 'officer', TRUE, 1)"
+         VALUES ('o', 'af', {blob}, 'officer', TRUE, 1)"
         );
         let key = format!(
-            "INSERT INTO data_keys (subject_id, kek_id, wrapped, created_at) VALUES ('o', 'k1', {blob}, 1)"
-        );
+        "INSERT INTO data_keys (subject_id, kek_id, wrapped, created_at) VALUES ('o', 'k1', {blob}, 1)"
+    );
         let mut changes = vec![
             insert.as_str(),
             "UPDATE officers SET active = FALSE, deactivated_at = 2",
@@ -647,16 +646,12 @@ fn the_policy_epoch_moves_with_every_fact_change_and_never_back() {
             changes.push("TRUNCATE data_keys");
         }
         each_change_moves_forward_only(backend, &mut conn, "policy_epoch", &changes);
-    }
+    });
 }
 
 #[test]
 fn the_records_epoch_moves_with_every_record_change_and_never_back() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(database) = TestDatabase::create(backend) else {
-            continue;
-        };
-        db::migrate(&database.url).unwrap();
+    on_each_migrated_backend(|backend, database| {
         let mut conn = database.connect();
         let postgres = matches!(backend, Backend::Postgres);
         let blob = if postgres { "'\\x00'::bytea" } else { "X'00'" };
@@ -664,22 +659,22 @@ fn the_records_epoch_moves_with_every_record_change_and_never_back() {
             "INSERT INTO agencies (code, name, created_at) VALUES ('af', 'x', 1)".to_owned(),
             format!(
                 "INSERT INTO clients (id, pn_index, pn_ct, name_ct, registered_by, created_at) \
-                 VALUES ('c', {blob}, {blob}, {blob}, 'o', 1)"
+             VALUES ('c', {blob}, {blob}, {blob}, 'o', 1)"
             ),
         ] {
             diesel::sql_query(sql).execute(&mut conn).unwrap();
         }
         let mut changes = vec![
-            "INSERT INTO records (id, client_id, kind, source_agency, author_id, created_at, updated_at, version) \
-             VALUES ('r', 'c', 'note', 'af', 'o', 1, 1, 1)",
-            "UPDATE records SET version = 2, updated_at = 2",
-            "DELETE FROM records",
-        ];
+        "INSERT INTO records (id, client_id, kind, source_agency, author_id, created_at, updated_at, version) \
+         VALUES ('r', 'c', 'note', 'af', 'o', 1, 1, 1)",
+        "UPDATE records SET version = 2, updated_at = 2",
+        "DELETE FROM records",
+    ];
         if postgres {
             changes.push("TRUNCATE records CASCADE");
         }
         each_change_moves_forward_only(backend, &mut conn, "records_epoch", &changes);
-    }
+    });
 }
 
 #[derive(QueryableByName)]
@@ -703,11 +698,7 @@ fn seqs(conn: &mut DbConnection, table: &str) -> Vec<i64> {
 #[test]
 fn every_audit_entry_is_queued_by_the_statement_that_stores_it_on_both_backends() {
     use diesel_migrations::MigrationHarness;
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(database) = TestDatabase::create(backend) else {
-            continue;
-        };
-        db::migrate(&database.url).unwrap();
+    on_each_migrated_backend(|backend, database| {
         let mut conn = database.connect();
         let entry = "(1, 'o1', 'af', 'officer', 'record.read', 'allow', 'r')";
         let insert = "INSERT INTO audit_events (at, actor_id, actor_agency, roles, action, decision, request_id) VALUES ";
@@ -748,5 +739,5 @@ fn every_audit_entry_is_queued_by_the_statement_that_stores_it_on_both_backends(
             stored,
             "{backend:?}: reapplied"
         );
-    }
+    });
 }
