@@ -203,3 +203,66 @@ fn changes_made_around_the_process_take_effect_at_once() {
     let r = s.get("/v1/clients", &world.soc.token);
     assert_eq!(r.status, 401, "{}", r.text);
 }
+
+/// The value of one series in a `/metrics` text (0 when absent).
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn a_kept_read_right_after_a_withdrawal_is_decided_again_and_audited_once() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    // Read twice: the account, the record and its facts are kept, and on
+    // SQLite the next read is decided on them with no statement of its own.
+    let note = format!("/v1/records/{}", world.note(&world.af, "Samtal"));
+    for _ in 0..2 {
+        assert_eq!(s.get(&note, &world.af.token).status, 200);
+    }
+    let entries = |decision: &str| {
+        let r = s.get(
+            &format!(
+                "/v1/audit/events?client_id={}&actor_id={}&action=record.read&decision={decision}",
+                world.client, world.af.id
+            ),
+            &world.auditor.token,
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["items"].as_array().unwrap().len()
+    };
+    let again = "ingang_audit_decided_again_total";
+    let before = metric(&s.request("GET", "/metrics", None, None, &[]).text, again);
+    assert_eq!((entries("allow"), entries("deny")), (2, 0));
+
+    // The withdrawal moves the policy epoch; nothing in this process has
+    // read the new one when the kept record is read again at once.
+    let r = s.post(
+        &format!("/v1/consents/{}/withdraw", world.consent),
+        &world.coordinator.token,
+        json!({"reason": "Klienten återkallade muntligen"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.get(&note, &world.af.token);
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("consent-withdrawn")),
+        "{}",
+        r.text
+    );
+    // Its first decision, on the kept facts, was not stored: the log holds
+    // the refusal alone.
+    assert_eq!((entries("allow"), entries("deny")), (2, 1));
+    let after = metric(&s.request("GET", "/metrics", None, None, &[]).text, again);
+    let expected = match s.backend() {
+        // Decided on what was kept, then again on the database.
+        ingang_testdb::Backend::Sqlite => 1.0,
+        // Never kept first: every read reads the epochs itself.
+        ingang_testdb::Backend::Postgres => 0.0,
+    };
+    assert_eq!(after - before, expected);
+}

@@ -283,6 +283,25 @@ impl Credentials {
         };
         Ok(session.authenticate(&token, on_behalf_of, request_id, source_addr)?)
     }
+
+    /// [`Self::resolve`], keeping the credentials: for work that may run
+    /// twice (`Session::kept_first`).
+    pub fn authenticate(
+        &self,
+        session: &mut ingang_app::Session<'_>,
+    ) -> ingang_app::AppResult<Caller> {
+        let token = ingang_app::TokenIdentity {
+            subject: self.claims.sub.clone(),
+            agency: self.claims.agency.clone(),
+            roles: self.claims.roles.clone(),
+        };
+        session.authenticate(
+            &token,
+            self.on_behalf_of,
+            self.request_id.clone(),
+            self.source_addr.clone(),
+        )
+    }
 }
 
 impl FromRequest for Credentials {

@@ -261,6 +261,11 @@ impl From<AppError> for ApiError {
                 ApiError::PreconditionFailed { current_version }
             }
             AppError::Unavailable => ApiError::Unavailable,
+            // Decided again inside the application; out here only by a bug.
+            AppError::Stale => {
+                log::error!("a request decided kept first escaped its second decision");
+                ApiError::Unavailable
+            }
             AppError::AuditUnavailable => ApiError::AuditUnavailable,
             AppError::Internal(cause) => ApiError::Internal(cause),
         }

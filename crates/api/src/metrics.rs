@@ -193,6 +193,17 @@ pub fn render(app: &App) -> String {
     );
     header(
         &mut out,
+        "ingang_audit_decided_again_total",
+        "counter",
+        "Reads decided on what the process kept whose epochs moved before their audit commit: nothing stored, decided again on the database.",
+    );
+    let _ = writeln!(
+        out,
+        "ingang_audit_decided_again_total {}",
+        stats.decided_again.load(Ordering::Relaxed)
+    );
+    header(
+        &mut out,
         "ingang_audit_batch_size",
         "histogram",
         "Entries per audit commit (group commit).",

@@ -52,6 +52,24 @@ impl Session<'_> {
         request_id: String,
         source_addr: Option<String>,
     ) -> AppResult<Caller> {
+        let caller = self.authenticate_now(token, on_behalf_of, request_id, source_addr);
+        // Kept first, a refusal may rest on an account as it was: it is
+        // given only once the database says so (`Session::kept_first`).
+        if let Err(AppError::Unauthenticated(_) | AppError::Denied(_)) = &caller {
+            if self.db.relies_on_unread_epochs() {
+                return Err(AppError::Stale);
+            }
+        }
+        caller
+    }
+
+    fn authenticate_now(
+        &mut self,
+        token: &TokenIdentity,
+        on_behalf_of: Option<OfficerId>,
+        request_id: String,
+        source_addr: Option<String>,
+    ) -> AppResult<Caller> {
         let sub: OfficerId = token
             .subject
             .parse()

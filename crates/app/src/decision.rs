@@ -60,6 +60,26 @@ impl Decided {
 }
 
 impl Session<'_> {
+    /// Runs `attempt` — authenticating and one read, as a single record's —
+    /// "kept first" (see `ingang_store::Db::kept_first`): decided on what
+    /// this process keeps in memory under the newest epochs it knows, with
+    /// no statement before the audit entry when the account, the record
+    /// and its facts are all kept. The audit writer stores the entry only
+    /// if those epochs are still current at its commit, so the decision
+    /// holds for the facts as they stand when the entry is durable. If they
+    /// moved, nothing was stored or given out, and `attempt` runs again,
+    /// deciding on the database as every other request does. `attempt`
+    /// must change nothing before its audit append: it may run twice.
+    pub fn kept_first<T>(&mut self, attempt: impl Fn(&mut Self) -> AppResult<T>) -> AppResult<T> {
+        self.db.kept_first(true);
+        let first = attempt(self);
+        self.db.kept_first(false);
+        if let Err(AppError::Stale) = first {
+            return attempt(self);
+        }
+        first
+    }
+
     /// Decides `action` on `resource` as of `at`. `facts` must be those of
     /// the resource's client (`None`: no such client, or none named); facts
     /// of another client are refused as a bug, never decided on.
@@ -108,13 +128,9 @@ impl Session<'_> {
         decisions: &[Decided],
     ) -> AppResult<Vec<Option<Permit>>> {
         let events = decisions.iter().map(|d| audit_event(caller, d)).collect();
-        // The audit log commits on its own connection; while this request
-        // waits for that commit, its connection serves others (unless a
-        // transaction is open on it). Held through the wait, a pool smaller
-        // than the number of waiting requests would starve the group commit
-        // of company: smaller batches, more syncs, more CPU per read.
-        self.db.release();
-        let permits = self.app.store.audit().append_decisions(events)?;
+        // Decided kept first on epochs that moved: nothing stored, and
+        // `AppError::Stale` makes `Session::kept_first` decide again.
+        let permits = self.db.append_decisions(events)?;
         for decided in decisions {
             match decided.decision {
                 Decision::Deny { reason } => (self.app.on_denial)(reason),

@@ -28,6 +28,11 @@ pub enum AppError {
     Unavailable,
     /// The audit entry could not be stored: the request fails closed.
     AuditUnavailable,
+    /// The request was decided kept first (`Session::kept_first`) and what
+    /// it relied on changed before its entries were stored: nothing was
+    /// stored or given out, and it is decided again on the database. Never
+    /// reaches a caller but through a bug (then 503, like an outage).
+    Stale,
     /// Anything else. The text is for the log only, never for the caller.
     Internal(String),
 }
@@ -59,6 +64,7 @@ impl From<StoreError> for AppError {
             // Only erasure destroys a data key: a request that raced one is
             // answered as any later request about the client is.
             StoreError::KeyDestroyed => AppError::Denied(ingang_policy::DenyReason::ClientErased),
+            StoreError::Stale => AppError::Stale,
             StoreError::AuditUnavailable(cause) => {
                 log::error!("audit append failed, request refused: {cause}");
                 AppError::AuditUnavailable

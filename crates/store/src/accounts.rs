@@ -211,8 +211,12 @@ impl crate::Db<'_> {
     }
 
     /// The account behind a token's `sub`, if any. The authentication hot
-    /// path: from the facts cache while the policy epoch is unchanged.
+    /// path: from the facts cache while the policy epoch is unchanged (kept
+    /// first, see `Db::kept_first`: under the epochs read last).
     pub fn account(&mut self, id: OfficerId) -> StoreResult<Option<Account>> {
+        if let Some(account) = self.kept_account(id) {
+            return Ok(Some(account));
+        }
         let epoch = self.policy_epoch_for_request()?;
         if let Some(account) = epoch.and_then(|e| self.store.facts.account(e, id)) {
             return Ok(Some(account));

@@ -8,6 +8,7 @@
 //! the error and its request fails closed.
 
 use crate::db::{self, DatabaseUrl, DbConnection};
+use crate::facts_cache::{Epochs, KnownEpochs};
 use crate::schema::audit_events;
 use crate::time::{from_micros, to_micros};
 use crate::{Permit, StoreError, StoreResult};
@@ -135,8 +136,24 @@ pub(crate) fn from_row(row: StoredRow) -> StoreResult<AuditEvent> {
 
 struct Job {
     events: Vec<NewAuditEvent>,
+    /// The epochs the job's decisions were taken under without reading
+    /// them (`Db::kept_first`): stored only if still current at the commit.
+    under: Option<Epochs>,
     reply: Reply,
 }
+
+/// What became of one job whose batch committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Durable; with the policy epoch as committed then (`None` if it
+    /// could not be read).
+    Stored { epoch: Option<i64> },
+    /// Not stored: the epochs it was decided under had moved.
+    Stale,
+}
+
+/// The writer's answer to one job.
+type Answered = Result<Outcome, String>;
 
 /// The writer's answer to one job, waited for by the request that sent it.
 /// The waiter sleeps on a condition variable at once: a channel's receiver
@@ -144,12 +161,12 @@ struct Job {
 /// threads it was waiting for (`sched_yield` was 4 % of the server's CPU).
 #[derive(Default)]
 struct Answer {
-    slot: Mutex<Option<Result<Option<i64>, String>>>,
+    slot: Mutex<Option<Answered>>,
     given: Condvar,
 }
 
 impl Answer {
-    fn wait(&self) -> Result<Option<i64>, String> {
+    fn wait(&self) -> Answered {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(result) = slot.take() {
@@ -169,7 +186,7 @@ impl Answer {
 struct Reply(Option<Arc<Answer>>);
 
 impl Reply {
-    fn send(mut self, result: Result<Option<i64>, String>) {
+    fn send(mut self, result: Answered) {
         if let Some(answer) = self.0.take() {
             give(&answer, result);
         }
@@ -184,7 +201,7 @@ impl Drop for Reply {
     }
 }
 
-fn give(answer: &Answer, result: Result<Option<i64>, String>) {
+fn give(answer: &Answer, result: Answered) {
     *answer.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
     answer.given.notify_one();
 }
@@ -208,6 +225,9 @@ pub struct AuditStats {
     pub batches: AtomicU64,
     /// Commits that failed (their requests failed closed).
     pub failures: AtomicU64,
+    /// Requests decided kept first whose epochs had moved at the commit:
+    /// not stored, and decided again on the database.
+    pub decided_again: AtomicU64,
     /// Batches per size bucket (not cumulative; the last slot is "more").
     pub batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
 }
@@ -227,14 +247,23 @@ impl AuditStats {
 pub struct AuditLog {
     jobs: Sender<Job>,
     stats: Arc<AuditStats>,
+    /// Whether the writer reads the epochs inside its commit and so can
+    /// check a job's (SQLite: under the file's write lock).
+    checks_epochs: bool,
 }
 
 impl AuditLog {
     /// Starts the writer thread. It keeps its own connection to `url`
     /// (outside the pool) and makes a new one whenever the old one broke, so
     /// appends recover by themselves once the database is back.
-    pub fn start(url: DatabaseUrl, batch_max: usize) -> StoreResult<Self> {
+    /// `known` is moved forward to the epochs each commit read.
+    pub(crate) fn start(
+        url: DatabaseUrl,
+        batch_max: usize,
+        known: Arc<KnownEpochs>,
+    ) -> StoreResult<Self> {
         let first = db::connect_appender(&url)?;
+        let checks_epochs = matches!(first, DbConnection::Sqlite(_));
         let (jobs, queue) = unbounded::<Job>();
         let stats = Arc::new(AuditStats::default());
         let writer_stats = Arc::clone(&stats);
@@ -245,40 +274,74 @@ impl AuditLog {
                     gate: db::write_gate(&url),
                     url,
                     conn: Some(first),
+                    known,
                 };
                 writer.run(&queue, batch_max.max(1), &writer_stats);
             })
             .map_err(|e| StoreError::AuditUnavailable(e.to_string()))?;
-        Ok(Self { jobs, stats })
+        Ok(Self {
+            jobs,
+            stats,
+            checks_epochs,
+        })
+    }
+
+    /// Whether a request may decide kept first (`Db::kept_first`): the
+    /// writer can check its epochs at the commit.
+    pub(crate) fn checks_epochs(&self) -> bool {
+        self.checks_epochs
     }
 
     /// Stores `events` and returns once they are durable. Blocking: call it
     /// from a worker thread, not an async task.
     pub fn append(&self, events: Vec<NewAuditEvent>) -> StoreResult<()> {
-        self.append_stored_under(events).map(|_| ())
+        self.append_stored_under(events, None).map(|_| ())
     }
 
-    /// [`Self::append`], giving the policy epoch read right after the
-    /// events were durable (`None` when there were none, or it could not be
-    /// read).
-    fn append_stored_under(&self, events: Vec<NewAuditEvent>) -> StoreResult<Option<i64>> {
+    /// [`Self::append`], giving the policy epoch as committed when the
+    /// events were durable (`None` when there were none, or it could not
+    /// be read); with `under`, stored only if those are still the epochs
+    /// then, else [`StoreError::Stale`].
+    fn append_stored_under(
+        &self,
+        events: Vec<NewAuditEvent>,
+        under: Option<Epochs>,
+    ) -> StoreResult<Option<i64>> {
         if events.is_empty() {
             return Ok(None);
         }
         let answer = Arc::new(Answer::default());
         let reply = Reply(Some(Arc::clone(&answer)));
         self.jobs
-            .send(Job { events, reply })
+            .send(Job {
+                events,
+                under,
+                reply,
+            })
             .map_err(|_| StoreError::AuditUnavailable("audit writer stopped".into()))?;
-        answer.wait().map_err(StoreError::AuditUnavailable)
+        match answer.wait().map_err(StoreError::AuditUnavailable)? {
+            Outcome::Stored { epoch } => Ok(epoch),
+            Outcome::Stale => Err(StoreError::Stale),
+        }
     }
 
     /// Stores the entries of decisions and, once they are durable, hands
     /// out a [`Permit`] for each allowed one (in the order given; `None` for
     /// a denial). The only way to get a permit.
     pub fn append_decisions(&self, events: Vec<NewAuditEvent>) -> StoreResult<Vec<Option<Permit>>> {
+        self.append_decisions_under(events, None)
+    }
+
+    /// [`Self::append_decisions`] for decisions taken under `under` without
+    /// reading them (`Db::kept_first`): stored, all or none, only if those
+    /// are still the epochs at the commit, else [`StoreError::Stale`].
+    pub(crate) fn append_decisions_under(
+        &self,
+        events: Vec<NewAuditEvent>,
+        under: Option<Epochs>,
+    ) -> StoreResult<Vec<Option<Permit>>> {
         let mut permits: Vec<Option<Permit>> = events.iter().map(Permit::for_stored).collect();
-        let epoch = self.append_stored_under(events)?;
+        let epoch = self.append_stored_under(events, under)?;
         for permit in permits.iter_mut().flatten() {
             permit.stored_under = epoch;
         }
@@ -294,6 +357,45 @@ struct Writer {
     gate: Option<Arc<std::sync::Mutex<()>>>,
     url: DatabaseUrl,
     conn: Option<DbConnection>,
+    known: Arc<KnownEpochs>,
+}
+
+/// A batch that committed: how many entries it stored, the epochs it
+/// checked jobs against (read inside the commit; SQLite) and the policy
+/// epoch its permits carry.
+struct Committed {
+    stored: usize,
+    checked: Option<Epochs>,
+    policy: Option<i64>,
+}
+
+impl Committed {
+    fn outcome(&self, under: Option<Epochs>) -> Outcome {
+        if stored_with(under, self.checked) {
+            Outcome::Stored { epoch: self.policy }
+        } else {
+            Outcome::Stale
+        }
+    }
+}
+
+/// Whether a job decided under `under` is stored in a commit that read
+/// `checked`: always when it was decided on epochs it read itself; else
+/// only if they are the same.
+fn stored_with(under: Option<Epochs>, checked: Option<Epochs>) -> bool {
+    match under {
+        None => true,
+        Some(under) => checked == Some(under),
+    }
+}
+
+/// The rows of the jobs a commit that read `checked` stores, in order.
+fn rows_of(jobs: &mut [Job], checked: Option<Epochs>) -> Vec<AuditRow> {
+    jobs.iter_mut()
+        .filter(|job| stored_with(job.under, checked))
+        .flat_map(|job| std::mem::take(&mut job.events))
+        .map(AuditRow::from)
+        .collect()
 }
 
 impl Writer {
@@ -310,13 +412,23 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let events = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.events));
-            let result = self.store(events.map(AuditRow::from).collect());
+            let result = self.store(&mut jobs);
             match &result {
-                Ok(_) => {
-                    stats.entries.fetch_add(count as u64, Ordering::Relaxed);
-                    stats.batches.fetch_add(1, Ordering::Relaxed);
-                    stats.record_batch(count);
+                Ok(batch) => {
+                    let again = jobs
+                        .iter()
+                        .filter(|job| batch.outcome(job.under) == Outcome::Stale)
+                        .count();
+                    stats
+                        .decided_again
+                        .fetch_add(again as u64, Ordering::Relaxed);
+                    if batch.stored > 0 {
+                        stats
+                            .entries
+                            .fetch_add(batch.stored as u64, Ordering::Relaxed);
+                        stats.batches.fetch_add(1, Ordering::Relaxed);
+                        stats.record_batch(batch.stored);
+                    }
                 }
                 Err(error) => {
                     stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -324,24 +436,35 @@ impl Writer {
                 }
             }
             for job in jobs {
-                job.reply.send(result.clone());
+                let answer = match &result {
+                    Ok(batch) => Ok(batch.outcome(job.under)),
+                    Err(error) => Err(error.clone()),
+                };
+                job.reply.send(answer);
             }
         }
     }
 
     /// Stores one batch in one transaction; the database queues each entry
     /// for the sequencer in the same statement. No lock beyond the new rows
-    /// (and, on SQLite, this process's write gate): several processes
-    /// append at once, and the sequencer orders what they committed.
+    /// (and, on SQLite, this process's write gate and the file's write
+    /// lock): several processes append at once, and the sequencer orders
+    /// what they committed.
     ///
-    /// Gives the policy epoch read right after that transaction committed
-    /// (`None` if it could not be read): the permits carry it, and a read
-    /// uses what it kept in memory (a client's wrapped key) only if nothing
-    /// changed it up to then — so an erasure or rotation committed before
-    /// the read's entry was durable is seen, without a query of the read's
-    /// own. (Read inside the transaction instead, on PostgreSQL an erasure
-    /// could commit between the read and the entries' commit.)
-    fn store(&mut self, rows: Vec<AuditRow>) -> Result<Option<i64>, String> {
+    /// On SQLite the transaction takes the write lock first and then reads
+    /// both epochs: nothing can commit between that read and the entries'
+    /// commit, so the jobs decided kept first (`Db::kept_first`) are
+    /// checked against the epochs as they stand at the commit, and only
+    /// those still current are stored. On PostgreSQL nothing is decided
+    /// kept first; the policy epoch is read right after the commit (inside
+    /// it, an erasure could commit between the read and the entries'
+    /// commit).
+    ///
+    /// The permits carry the policy epoch so read, and a read uses what it
+    /// kept in memory (a client's wrapped key) only if nothing changed it
+    /// up to then: an erasure or rotation committed before the read's entry
+    /// was durable is seen without a query of the read's own.
+    fn store(&mut self, jobs: &mut [Job]) -> Result<Committed, String> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
             None => self
@@ -349,47 +472,59 @@ impl Writer {
                 .insert(db::connect_appender(&self.url).map_err(|e| e.to_string())?),
         };
         let turn = db::enter(&self.gate);
-        let result = conn
-            .transaction(|c| {
-                // A trigger queues each entry for the sequencer. SQLite has
-                // no round trip to save, but a statement per row costs its
-                // own bindings, program run and statement journal: rows go
-                // SQLITE_ROWS_PER_INSERT to a statement (a fixed count, so
-                // it is prepared once), the rest one by one. PostgreSQL: one
-                // statement (one round trip) per chunk; 13 parameters a row
-                // stays well inside its limit.
-                match c {
-                    DbConnection::Sqlite(c) => {
-                        let (chunks, rest) = rows.as_chunks::<SQLITE_ROWS_PER_INSERT>();
-                        for chunk in chunks {
-                            diesel::insert_into(audit_events::table)
-                                .values(chunk)
-                                .execute(c)?;
-                        }
-                        for row in rest {
-                            diesel::insert_into(audit_events::table)
-                                .values(row)
-                                .execute(c)?;
-                        }
-                    }
-                    DbConnection::Pg(c) => {
-                        for chunk in rows.chunks(INSERT_CHUNK) {
-                            diesel::insert_into(audit_events::table)
-                                .values(chunk)
-                                .execute(c)?;
-                        }
-                    }
+        // A trigger queues each entry for the sequencer. SQLite has no
+        // round trip to save, but a statement per row costs its own
+        // bindings, program run and statement journal: rows go
+        // SQLITE_ROWS_PER_INSERT to a statement (a fixed count, so it is
+        // prepared once), the rest one by one. PostgreSQL: one statement
+        // (one round trip) per chunk; 13 parameters a row stays well
+        // inside its limit.
+        let result = match conn {
+            DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
+                let checked = epochs_now(c)?;
+                let rows = rows_of(jobs, checked);
+                let (chunks, rest) = rows.as_chunks::<SQLITE_ROWS_PER_INSERT>();
+                for chunk in chunks {
+                    diesel::insert_into(audit_events::table)
+                        .values(chunk)
+                        .execute(c)?;
                 }
-                diesel::QueryResult::Ok(())
-            })
-            .map_err(|e| e.to_string());
+                for row in rest {
+                    diesel::insert_into(audit_events::table)
+                        .values(row)
+                        .execute(c)?;
+                }
+                diesel::QueryResult::Ok((rows.len(), checked))
+            }),
+            DbConnection::Pg(c) => c.transaction(|c| {
+                let rows = rows_of(jobs, None);
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    diesel::insert_into(audit_events::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+                diesel::QueryResult::Ok((rows.len(), None))
+            }),
+        }
+        .map_err(|e| e.to_string());
         drop(turn);
-        if let Err(error) = result {
-            if conn.is_broken() {
-                // Reconnect on the next batch rather than fail for ever.
-                self.conn = None;
+        let (stored, checked) = match result {
+            Ok(committed) => committed,
+            Err(error) => {
+                if conn.is_broken() {
+                    // Reconnect on the next batch rather than fail for ever.
+                    self.conn = None;
+                }
+                return Err(error);
             }
-            return Err(error);
+        };
+        if let Some(checked) = checked {
+            self.known.advance(checked);
+            return Ok(Committed {
+                stored,
+                checked: Some(checked),
+                policy: Some(checked.policy),
+            });
         }
         // Durable now. The epoch as committed from here on; if it cannot be
         // read, the reads of this batch go to the database alone, and a
@@ -397,17 +532,34 @@ impl Writer {
         let epoch = crate::schema::policy_epoch::table
             .find(1i16)
             .select(crate::schema::policy_epoch::epoch);
-        match db::on_backend!(conn, |c| epoch.first::<i64>(c)) {
-            Ok(epoch) => Ok(Some(epoch)),
+        let policy = match db::on_backend!(conn, |c| epoch.first::<i64>(c)) {
+            Ok(epoch) => Some(epoch),
             Err(error) => {
                 log::warn!("the policy epoch after an audit commit: {error}");
                 if conn.is_broken() {
                     self.conn = None;
                 }
-                Ok(None)
+                None
             }
-        }
+        };
+        Ok(Committed {
+            stored,
+            checked: None,
+            policy,
+        })
     }
+}
+
+/// Both epochs as the connection sees them (`None` if the records epoch's
+/// row is missing: then nothing decided kept first is stored).
+fn epochs_now(c: &mut diesel::SqliteConnection) -> QueryResult<Option<Epochs>> {
+    use crate::schema::{policy_epoch::dsl as p, records_epoch::dsl as r};
+    let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
+    let (policy, records): (i64, Option<i64>) = p::policy_epoch
+        .find(1i16)
+        .select((p::epoch, records))
+        .first(c)?;
+    Ok(records.map(|records| Epochs { policy, records }))
 }
 
 /// Narrows a boxed query over `audit_events` (alone or joined) by every
@@ -488,10 +640,11 @@ mod tests {
         assert_eq!(answer.wait(), Err("disk full".to_owned()));
         let answer = Arc::new(Answer::default());
         let reply = Reply(Some(Arc::clone(&answer)));
-        std::thread::spawn(move || reply.send(Ok(Some(7))))
+        let stored = Outcome::Stored { epoch: Some(7) };
+        std::thread::spawn(move || reply.send(Ok(stored)))
             .join()
             .unwrap();
-        assert_eq!(answer.wait(), Ok(Some(7)));
+        assert_eq!(answer.wait(), Ok(stored));
         writer.join().unwrap();
     }
 
@@ -500,14 +653,15 @@ mod tests {
         let answer = Arc::new(Answer::default());
         let job = Job {
             events: vec![],
+            under: None,
             reply: Reply(Some(Arc::clone(&answer))),
         };
         std::thread::spawn(move || drop(job)).join().unwrap();
         assert_eq!(answer.wait(), Err("audit writer stopped".to_owned()));
         // Answered, the reply says nothing more when it goes.
         let answer = Arc::new(Answer::default());
-        Reply(Some(Arc::clone(&answer))).send(Ok(None));
-        assert_eq!(answer.wait(), Ok(None));
+        Reply(Some(Arc::clone(&answer))).send(Ok(Outcome::Stale));
+        assert_eq!(answer.wait(), Ok(Outcome::Stale));
         assert!(answer.slot.lock().unwrap().is_none());
     }
 }

@@ -671,6 +671,12 @@ impl crate::Db<'_> {
         // Inside a transaction the facts come from the database alone (see
         // `policy_epoch`).
         let epoch = epoch.filter(|_| !in_transaction);
+        // Kept first, the account was taken under epochs this request did
+        // not read: if these differ, it may be out of date.
+        let read = epoch
+            .zip(records_epoch.filter(|_| !in_transaction))
+            .map(|(policy, records)| crate::facts_cache::Epochs { policy, records });
+        crate::check_unread(self.store, self.unread, read)?;
         let meta = RecordMeta::from(row);
         if let Some(records_epoch) = records_epoch.filter(|_| !in_transaction) {
             self.store.records.keep(records_epoch, &meta);

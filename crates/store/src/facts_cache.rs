@@ -73,6 +73,42 @@ fn locked<T>(state: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The policy epoch and the records epoch, as read together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Epochs {
+    pub policy: i64,
+    pub records: i64,
+}
+
+/// The newest epochs this process has read (by a request's statement, or
+/// by the audit writer inside its commit). A request that starts "kept
+/// first" decides on what is kept under them without a statement of its
+/// own; the audit writer then stores its entries only if they are still
+/// the epochs at its commit (see `Db::kept_first`). Only ever moves
+/// forward, each epoch on its own: an older read arriving late changes
+/// nothing.
+#[derive(Default)]
+pub(crate) struct KnownEpochs {
+    state: Mutex<Option<Epochs>>,
+}
+
+impl KnownEpochs {
+    pub fn get(&self) -> Option<Epochs> {
+        *locked(&self.state)
+    }
+
+    pub fn advance(&self, read: Epochs) {
+        let mut known = locked(&self.state);
+        *known = Some(match *known {
+            None => read,
+            Some(was) => Epochs {
+                policy: was.policy.max(read.policy),
+                records: was.records.max(read.records),
+            },
+        });
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct FactsCache {
     state: Mutex<Epoched<Facts>>,
@@ -301,6 +337,27 @@ mod tests {
         assert!(cache.get(record, 1).is_none());
         assert!(cache.get(record, 79).is_some());
         assert!(cache.state().bytes <= MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn known_epochs_only_move_forward_each_on_its_own() {
+        let known = KnownEpochs::default();
+        assert_eq!(known.get(), None);
+        known.advance(Epochs {
+            policy: 5,
+            records: 9,
+        });
+        known.advance(Epochs {
+            policy: 4,
+            records: 10,
+        });
+        assert_eq!(
+            known.get(),
+            Some(Epochs {
+                policy: 5,
+                records: 10
+            })
+        );
     }
 
     #[test]

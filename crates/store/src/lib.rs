@@ -70,6 +70,12 @@ pub enum StoreError {
     /// in the caller, refused rather than trusted.
     #[error("permit does not cover {0} of this resource")]
     PermitMismatch(ingang_policy::AuditAction),
+    /// A request decided "kept first" (`Db::kept_first`) on what this
+    /// process keeps in memory, and something it relied on changed before
+    /// its entries could be stored: nothing was stored, and the request is
+    /// to be decided again on the database.
+    #[error("the policy or the records changed while the request was decided")]
+    Stale,
 }
 
 impl From<diesel::result::Error> for StoreError {
@@ -126,6 +132,8 @@ pub struct Store {
     facts: Arc<facts_cache::FactsCache>,
     bodies: Arc<facts_cache::BodyCache>,
     records: Arc<facts_cache::RecordsCache>,
+    /// The newest epochs read in this process (`Db::kept_first`).
+    known: Arc<facts_cache::KnownEpochs>,
     backend: &'static str,
 }
 
@@ -166,7 +174,12 @@ impl Store {
     pub fn open(config: &StoreConfig, keys: Keyring) -> StoreResult<Self> {
         db::migrate(&config.url)?;
         let pool = db::pool(&config.url, config.pool_size, config.pool_timeout)?;
-        let audit = AuditLog::start(config.url.clone(), config.audit_batch_max)?;
+        let known = Arc::new(facts_cache::KnownEpochs::default());
+        let audit = AuditLog::start(
+            config.url.clone(),
+            config.audit_batch_max,
+            Arc::clone(&known),
+        )?;
         let sequencer = match &config.sequencer {
             Some(settings) => Some(Arc::new(merkle::Sequencer::start(
                 config.url.clone(),
@@ -186,6 +199,7 @@ impl Store {
             facts: Arc::default(),
             bodies: Arc::default(),
             records: Arc::default(),
+            known,
             backend: config.url.backend(),
         })
     }
@@ -252,13 +266,27 @@ pub struct Db<'s> {
     /// with nothing else done on the connection in between (see
     /// `policy_epoch_for_request`).
     epochs: Option<(Epochs, u64)>,
+    /// Whether the account's lookup may take the epochs this process read
+    /// last instead of reading them (see [`Db::kept_first`]).
+    kept_first: bool,
+    /// The epochs this request decided under without reading them: its
+    /// entries are stored only if they are still the epochs then.
+    unread: Option<Epochs>,
 }
 
-/// The policy epoch and the records epoch, read in one statement.
-#[derive(Debug, Clone, Copy)]
-struct Epochs {
-    policy: i64,
-    records: i64,
+use facts_cache::Epochs;
+
+/// Whether epochs a statement of a request read still are the ones it
+/// decided under without reading them (`unread`), if any; they are
+/// remembered as the newest this process knows.
+fn check_unread(store: &Store, unread: Option<Epochs>, read: Option<Epochs>) -> StoreResult<()> {
+    if let Some(read) = read {
+        store.known.advance(read);
+    }
+    match unread {
+        Some(unread) if Some(unread) != read => Err(StoreError::Stale),
+        Some(_) | None => Ok(()),
+    }
 }
 
 /// The connection a [`Db`] holds, checked out from the pool on first use,
@@ -305,6 +333,8 @@ impl Store {
             conn: Checkout::default(),
             depth: 0,
             epochs: None,
+            kept_first: false,
+            unread: None,
         })
     }
 }
@@ -390,8 +420,72 @@ impl Db<'_> {
         let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
         let query = p::policy_epoch.find(1i16).select((p::epoch, records));
         let (policy, records): (i64, Option<i64>) = db::on_backend!(conn, |c| query.first(c))?;
-        self.epochs = records.map(|records| (Epochs { policy, records }, self.conn.uses));
+        if let Some(records) = records {
+            let epochs = Epochs { policy, records };
+            self.store.known.advance(epochs);
+            self.epochs = Some((epochs, self.conn.uses));
+        }
         Ok(Some(policy))
+    }
+
+    /// Lets this request decide "kept first" (SQLite only; elsewhere a
+    /// no-op): the account's lookup takes the epochs this process read last
+    /// instead of reading them, and when the account, the record and its
+    /// facts are all kept under those epochs the request makes no statement
+    /// before its audit entry. The audit writer reads the epochs inside its
+    /// commit, under the file's write lock, and stores the request's
+    /// entries only if they are still those: the decision was then taken on
+    /// the facts as they stand when its entry becomes durable. If they
+    /// moved, nothing is stored and the request's audit append fails with
+    /// [`StoreError::Stale`]: it is to be decided again, not kept first.
+    pub fn kept_first(&mut self, on: bool) {
+        self.kept_first = on && self.store.audit.checks_epochs();
+        if !self.kept_first {
+            self.unread = None;
+        }
+    }
+
+    /// Kept first: the account as kept under the epochs this process read
+    /// last, without a statement; `None` when not kept (the caller reads
+    /// the epochs then).
+    pub(crate) fn kept_account(&mut self, id: ingang_policy::OfficerId) -> Option<Account> {
+        if !self.kept_first || self.in_transaction() {
+            return None;
+        }
+        // A second account of the same request (the officer a system
+        // account acts for) goes by the epochs the first one did.
+        let known = match self.unread {
+            Some(unread) => unread,
+            None => self.store.known.get()?,
+        };
+        let account = self.store.facts.account(known.policy, id)?;
+        self.unread = Some(known);
+        self.epochs = Some((known, self.conn.uses));
+        Some(account)
+    }
+
+    /// Whether this request took something kept under epochs it did not
+    /// read (kept first): a refusal it would give on that alone is to be
+    /// checked on the database first.
+    pub fn relies_on_unread_epochs(&self) -> bool {
+        self.unread.is_some()
+    }
+
+    /// Stores the entries of decisions and gives a permit for each allowed
+    /// one ([`AuditLog::append_decisions`]); the connection goes back to
+    /// the pool while the entries are stored. A request decided kept first
+    /// whose epochs moved gets [`StoreError::Stale`], and nothing is stored.
+    pub fn append_decisions(
+        &mut self,
+        events: Vec<NewAuditEvent>,
+    ) -> StoreResult<Vec<Option<Permit>>> {
+        // The audit log commits on its own connection; while this request
+        // waits for that commit, its connection serves others (unless a
+        // transaction is open on it). Held through the wait, a pool smaller
+        // than the number of waiting requests would starve the group commit
+        // of company: smaller batches, more syncs, more CPU per read.
+        self.release();
+        self.store.audit.append_decisions_under(events, self.unread)
     }
 
     /// Whether a transaction is open on this connection: facts and keys

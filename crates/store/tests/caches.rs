@@ -213,3 +213,110 @@ fn a_record_changed_by_another_process_is_read_anew_on_both_backends() {
         );
     });
 }
+
+#[test]
+fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_sqlite() {
+    on_each_backend(|with| {
+        let (backend, database, store) = (with.backend, &with.database, &with.store);
+        let (client, record) = (with.client, &with.record);
+        let af = AgencyCode::parse("af").unwrap();
+        let mut db = store.db().unwrap();
+        match db.create_agency(&af, "Arbetsförmedlingen") {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(other) => panic!("{backend:?}: {other}"),
+        }
+        let officer = db
+            .create_officer(&ingang_store::NewOfficer {
+                name: "Handläggare".into(),
+                agency: af.clone(),
+                roles: vec![Role::Officer],
+            })
+            .unwrap()
+            .account
+            .id;
+        let entry = || NewAuditEvent {
+            at: Utc::now(),
+            actor_id: officer,
+            actor_agency: af.clone(),
+            on_behalf_of: None,
+            roles: vec![Role::Officer],
+            action: AuditAction::ReadRecord,
+            client_id: Some(client),
+            record_id: Some(record.id),
+            decision: Verdict::Allow,
+            reason: None,
+            consent_id: None,
+            request_id: "kept-first".into(),
+            source_addr: None,
+        };
+        let stored = || -> i64 {
+            let mut raw = database.connect();
+            ingang_store::schema::audit_events::table
+                .filter(ingang_store::schema::audit_events::request_id.eq("kept-first"))
+                .count()
+                .get_result(&mut raw)
+                .unwrap()
+        };
+        // As a request does, on the database: now the account, the record
+        // and its facts are kept.
+        let mut db = store.db().unwrap();
+        db.account(officer).unwrap().unwrap();
+        db.record_with_facts(record.id).unwrap();
+        db.append_decisions(vec![entry()]).unwrap();
+        assert_eq!(stored(), 1, "{backend:?}");
+
+        // Kept first with nothing changed: decided on what is kept (on
+        // SQLite), and stored.
+        let kept = |db: &mut ingang_store::Db<'_>| {
+            db.kept_first(true);
+            db.account(officer).unwrap().unwrap();
+            db.record_with_facts(record.id).unwrap();
+        };
+        let mut db = store.db().unwrap();
+        kept(&mut db);
+        let on_sqlite = backend == Backend::Sqlite;
+        assert_eq!(db.relies_on_unread_epochs(), on_sqlite, "{backend:?}");
+        db.append_decisions(vec![entry()]).unwrap();
+        assert_eq!(stored(), 2, "{backend:?}");
+
+        // Another process changes the policy between the decision and the
+        // commit: on SQLite nothing is stored, and the request is told to
+        // decide again; on PostgreSQL nothing was decided kept first.
+        let mut db = store.db().unwrap();
+        kept(&mut db);
+        let mut raw = database.connect();
+        diesel::sql_query(format!(
+            "UPDATE officers SET deactivated_at = NULL WHERE id = '{officer}'"
+        ))
+        .execute(&mut raw)
+        .unwrap();
+        let result = db.append_decisions(vec![entry()]);
+        if on_sqlite {
+            assert!(matches!(result, Err(StoreError::Stale)), "{result:?}");
+            assert_eq!(stored(), 2, "a stale decision was stored");
+            assert_eq!(
+                store
+                    .audit()
+                    .stats()
+                    .decided_again
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                1
+            );
+        } else {
+            result.unwrap();
+            assert_eq!(stored(), 3, "{backend:?}");
+        }
+
+        // The same request, no longer kept first, reads the epochs itself
+        // (and so learns the new ones), and its entry is stored.
+        db.kept_first(false);
+        db.account(officer).unwrap().unwrap();
+        db.record_with_facts(record.id).unwrap();
+        db.append_decisions(vec![entry()]).unwrap();
+        // Kept first again: the new epochs are the ones this process knows.
+        let mut db = store.db().unwrap();
+        kept(&mut db);
+        db.append_decisions(vec![entry()]).unwrap();
+        assert_eq!(stored(), if on_sqlite { 4 } else { 5 }, "{backend:?}");
+    });
+}

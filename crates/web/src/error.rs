@@ -70,7 +70,11 @@ impl PageError {
                 | AppError::UnknownReference(_)
                 | AppError::PreconditionFailed { .. },
             ) => (StatusCode::CONFLICT, T::ErrorTitle, T::ErrorText.in_(lang)),
-            PageError::App(AppError::Unavailable | AppError::AuditUnavailable) => (
+            // `Stale` is decided again inside the application; here only by
+            // a bug, answered like an outage.
+            PageError::App(
+                AppError::Unavailable | AppError::AuditUnavailable | AppError::Stale,
+            ) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 T::UnavailableTitle,
                 T::UnavailableText.in_(lang),

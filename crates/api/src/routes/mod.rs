@@ -84,6 +84,27 @@ where
     .await
 }
 
+/// [`as_caller`] for a read that may be decided kept first
+/// (`Session::kept_first`): `work` decides and reads, and may run twice.
+pub async fn as_caller_kept_first<T, F>(
+    state: web::Data<AppState>,
+    credentials: Credentials,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: Fn(&mut Session<'_>, &Caller) -> ingang_app::AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    blocking(move || {
+        let mut session = state.app.session()?;
+        Ok(session.kept_first(|session| {
+            let caller = credentials.authenticate(session)?;
+            work(session, &caller)
+        })?)
+    })
+    .await
+}
+
 /// Runs blocking work (use cases wait on the database) on the worker pool.
 pub async fn blocking<T, F>(work: F) -> Result<T, ApiError>
 where

@@ -2,7 +2,9 @@
 //! Every read is decided per record and audited before the body leaves.
 
 use super::plan::ConflictResponse;
-use super::{as_caller, page_limit, parse_time_cursor, time_cursor, TimePageQuery};
+use super::{
+    as_caller, as_caller_kept_first, page_limit, parse_time_cursor, time_cursor, TimePageQuery,
+};
 use crate::auth::Credentials;
 use crate::body::JsonBody;
 use crate::error::{ApiError, Problem};
@@ -158,8 +160,8 @@ pub async fn get_record(
     id: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let record = as_caller(state, credentials, move |app, caller| {
-        Ok(app.read_record(&caller, id)?)
+    let record = as_caller_kept_first(state, credentials, move |app, caller| {
+        app.read_record(caller, id)
     })
     .await?;
     Ok(HttpResponse::Ok()
