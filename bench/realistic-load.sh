@@ -8,6 +8,7 @@
 #   bash bench/realistic-load.sh                  # SQLite, 20 s per target
 #   BACKEND=postgres bash bench/realistic-load.sh # PostgreSQL (its CPU counted too)
 #   MODE=list|plan|write bash bench/realistic-load.sh   # other requests
+#   MODE=mixed bash bench/realistic-load.sh       # single-record reads, one request in ten a new note
 #   BINS="/tmp/a /tmp/b /tmp/a /tmp/b" bash bench/realistic-load.sh  # A/B on one population
 #   CONNECTIONS=1000 DURATION=30s bash bench/realistic-load.sh       # prints resident memory
 #   PERF=/tmp/perf.data bash bench/realistic-load.sh   # and profiles 3 s of the run
@@ -78,7 +79,8 @@ audit_count() {
 # Audit entries and commits (the group commit's batches) so far, from /metrics.
 audit_commits() {
   curl -s --cacert "$DATA/certs/ca.pem" "https://localhost:$PORT/metrics" |
-    awk '/^ingang_audit_batch_size_sum/ {e=$2} /^ingang_audit_batch_size_count/ {c=$2} END {print e, c}'
+    awk '/^ingang_audit_batch_size_sum/ {e=$2} /^ingang_audit_batch_size_count/ {c=$2}
+         /^ingang_audit_decided_again_total/ {a=$2} END {print e, c, a + 0}'
 }
 TICK=$(getconf CLK_TCK)
 # wrk's report → requests/s p50 p99 requests non-2xx
@@ -88,24 +90,24 @@ numbers() {
 }
 
 echo "# $BACKEND, MODE=$MODE; $CLIENTS clients, $OFFICERS officers; wrk -t$THREADS -c$CONNECTIONS -d$DURATION; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "| target | requests/s | ÷ floor | p50 | p99 | requests | non-2xx | server CPU µs/request | RSS MiB after | audit entries added | entries per audit commit |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| target | requests/s | ÷ floor | p50 | p99 | requests | non-2xx | server CPU µs/request | RSS MiB after | audit entries added | entries per audit commit | decided again |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for bin in $BINS; do
   T0=$(cpu_ticks "$FLOOR")
   read -r F_RPS F_P50 F_P99 F_N F_BAD < <(run "https://localhost:$FLOOR_PORT/" | numbers)
   T1=$(cpu_ticks "$FLOOR")
-  echo "| floor (bare actix-web + rustls, 1 KiB) | $F_RPS | 1 | $F_P50 | $F_P99 | $F_N | $F_BAD | $(( (T1 - T0) * 1000000 / TICK / F_N )) | $(rss_mib "$FLOOR") | | |"
+  echo "| floor (bare actix-web + rustls, 1 KiB) | $F_RPS | 1 | $F_P50 | $F_P99 | $F_N | $F_BAD | $(( (T1 - T0) * 1000000 / TICK / F_N )) | $(rss_mib "$FLOOR") | | | |"
   start_server "$bin"
   # Warm the connection pool and caches, as a service in use is.
   READS_FILE="$DATA/reads.txt" wrk -t1 -c4 -d2s "https://localhost:$PORT/" -s bench/reads.lua >/dev/null
-  A0=$(audit_count); read -r E0 C0 < <(audit_commits); T0=$(cpu_ticks "$SERVER")
+  A0=$(audit_count); read -r E0 C0 D0 < <(audit_commits); T0=$(cpu_ticks "$SERVER")
   if [ -n "${PERF:-}" ]; then  # PERF=file.data: a CPU profile of the server under load
     perf record -q -e cpu-clock -F 999 --call-graph "${PERF_CALL_GRAPH:-dwarf,16384}" -p "$SERVER" -o "$PERF" -- sleep 3 >/dev/null 2>&1 &
   fi
   read -r RPS P50 P99 N BAD < <(run -s bench/reads.lua "https://localhost:$PORT" | numbers)
-  T1=$(cpu_ticks "$SERVER"); RSS=$(rss_mib "$SERVER"); A1=$(audit_count); read -r E1 C1 < <(audit_commits)
+  T1=$(cpu_ticks "$SERVER"); RSS=$(rss_mib "$SERVER"); A1=$(audit_count); read -r E1 C1 D1 < <(audit_commits)
   RATIO=$(python3 -c "print(f'{$RPS / $F_RPS:.3f}')")
-  echo "| $MODE: $(basename "$bin") | $RPS | $RATIO | $P50 | $P99 | $N | $BAD | $(( (T1 - T0) * 1000000 / TICK / N )) | $RSS | $((A1 - A0)) | $(python3 -c "print(f'{($E1 - $E0) / max($C1 - $C0, 1):.1f}')") |"
+  echo "| $MODE: $(basename "$bin") | $RPS | $RATIO | $P50 | $P99 | $N | $BAD | $(( (T1 - T0) * 1000000 / TICK / N )) | $RSS | $((A1 - A0)) | $(python3 -c "print(f'{($E1 - $E0) / max($C1 - $C0, 1):.1f}')") | $((D1 - D0)) |"
   if [ "$MODE" = record ] && [ "$((A1 - A0))" -lt "$((N - BAD))" ]; then
     echo "!!! fewer audit entries ($((A1 - A0))) than answered reads ($((N - BAD)))" >&2; exit 1
   fi

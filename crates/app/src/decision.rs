@@ -75,6 +75,12 @@ impl Session<'_> {
         let first = attempt(self);
         self.db.kept_first(false);
         if let Err(AppError::Stale) = first {
+            self.app
+                .store
+                .audit()
+                .stats()
+                .decided_again
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return attempt(self);
         }
         first

@@ -225,8 +225,10 @@ pub struct AuditStats {
     pub batches: AtomicU64,
     /// Commits that failed (their requests failed closed).
     pub failures: AtomicU64,
-    /// Requests decided kept first whose epochs had moved at the commit:
-    /// not stored, and decided again on the database.
+    /// Requests decided kept first whose epochs had moved (at the commit,
+    /// or found by a statement of their own before it): nothing of their
+    /// first decision stored, decided again on the database. Counted by
+    /// the application (`Session::kept_first`).
     pub decided_again: AtomicU64,
     /// Batches per size bucket (not cumulative; the last slot is "more").
     pub batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
@@ -415,13 +417,6 @@ impl Writer {
             let result = self.store(&mut jobs);
             match &result {
                 Ok(batch) => {
-                    let again = jobs
-                        .iter()
-                        .filter(|job| batch.outcome(job.under) == Outcome::Stale)
-                        .count();
-                    stats
-                        .decided_again
-                        .fetch_add(again as u64, Ordering::Relaxed);
                     if batch.stored > 0 {
                         stats
                             .entries

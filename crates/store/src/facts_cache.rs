@@ -172,7 +172,8 @@ impl FactsCache {
 }
 
 /// The metadata of records read lately, under the records epoch (which
-/// every insert, update or delete of a record moves, by trigger): used only
+/// every change to an existing record moves, by trigger; a new record
+/// changes none that is kept, and does not): used only
 /// while it is unchanged, so a new version, kind or source is seen by the
 /// next request on every process.
 #[derive(Default)]

@@ -272,6 +272,9 @@ pub struct Db<'s> {
     /// The epochs this request decided under without reading them: its
     /// entries are stored only if they are still the epochs then.
     unread: Option<Epochs>,
+    /// Whether this request has read the epochs itself: then nothing more
+    /// of it is taken under epochs it did not read.
+    read_epochs: bool,
 }
 
 use facts_cache::Epochs;
@@ -335,6 +338,7 @@ impl Store {
             epochs: None,
             kept_first: false,
             unread: None,
+            read_epochs: false,
         })
     }
 }
@@ -420,11 +424,10 @@ impl Db<'_> {
         let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
         let query = p::policy_epoch.find(1i16).select((p::epoch, records));
         let (policy, records): (i64, Option<i64>) = db::on_backend!(conn, |c| query.first(c))?;
-        if let Some(records) = records {
-            let epochs = Epochs { policy, records };
-            self.store.known.advance(epochs);
-            self.epochs = Some((epochs, self.conn.uses));
-        }
+        self.read_epochs = true;
+        let read = records.map(|records| Epochs { policy, records });
+        check_unread(self.store, self.unread, read)?;
+        self.epochs = read.map(|epochs| (epochs, self.conn.uses));
         Ok(Some(policy))
     }
 
@@ -449,7 +452,7 @@ impl Db<'_> {
     /// last, without a statement; `None` when not kept (the caller reads
     /// the epochs then).
     pub(crate) fn kept_account(&mut self, id: ingang_policy::OfficerId) -> Option<Account> {
-        if !self.kept_first || self.in_transaction() {
+        if !self.kept_first || self.read_epochs || self.in_transaction() {
             return None;
         }
         // A second account of the same request (the officer a system
@@ -485,6 +488,11 @@ impl Db<'_> {
         // than the number of waiting requests would starve the group commit
         // of company: smaller batches, more syncs, more CPU per read.
         self.release();
+        if events.is_empty() && self.unread.is_some() {
+            // Nothing to check the epochs by: an answer decided on them
+            // (an empty list) is decided again on the database.
+            return Err(StoreError::Stale);
+        }
         self.store.audit.append_decisions_under(events, self.unread)
     }
 
