@@ -249,9 +249,6 @@ impl AuditStats {
 pub struct AuditLog {
     jobs: Sender<Job>,
     stats: Arc<AuditStats>,
-    /// Whether the writer reads the epochs inside its commit and so can
-    /// check a job's (SQLite: under the file's write lock).
-    checks_epochs: bool,
 }
 
 impl AuditLog {
@@ -265,7 +262,6 @@ impl AuditLog {
         known: Arc<KnownEpochs>,
     ) -> StoreResult<Self> {
         let first = db::connect_appender(&url)?;
-        let checks_epochs = matches!(first, DbConnection::Sqlite(_));
         let (jobs, queue) = unbounded::<Job>();
         let stats = Arc::new(AuditStats::default());
         let writer_stats = Arc::clone(&stats);
@@ -281,17 +277,7 @@ impl AuditLog {
                 writer.run(&queue, batch_max.max(1), &writer_stats);
             })
             .map_err(|e| StoreError::AuditUnavailable(e.to_string()))?;
-        Ok(Self {
-            jobs,
-            stats,
-            checks_epochs,
-        })
-    }
-
-    /// Whether a request may decide kept first (`Db::kept_first`): the
-    /// writer can check its epochs at the commit.
-    pub(crate) fn checks_epochs(&self) -> bool {
-        self.checks_epochs
+        Ok(Self { jobs, stats })
     }
 
     /// Stores `events` and returns once they are durable. Blocking: call it
@@ -400,6 +386,21 @@ fn rows_of(jobs: &mut [Job], checked: Option<Epochs>) -> Vec<AuditRow> {
         .collect()
 }
 
+/// Both epochs as the connection sees them (`None` if the records epoch's
+/// row is missing: then nothing decided kept first is stored). A macro:
+/// the same query on each backend's own connection.
+macro_rules! epochs_now {
+    ($conn:expr) => {{
+        use crate::schema::{policy_epoch::dsl as p, records_epoch::dsl as r};
+        let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
+        p::policy_epoch
+            .find(1i16)
+            .select((p::epoch, records))
+            .first::<(i64, Option<i64>)>($conn)
+            .map(|(policy, records)| records.map(|records| Epochs { policy, records }))
+    }};
+}
+
 impl Writer {
     fn run(&mut self, queue: &Receiver<Job>, batch_max: usize, stats: &AuditStats) {
         while let Ok(first) = queue.recv() {
@@ -441,24 +442,22 @@ impl Writer {
     }
 
     /// Stores one batch in one transaction; the database queues each entry
-    /// for the sequencer in the same statement. No lock beyond the new rows
-    /// (and, on SQLite, this process's write gate and the file's write
-    /// lock): several processes append at once, and the sequencer orders
-    /// what they committed.
+    /// for the sequencer in the same statement. Several processes append at
+    /// once, and the sequencer orders what they committed.
     ///
-    /// On SQLite the transaction takes the write lock first and then reads
-    /// both epochs: nothing can commit between that read and the entries'
-    /// commit, so the jobs decided kept first (`Db::kept_first`) are
-    /// checked against the epochs as they stand at the commit, and only
-    /// those still current are stored. On PostgreSQL nothing is decided
-    /// kept first; the policy epoch is read right after the commit (inside
-    /// it, an erasure could commit between the read and the entries'
-    /// commit).
-    ///
-    /// The permits carry the policy epoch so read, and a read uses what it
-    /// kept in memory (a client's wrapped key) only if nothing changed it
-    /// up to then: an erasure or rotation committed before the read's entry
-    /// was durable is seen without a query of the read's own.
+    /// The transaction first makes sure nothing that moves an epoch can
+    /// commit before it does — on SQLite by taking the file's write lock at
+    /// once (`BEGIN IMMEDIATE`), on PostgreSQL by taking `db::EPOCH_LOCK`
+    /// shared, which every change to an epoch takes exclusively, if no
+    /// change holds it now (else nothing is checked, the kept-first jobs
+    /// are decided again, and the policy epoch is read after the commit) —
+    /// and then reads both epochs. They are the epochs as they stand at its commit: the
+    /// jobs decided kept first (`Db::kept_first`) are checked against them,
+    /// and only those still current are stored; and the permits carry the
+    /// policy epoch, so a read uses what it kept in memory (a client's
+    /// wrapped key) only if nothing changed it up to its entry's commit: an
+    /// erasure or rotation committed before then is seen without a query
+    /// of the read's own.
     fn store(&mut self, jobs: &mut [Job]) -> Result<Committed, String> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
@@ -476,7 +475,7 @@ impl Writer {
         // inside its limit.
         let result = match conn {
             DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
-                let checked = epochs_now(c)?;
+                let checked = epochs_now!(c)?;
                 let rows = rows_of(jobs, checked);
                 let (chunks, rest) = rows.as_chunks::<SQLITE_ROWS_PER_INSERT>();
                 for chunk in chunks {
@@ -491,14 +490,27 @@ impl Writer {
                 }
                 diesel::QueryResult::Ok((rows.len(), checked))
             }),
-            DbConnection::Pg(c) => c.transaction(|c| {
-                let rows = rows_of(jobs, None);
+            // Read committed whatever the server's default: the epochs'
+            // read must be a snapshot taken after the lock was granted.
+            DbConnection::Pg(c) => c.build_transaction().read_committed().run(|c| {
+                // Not waited for: a change in flight (a long transaction, a
+                // tool's session) must not hold up the audit log. Without
+                // it nothing is checked, and reads decided kept first are
+                // decided again on the database.
+                let locked = diesel::sql_query(format!(
+                    "SELECT pg_try_advisory_xact_lock_shared({}) AS locked",
+                    db::EPOCH_LOCK
+                ))
+                .get_result::<Locked>(c)?
+                .locked;
+                let checked = if locked { epochs_now!(c)? } else { None };
+                let rows = rows_of(jobs, checked);
                 for chunk in rows.chunks(INSERT_CHUNK) {
                     diesel::insert_into(audit_events::table)
                         .values(chunk)
                         .execute(c)?;
                 }
-                diesel::QueryResult::Ok((rows.len(), None))
+                diesel::QueryResult::Ok((rows.len(), checked))
             }),
         }
         .map_err(|e| e.to_string());
@@ -521,9 +533,10 @@ impl Writer {
                 policy: Some(checked.policy),
             });
         }
-        // Durable now. The epoch as committed from here on; if it cannot be
-        // read, the reads of this batch go to the database alone, and a
-        // connection that broke on the way is made anew for the next batch.
+        // Nothing checked (PostgreSQL without the lock): the policy epoch
+        // as committed from here on. If it cannot be read, the reads of
+        // this batch go to the database alone, and a connection that broke
+        // on the way is made anew for the next batch.
         let epoch = crate::schema::policy_epoch::table
             .find(1i16)
             .select(crate::schema::policy_epoch::epoch);
@@ -545,16 +558,11 @@ impl Writer {
     }
 }
 
-/// Both epochs as the connection sees them (`None` if the records epoch's
-/// row is missing: then nothing decided kept first is stored).
-fn epochs_now(c: &mut diesel::SqliteConnection) -> QueryResult<Option<Epochs>> {
-    use crate::schema::{policy_epoch::dsl as p, records_epoch::dsl as r};
-    let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
-    let (policy, records): (i64, Option<i64>) = p::policy_epoch
-        .find(1i16)
-        .select((p::epoch, records))
-        .first(c)?;
-    Ok(records.map(|records| Epochs { policy, records }))
+/// The answer of `pg_try_advisory_xact_lock_shared`.
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
 }
 
 /// Narrows a boxed query over `audit_events` (alone or joined) by every

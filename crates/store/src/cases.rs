@@ -862,7 +862,7 @@ impl crate::Db<'_> {
         }
         let metas: Vec<&RecordMeta> = records.iter().map(|(meta, _)| meta).collect();
         let client_text = client.to_string();
-        // The epoch read right after the entries were durable: the client's
+        // The epoch as of the entries' commit: the client's
         // wrapped key is taken from the cache only if nothing (an erasure, a
         // rotation) changed it up to then, and a key loaded below is kept
         // under it (read before the key, so never tagged newer than what it

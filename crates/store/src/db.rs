@@ -241,6 +241,11 @@ const POSTGRES_SETTINGS: &str = "SET statement_timeout = '30s'; \
 
 /// Advisory lock keys (any fixed numbers, unique within this schema).
 pub(crate) const MIGRATION_LOCK: i64 = 0x696e_6761_6e67_0001;
+/// Held shared by the audit writer from its read of the epochs to its
+/// commit, and taken exclusively by every statement that writes an epoch's
+/// row (triggers on the epoch tables, migration `2026-11-30-000008`): the
+/// epochs the writer checks kept-first reads against hold until its commit.
+pub(crate) const EPOCH_LOCK: i64 = 0x696e_6761_6e67_0002;
 
 fn apply_settings(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
@@ -352,6 +357,16 @@ pub fn pool(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_epochs_lock_in_the_migration_is_the_writers() {
+        let migration = include_str!(
+            "../../../migrations/postgres/2026-11-30-000008_epoch_changes_wait_for_audit_commits/up.sql"
+        );
+        let takes = format!("PERFORM pg_advisory_xact_lock({EPOCH_LOCK});");
+        assert_eq!(migration.matches(takes.as_str()).count(), 1);
+        assert_ne!(EPOCH_LOCK, MIGRATION_LOCK);
+    }
 
     #[test]
     fn one_write_gate_per_sqlite_file_and_none_for_postgres() {

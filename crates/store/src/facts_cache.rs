@@ -17,7 +17,7 @@
 //! Beside the facts, a client's data key *as stored* (wrapped under a
 //! master key, never the key itself) is kept under the epoch too: erasure
 //! deletes it and a master-key rotation rewraps it, and both move the epoch.
-//! A read goes by the epoch read right after its audit entry was durable
+//! A read goes by the epoch as of its audit entry's commit
 //! (its permit carries it), so a change committed before then is seen. The
 //! erasing process forgets the key at once, the others at their next
 //! request. Record metadata is kept under a records epoch of its own

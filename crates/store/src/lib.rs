@@ -431,18 +431,19 @@ impl Db<'_> {
         Ok(Some(policy))
     }
 
-    /// Lets this request decide "kept first" (SQLite only; elsewhere a
-    /// no-op): the account's lookup takes the epochs this process read last
-    /// instead of reading them, and when the account, the record and its
-    /// facts are all kept under those epochs the request makes no statement
-    /// before its audit entry. The audit writer reads the epochs inside its
-    /// commit, under the file's write lock, and stores the request's
-    /// entries only if they are still those: the decision was then taken on
-    /// the facts as they stand when its entry becomes durable. If they
-    /// moved, nothing is stored and the request's audit append fails with
+    /// Lets this request decide "kept first": the account's lookup takes
+    /// the epochs this process read last instead of reading them, and when
+    /// the account, the record and its facts are all kept under those
+    /// epochs the request makes no statement before its audit entry. The
+    /// audit writer reads the epochs inside its transaction, once nothing
+    /// that moves them can commit before it (SQLite's write lock,
+    /// PostgreSQL's `db::EPOCH_LOCK`), and stores the request's entries
+    /// only if they are still those: the decision was then taken on the
+    /// facts as they stand when its entry becomes durable. If they moved,
+    /// nothing is stored and the request's audit append fails with
     /// [`StoreError::Stale`]: it is to be decided again, not kept first.
     pub fn kept_first(&mut self, on: bool) {
-        self.kept_first = on && self.store.audit.checks_epochs();
+        self.kept_first = on;
         if !self.kept_first {
             self.unread = None;
         }

@@ -55,7 +55,7 @@ pub struct Permit {
     client: Option<ClientId>,
     record: Option<RecordId>,
     consent: Option<ConsentId>,
-    /// The policy epoch as read right after the entry was durable (set by
+    /// The policy epoch as of the entry's commit (set by
     /// `append_decisions`): what a read may rely on of what this process
     /// keeps in memory under an epoch.
     pub(crate) stored_under: Option<i64>,

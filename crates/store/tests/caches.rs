@@ -214,49 +214,62 @@ fn a_record_changed_by_another_process_is_read_anew_on_both_backends() {
     });
 }
 
+/// A new officer account of agency af.
+fn an_officer(store: &Store) -> OfficerId {
+    let af = AgencyCode::parse("af").unwrap();
+    let mut db = store.db().unwrap();
+    match db.create_agency(&af, "Arbetsförmedlingen") {
+        Ok(_) | Err(StoreError::Conflict(_)) => {}
+        Err(other) => panic!("{other}"),
+    }
+    db.create_officer(&ingang_store::NewOfficer {
+        name: "Handläggare".into(),
+        agency: af,
+        roles: vec![Role::Officer],
+    })
+    .unwrap()
+    .account
+    .id
+}
+
+/// The entry of an allowed read of the note by `officer`, as a request
+/// decided kept first gives it.
+fn kept_read_entry(with: &WithNote, officer: OfficerId) -> NewAuditEvent {
+    NewAuditEvent {
+        at: Utc::now(),
+        actor_id: officer,
+        actor_agency: AgencyCode::parse("af").unwrap(),
+        on_behalf_of: None,
+        roles: vec![Role::Officer],
+        action: AuditAction::ReadRecord,
+        client_id: Some(with.client),
+        record_id: Some(with.record.id),
+        decision: Verdict::Allow,
+        reason: None,
+        consent_id: None,
+        request_id: "kept-first".into(),
+        source_addr: None,
+    }
+}
+
+/// How many entries of [`kept_read_entry`] are stored.
+fn kept_read_entries(database: &TestDatabase) -> i64 {
+    let mut raw = database.connect();
+    ingang_store::schema::audit_events::table
+        .filter(ingang_store::schema::audit_events::request_id.eq("kept-first"))
+        .count()
+        .get_result(&mut raw)
+        .unwrap()
+}
+
 #[test]
-fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_sqlite() {
+fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_both_backends() {
     on_each_backend(|with| {
         let (backend, database, store) = (with.backend, &with.database, &with.store);
-        let (client, record) = (with.client, &with.record);
-        let af = AgencyCode::parse("af").unwrap();
-        let mut db = store.db().unwrap();
-        match db.create_agency(&af, "Arbetsförmedlingen") {
-            Ok(_) | Err(StoreError::Conflict(_)) => {}
-            Err(other) => panic!("{backend:?}: {other}"),
-        }
-        let officer = db
-            .create_officer(&ingang_store::NewOfficer {
-                name: "Handläggare".into(),
-                agency: af.clone(),
-                roles: vec![Role::Officer],
-            })
-            .unwrap()
-            .account
-            .id;
-        let entry = || NewAuditEvent {
-            at: Utc::now(),
-            actor_id: officer,
-            actor_agency: af.clone(),
-            on_behalf_of: None,
-            roles: vec![Role::Officer],
-            action: AuditAction::ReadRecord,
-            client_id: Some(client),
-            record_id: Some(record.id),
-            decision: Verdict::Allow,
-            reason: None,
-            consent_id: None,
-            request_id: "kept-first".into(),
-            source_addr: None,
-        };
-        let stored = || -> i64 {
-            let mut raw = database.connect();
-            ingang_store::schema::audit_events::table
-                .filter(ingang_store::schema::audit_events::request_id.eq("kept-first"))
-                .count()
-                .get_result(&mut raw)
-                .unwrap()
-        };
+        let record = &with.record;
+        let officer = an_officer(store);
+        let entry = || kept_read_entry(with, officer);
+        let stored = || kept_read_entries(database);
         // As a request does, on the database: now the account, the record
         // and its facts are kept.
         let mut db = store.db().unwrap();
@@ -265,8 +278,8 @@ fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_sqlite() {
         db.append_decisions(vec![entry()]).unwrap();
         assert_eq!(stored(), 1, "{backend:?}");
 
-        // Kept first with nothing changed: decided on what is kept (on
-        // SQLite), and stored.
+        // Kept first with nothing changed: decided on what is kept, and
+        // stored.
         let kept = |db: &mut ingang_store::Db<'_>| {
             db.kept_first(true);
             db.account(officer).unwrap().unwrap();
@@ -274,14 +287,13 @@ fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_sqlite() {
         };
         let mut db = store.db().unwrap();
         kept(&mut db);
-        let on_sqlite = backend == Backend::Sqlite;
-        assert_eq!(db.relies_on_unread_epochs(), on_sqlite, "{backend:?}");
+        assert!(db.relies_on_unread_epochs(), "{backend:?}");
         db.append_decisions(vec![entry()]).unwrap();
         assert_eq!(stored(), 2, "{backend:?}");
 
         // Another process changes the policy between the decision and the
-        // commit: on SQLite nothing is stored, and the request is told to
-        // decide again; on PostgreSQL nothing was decided kept first.
+        // commit: nothing is stored, and the request is told to decide
+        // again.
         let mut db = store.db().unwrap();
         kept(&mut db);
         let mut raw = database.connect();
@@ -291,13 +303,8 @@ fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_sqlite() {
         .execute(&mut raw)
         .unwrap();
         let result = db.append_decisions(vec![entry()]);
-        if on_sqlite {
-            assert!(matches!(result, Err(StoreError::Stale)), "{result:?}");
-            assert_eq!(stored(), 2, "a stale decision was stored");
-        } else {
-            result.unwrap();
-            assert_eq!(stored(), 3, "{backend:?}");
-        }
+        assert!(matches!(result, Err(StoreError::Stale)), "{result:?}");
+        assert_eq!(stored(), 2, "{backend:?}: a stale decision was stored");
 
         // The same request, no longer kept first, reads the epochs itself
         // (and so learns the new ones), and its entry is stored.
@@ -308,7 +315,7 @@ fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_sqlite() {
         // Kept first again: the new epochs are the ones this process knows.
         let mut db = store.db().unwrap();
         kept(&mut db);
-        assert_eq!(db.relies_on_unread_epochs(), on_sqlite, "{backend:?}");
+        assert!(db.relies_on_unread_epochs(), "{backend:?}");
         db.append_decisions(vec![entry()]).unwrap();
 
         // A request that read the epochs itself takes nothing more under
@@ -332,11 +339,66 @@ fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_sqlite() {
         db.record_with_facts(record.id).unwrap();
         // A statement of the request's own finds the epochs moved.
         let again = db.record_with_facts(record.id);
-        if on_sqlite {
-            assert!(matches!(again, Err(StoreError::Stale)), "{again:?}");
-        } else {
-            again.unwrap();
+        assert!(matches!(again, Err(StoreError::Stale)), "{again:?}");
+        assert_eq!(stored(), 4, "{backend:?}");
+    });
+}
+
+/// On PostgreSQL a change to an epoch takes the audit writer's lock until
+/// it ends: while one is in flight, a read decided kept first is not stored
+/// but decided again (it could not be checked), and nothing else waits.
+#[test]
+fn a_change_in_flight_holds_up_neither_the_log_nor_a_kept_read_on_postgresql() {
+    on_each_backend(|with| {
+        if with.backend != Backend::Postgres {
+            return; // SQLite: a change in flight holds the file's one write lock
         }
-        assert_eq!(stored(), if on_sqlite { 4 } else { 5 }, "{backend:?}");
+        let (database, store, record) = (&with.database, &with.store, &with.record);
+        let officer = an_officer(store);
+        let kept = || {
+            let mut db = store.db().unwrap();
+            db.kept_first(true);
+            db.account(officer).unwrap().unwrap();
+            db.record_with_facts(record.id).unwrap();
+            assert!(db.relies_on_unread_epochs());
+            db
+        };
+        // Read on the database once, then kept first: both stored.
+        let mut db = store.db().unwrap();
+        db.account(officer).unwrap().unwrap();
+        db.record_with_facts(record.id).unwrap();
+        db.append_decisions(vec![kept_read_entry(with, officer)])
+            .unwrap();
+        kept()
+            .append_decisions(vec![kept_read_entry(with, officer)])
+            .unwrap();
+        assert_eq!(kept_read_entries(database), 2);
+
+        // A change to the facts, its transaction still open.
+        let mut change = database.connect();
+        diesel::sql_query("BEGIN").execute(&mut change).unwrap();
+        diesel::sql_query(format!(
+            "UPDATE officers SET deactivated_at = NULL WHERE id = '{officer}'"
+        ))
+        .execute(&mut change)
+        .unwrap();
+        let mut db = kept();
+        let result = db.append_decisions(vec![kept_read_entry(with, officer)]);
+        assert!(matches!(result, Err(StoreError::Stale)), "{result:?}");
+        // Decided on the database instead, it is stored at once.
+        store
+            .audit()
+            .append_decisions(vec![kept_read_entry(with, officer)])
+            .unwrap();
+        assert_eq!(kept_read_entries(database), 3);
+
+        // Committed, the change is seen, and kept first works again.
+        diesel::sql_query("COMMIT").execute(&mut change).unwrap();
+        let mut db = store.db().unwrap();
+        db.account(officer).unwrap().unwrap();
+        kept()
+            .append_decisions(vec![kept_read_entry(with, officer)])
+            .unwrap();
+        assert_eq!(kept_read_entries(database), 4);
     });
 }

@@ -1,0 +1,3 @@
+DROP TRIGGER policy_epoch_takes_the_epoch_lock ON policy_epoch;
+DROP TRIGGER records_epoch_takes_the_epoch_lock ON records_epoch;
+DROP FUNCTION epoch_changes_wait_for_audit_commits();
