@@ -627,3 +627,11 @@ pub fn with_stable_ids(value: &Value, known: &[(&str, &str)]) -> Value {
     }
     walk(value, known, &mut Vec::new())
 }
+
+/// One number of a `/metrics` text, by its full series name (0 when absent).
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}

@@ -1,4 +1,4 @@
-use ingang_tests::{consent_body, World};
+use ingang_tests::{consent_body, metric, World};
 use serde_json::json;
 
 #[test]
@@ -202,14 +202,6 @@ fn changes_made_around_the_process_take_effect_at_once() {
         .unwrap();
     let r = s.get("/v1/clients", &world.soc.token);
     assert_eq!(r.status, 401, "{}", r.text);
-}
-
-/// The value of one series in a `/metrics` text (0 when absent).
-fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0.0)
 }
 
 #[test]

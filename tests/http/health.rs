@@ -1,4 +1,4 @@
-use ingang_tests::{TestServer, World};
+use ingang_tests::{metric, TestServer, World};
 use serde_json::json;
 
 #[test]
@@ -113,14 +113,6 @@ fn authentication_is_required_and_checked() {
     // The real token still works.
     assert_eq!(s.get(&path, &world.af.token).status, 200);
     let _ = json!({});
-}
-
-/// One number of the Prometheus text, by its full series name.
-fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0.0)
 }
 
 #[test]
