@@ -192,12 +192,16 @@ fn denied_callers_get_nothing() {
         let r = s.get(&path, &world.af.token);
         assert_eq!(r.status, 200, "{}", r.text);
     }
-    let r = s.get(&path, &world.psyk.token);
-    assert_eq!(
-        (r.status, r.body["reason"].as_str()),
-        (403, Some("no-active-consent"))
-    );
-    assert!(!r.text.contains("Praktikplats"));
+    // Each caller twice: the second time their account is kept too, so the
+    // read is decided kept first, with no statement before its entry.
+    for _ in 0..2 {
+        let r = s.get(&path, &world.psyk.token);
+        assert_eq!(
+            (r.status, r.body["reason"].as_str()),
+            (403, Some("no-active-consent"))
+        );
+        assert!(!r.text.contains("Praktikplats"));
+    }
     let missing = s.get(
         &format!("/v1/records/{}", uuid::Uuid::new_v4()),
         &world.unassigned.token,
@@ -209,9 +213,21 @@ fn denied_callers_get_nothing() {
         &world.admin,
         &world.af_system,
     ] {
-        let r = s.get(&path, &who.token);
-        assert_eq!((r.status, &r.text), (404, &missing.text), "{:?}", who.roles);
+        for _ in 0..2 {
+            let r = s.get(&path, &who.token);
+            assert_eq!((r.status, &r.text), (404, &missing.text), "{:?}", who.roles);
+        }
     }
+    // Every refusal is audited, each once: 2 + 5 × 2.
+    let refused = s.get(
+        &format!(
+            "/v1/audit/events?client_id={}&action=record.read&decision=deny",
+            world.client
+        ),
+        &world.auditor.token,
+    );
+    assert_eq!(refused.status, 200, "{}", refused.text);
+    assert_eq!(refused.body["items"].as_array().unwrap().len(), 12);
     // Psychiatry is assigned but not named: it may not write either.
     let r = s.post(
         &format!("/v1/clients/{}/records", world.client),
