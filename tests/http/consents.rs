@@ -134,7 +134,7 @@ fn withdrawal_is_final_and_immediate() {
     assert_eq!(
         (r.status, r.body["reason"].as_str()),
         (403, Some("consent-withdrawn")),
-        "a kept record read after the withdrawal"
+        "a record read after the withdrawal (its facts reloaded by the list read)"
     );
     let r = s.post(
         &withdraw,

@@ -1,4 +1,4 @@
-use ingang_tests::{TestServer, World};
+use ingang_tests::{metric, TestServer, World};
 use serde_json::json;
 
 #[test]
@@ -105,4 +105,39 @@ fn only_admins_manage_officers() {
         .server
         .get(&format!("/v1/officers/{}", world.af.id), &world.af.token);
     assert_eq!(r.status, 403);
+}
+
+#[test]
+fn a_deactivated_officer_reading_one_record_is_refused_and_decided_once_each_time() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let note = format!("/v1/records/{}", world.note(&world.af, "Samtal"));
+    for _ in 0..2 {
+        assert_eq!(s.get(&note, &world.af.token).status, 200);
+    }
+    let r = s.post(
+        &format!("/v1/officers/{}/deactivate", world.af.id),
+        &world.admin.token,
+        json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let again = "ingang_audit_decided_again_total";
+    let count = || metric(&s.request("GET", "/metrics", None, None, &[]).text, again);
+    // The first read after the deactivation was decided on the account as
+    // kept (active), then again on the database: refused, nothing read.
+    let before = count();
+    let r = s.get(&note, &world.af.token);
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert!(!r.text.contains("Samtal"));
+    assert_eq!(count() - before, 1.0);
+    // Now the account is kept as deactivated: refused at once, its epochs
+    // checked by a statement rather than by deciding twice.
+    for _ in 0..2 {
+        let r = s.get(&note, &world.af.token);
+        assert_eq!(r.status, 401, "{}", r.text);
+        assert!(!r.text.contains("Samtal"));
+    }
+    assert_eq!(count() - before, 1.0);
 }

@@ -257,7 +257,8 @@ fn publish_private(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
 /// [`Caller`] inside the handler's one blocking step.
 #[derive(Debug, Clone)]
 pub struct Credentials {
-    claims: Claims,
+    /// What the verified token says: taken out of its claims once.
+    token: ingang_app::TokenIdentity,
     on_behalf_of: Option<OfficerId>,
     request_id: String,
     source_addr: Option<String>,
@@ -271,16 +272,11 @@ impl Credentials {
     /// worker pool with the rest of the request.
     pub fn resolve(self, session: &mut ingang_app::Session<'_>) -> Result<Caller, ApiError> {
         let Credentials {
-            claims,
+            token,
             on_behalf_of,
             request_id,
             source_addr,
         } = self;
-        let token = ingang_app::TokenIdentity {
-            subject: claims.sub,
-            agency: claims.agency,
-            roles: claims.roles,
-        };
         Ok(session.authenticate(&token, on_behalf_of, request_id, source_addr)?)
     }
 
@@ -290,13 +286,8 @@ impl Credentials {
         &self,
         session: &mut ingang_app::Session<'_>,
     ) -> ingang_app::AppResult<Caller> {
-        let token = ingang_app::TokenIdentity {
-            subject: self.claims.sub.clone(),
-            agency: self.claims.agency.clone(),
-            roles: self.claims.roles.clone(),
-        };
         session.authenticate(
-            &token,
+            &self.token,
             self.on_behalf_of,
             self.request_id.clone(),
             self.source_addr.clone(),
@@ -352,7 +343,11 @@ impl Credentials {
             .cloned()
             .unwrap_or_default();
         Ok(Credentials {
-            claims,
+            token: ingang_app::TokenIdentity {
+                subject: claims.sub,
+                agency: claims.agency,
+                roles: claims.roles,
+            },
             on_behalf_of,
             request_id: context.request_id,
             source_addr: context.source_addr,

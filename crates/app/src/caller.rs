@@ -54,11 +54,11 @@ impl Session<'_> {
     ) -> AppResult<Caller> {
         let caller = self.authenticate_now(token, on_behalf_of, request_id, source_addr);
         // Kept first, a refusal may rest on an account as it was: it is
-        // given only once the database says so (`Session::kept_first`).
+        // given only if the epochs have not moved since (no audit entry
+        // checks it); else the request is decided again
+        // (`Session::kept_first`).
         if let Err(AppError::Unauthenticated(_) | AppError::Denied(_)) = &caller {
-            if self.db.relies_on_unread_epochs() {
-                return Err(AppError::Stale);
-            }
+            self.db.confirm_unread()?;
         }
         caller
     }

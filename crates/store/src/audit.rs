@@ -386,21 +386,6 @@ fn rows_of(jobs: &mut [Job], checked: Option<Epochs>) -> Vec<AuditRow> {
         .collect()
 }
 
-/// Both epochs as the connection sees them (`None` if the records epoch's
-/// row is missing: then nothing decided kept first is stored). A macro:
-/// the same query on each backend's own connection.
-macro_rules! epochs_now {
-    ($conn:expr) => {{
-        use crate::schema::{policy_epoch::dsl as p, records_epoch::dsl as r};
-        let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
-        p::policy_epoch
-            .find(1i16)
-            .select((p::epoch, records))
-            .first::<(i64, Option<i64>)>($conn)
-            .map(|(policy, records)| records.map(|records| Epochs { policy, records }))
-    }};
-}
-
 impl Writer {
     fn run(&mut self, queue: &Receiver<Job>, batch_max: usize, stats: &AuditStats) {
         while let Ok(first) = queue.recv() {
@@ -475,19 +460,9 @@ impl Writer {
         // inside its limit.
         let result = match conn {
             DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
-                let checked = epochs_now!(c)?;
+                let checked = db::epochs_now!(c)?;
                 let rows = rows_of(jobs, checked);
-                let (chunks, rest) = rows.as_chunks::<SQLITE_ROWS_PER_INSERT>();
-                for chunk in chunks {
-                    diesel::insert_into(audit_events::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
-                for row in rest {
-                    diesel::insert_into(audit_events::table)
-                        .values(row)
-                        .execute(c)?;
-                }
+                db::insert_on_sqlite!(c, audit_events::table, rows, SQLITE_ROWS_PER_INSERT);
                 diesel::QueryResult::Ok((rows.len(), checked))
             }),
             // Read committed whatever the server's default: the epochs'
@@ -503,7 +478,7 @@ impl Writer {
                 ))
                 .get_result::<Locked>(c)?
                 .locked;
-                let checked = if locked { epochs_now!(c)? } else { None };
+                let checked = if locked { db::epochs_now!(c)? } else { None };
                 let rows = rows_of(jobs, checked);
                 for chunk in rows.chunks(INSERT_CHUNK) {
                     diesel::insert_into(audit_events::table)

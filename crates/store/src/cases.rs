@@ -635,7 +635,9 @@ impl crate::Db<'_> {
 
     /// A record's metadata and the facts of a decision on its client, on one
     /// connection: from memory right after the account's lookup if both are
-    /// kept under the epochs it read (see `policy_epoch_for_request`); else
+    /// kept under the epochs it went by (read by its statement, or, kept
+    /// first, the newest this process knows: see `policy_epoch_for_request`
+    /// and `Db::kept_first`); else
     /// the record and both epochs in one query (one round trip), then the
     /// client's erasure, assignments and consents unless the facts cache
     /// holds them.
@@ -643,10 +645,10 @@ impl crate::Db<'_> {
         use crate::schema::policy_epoch::dsl as p;
         use crate::schema::records_epoch::dsl as r;
         let in_transaction = self.in_transaction();
-        // Right after the account's lookup in the same request, whose
-        // statement read both epochs, with nothing done on the connection
-        // since: the record and its facts from memory if both are kept
-        // under them, and no statement at all.
+        // Right after the account's lookup in the same request (whose
+        // statement read both epochs, or which took them kept first), with
+        // nothing done on the connection since: the record and its facts
+        // from memory if both are kept under them, and no statement at all.
         let untouched = self.conn.uses;
         let memo = self.epochs.take();
         if let Some((epochs, _)) = memo.filter(|(_, at)| *at == untouched && !in_transaction) {

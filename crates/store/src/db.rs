@@ -99,6 +99,41 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
+/// Both epochs as a connection of either backend sees them, in one
+/// statement (`None` if the records epoch's row is missing). A macro: the
+/// same query on each backend's own connection (`on_backend!`).
+macro_rules! epochs_now {
+    ($conn:expr) => {{
+        use diesel::prelude::*;
+        use $crate::schema::{policy_epoch::dsl as p, records_epoch::dsl as r};
+        let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
+        p::policy_epoch
+            .find(1i16)
+            .select((p::epoch, records))
+            .first::<(i64, Option<i64>)>($conn)
+            .map(|(policy, records)| {
+                records.map(|records| $crate::facts_cache::Epochs { policy, records })
+            })
+    }};
+}
+pub(crate) use epochs_now;
+
+/// Inserts `rows` into `table` on SQLite: as many multi-row statements of
+/// `$per` rows as fit (a fixed count keeps the statement one type, so it
+/// is prepared once and found in the cache), then one row at a time.
+macro_rules! insert_on_sqlite {
+    ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
+        let (chunks, rest) = $rows.as_chunks::<$per>();
+        for chunk in chunks {
+            diesel::insert_into($table).values(chunk).execute($conn)?;
+        }
+        for row in rest {
+            diesel::insert_into($table).values(row).execute($conn)?;
+        }
+    }};
+}
+pub(crate) use insert_on_sqlite;
+
 pub type DbPool = Pool<Manager>;
 pub type PooledConn = PooledConnection<Manager>;
 

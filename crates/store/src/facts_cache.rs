@@ -5,7 +5,10 @@
 //! withdrawals, erasure) advances `policy_epoch` in its own transaction, by
 //! database triggers, whichever process or tool made it. A request reads the
 //! epoch (one row), then uses facts cached under that same epoch or loads
-//! them and caches them under it. The epoch is read *before* the facts, so
+//! them and caches them under it — or, decided "kept first" (a single
+//! record's read, `Db::kept_first`), takes the newest epoch this process
+//! knows ([`KnownEpochs`]) and lets the audit writer check at its commit
+//! that it still holds. The epoch is read *before* the facts, so
 //! facts are never tagged with an epoch newer than what they saw: a change
 //! that commits in between makes the tag stale, never the facts. A
 //! withdrawal committed on any process is therefore seen by the next request

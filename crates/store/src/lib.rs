@@ -261,10 +261,11 @@ pub struct Db<'s> {
     conn: Checkout,
     /// How many transactions are open on the connection.
     depth: u32,
-    /// The epochs the account's lookup read, and the connection's use count
-    /// right after: for a record read that follows it in the same request
-    /// with nothing else done on the connection in between (see
-    /// `policy_epoch_for_request`).
+    /// The epochs the account's lookup went by (read by its statement, or
+    /// kept first the newest this process knows), and the connection's use
+    /// count right after: for a record read that follows it in the same
+    /// request with nothing else done on the connection in between (see
+    /// `policy_epoch_for_request`, `Db::kept_account`).
     epochs: Option<(Epochs, u64)>,
     /// Whether the account's lookup may take the epochs this process read
     /// last instead of reading them (see [`Db::kept_first`]).
@@ -414,21 +415,20 @@ impl Db<'_> {
     /// and its facts are kept: its decision is taken on the facts as of
     /// this read, a moment earlier.
     pub(crate) fn policy_epoch_for_request(&mut self) -> StoreResult<Option<i64>> {
-        use crate::schema::{policy_epoch::dsl as p, records_epoch::dsl as r};
-        use diesel::prelude::*;
         self.epochs = None;
         if self.in_transaction() {
             return Ok(None);
         }
         let conn = self.conn.get(self.store)?;
-        let records = r::records_epoch.find(1i16).select(r::epoch).single_value();
-        let query = p::policy_epoch.find(1i16).select((p::epoch, records));
-        let (policy, records): (i64, Option<i64>) = db::on_backend!(conn, |c| query.first(c))?;
+        let read = db::on_backend!(conn, |c| db::epochs_now!(c))?;
         self.read_epochs = true;
-        let read = records.map(|records| Epochs { policy, records });
         check_unread(self.store, self.unread, read)?;
         self.epochs = read.map(|epochs| (epochs, self.conn.uses));
-        Ok(Some(policy))
+        // The policy epoch alone when the records epoch's row is missing.
+        match read {
+            Some(epochs) => Ok(Some(epochs.policy)),
+            None => self.policy_epoch(),
+        }
     }
 
     /// Lets this request decide "kept first": the account's lookup takes
@@ -469,10 +469,24 @@ impl Db<'_> {
     }
 
     /// Whether this request took something kept under epochs it did not
-    /// read (kept first): a refusal it would give on that alone is to be
-    /// checked on the database first.
+    /// read (kept first).
     pub fn relies_on_unread_epochs(&self) -> bool {
         self.unread.is_some()
+    }
+
+    /// Kept first, before an answer that no audit entry will check (a
+    /// refusal of the caller): reads the epochs, and gives
+    /// [`StoreError::Stale`] if they moved since the request took what it
+    /// kept. Nothing to do for a request that took nothing so.
+    pub fn confirm_unread(&mut self) -> StoreResult<()> {
+        if self.unread.is_none() {
+            return Ok(());
+        }
+        if self.in_transaction() {
+            // The epochs cannot be read as committed in here.
+            return Err(StoreError::Stale);
+        }
+        self.policy_epoch_for_request().map(|_| ())
     }
 
     /// Stores the entries of decisions and gives a permit for each allowed

@@ -250,20 +250,6 @@ struct NodeRow {
 /// of a batch goes row by row, with the single-row statement.
 const SQLITE_ROWS_PER_INSERT: usize = 64;
 
-/// Inserts `rows` into `table` on SQLite: as many fixed-size multi-row
-/// statements as fit, then one row at a time.
-macro_rules! insert_on_sqlite {
-    ($conn:expr, $table:expr, $rows:expr) => {{
-        let (chunks, rest) = $rows.as_chunks::<SQLITE_ROWS_PER_INSERT>();
-        for chunk in chunks {
-            diesel::insert_into($table).values(chunk).execute($conn)?;
-        }
-        for row in rest {
-            diesel::insert_into($table).values(row).execute($conn)?;
-        }
-    }};
-}
-
 /// Stores a batch's leaves and nodes and takes its entries off the queue.
 /// SQLite has no round trip to save, but a statement per row costs its
 /// own bindings, program run and statement journal: fixed-size multi-row
@@ -277,8 +263,8 @@ fn store_integrated(
 ) -> StoreResult<()> {
     match conn {
         DbConnection::Sqlite(c) => {
-            insert_on_sqlite!(c, audit_leaves::table, leaves);
-            insert_on_sqlite!(c, audit_tree_nodes::table, nodes);
+            db::insert_on_sqlite!(c, audit_leaves::table, leaves, SQLITE_ROWS_PER_INSERT);
+            db::insert_on_sqlite!(c, audit_tree_nodes::table, nodes, SQLITE_ROWS_PER_INSERT);
             // The batch is the oldest queued entries, read under the write
             // lock this transaction took with the lease: no entry can be
             // queued below its last one meanwhile, so one range takes the

@@ -336,7 +336,9 @@ fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_both_backends() {
         .execute(&mut raw)
         .unwrap();
         // From memory, nothing read: the check is the commit's.
-        db.record_with_facts(record.id).unwrap();
+        let (meta, _) = db.record_with_facts(record.id).unwrap();
+        assert_eq!(meta.id, record.id);
+        assert!(db.relies_on_unread_epochs());
         // A statement of the request's own finds the epochs moved.
         let again = db.record_with_facts(record.id);
         assert!(matches!(again, Err(StoreError::Stale)), "{again:?}");
