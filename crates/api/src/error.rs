@@ -266,6 +266,10 @@ impl From<AppError> for ApiError {
                 log::error!("a request decided kept first escaped its second decision");
                 ApiError::Unavailable
             }
+            AppError::NotKept => {
+                log::error!("a request kept only escaped its decision on a worker thread");
+                ApiError::Unavailable
+            }
             AppError::AuditUnavailable => ApiError::AuditUnavailable,
             AppError::Internal(cause) => ApiError::Internal(cause),
         }

@@ -33,6 +33,11 @@ pub enum AppError {
     /// stored or given out, and it is decided again on the database. Never
     /// reaches a caller but through a bug (then 503, like an outage).
     Stale,
+    /// A request that was to take only what this process keeps in memory
+    /// (`Session::read_kept_record`) needed the database: nothing was
+    /// stored, and it is decided on a thread that may wait. Never reaches
+    /// a caller but through a bug (then 503).
+    NotKept,
     /// Anything else. The text is for the log only, never for the caller.
     Internal(String),
 }
@@ -65,6 +70,7 @@ impl From<StoreError> for AppError {
             // answered as any later request about the client is.
             StoreError::KeyDestroyed => AppError::Denied(ingang_policy::DenyReason::ClientErased),
             StoreError::Stale => AppError::Stale,
+            StoreError::NotKept => AppError::NotKept,
             StoreError::AuditUnavailable(cause) => {
                 log::error!("audit append failed, request refused: {cause}");
                 AppError::AuditUnavailable

@@ -191,6 +191,49 @@ impl Session<'_> {
         })
     }
 
+    /// [`Session::read_record`] on a thread that must never wait (an HTTP
+    /// worker), when everything it needs is kept in memory: decided kept
+    /// first (`Session::kept_first`) with no statement, its audit entry
+    /// awaited rather than waited for, and the body, taken sealed before
+    /// the entry, opened only with the entry's permit. `Ok(None)`, with
+    /// nothing stored or given out, when something is not kept, when the
+    /// answer would be a refusal, or when the epochs moved before the
+    /// entry's commit: then `read_record` decides on a thread that may wait.
+    pub async fn read_kept_record(
+        &mut self,
+        authenticate: impl FnOnce(&mut Self) -> AppResult<Caller>,
+        id: RecordId,
+    ) -> AppResult<Option<Record>> {
+        let decided = self.kept_only(|session| {
+            let caller = authenticate(session)?;
+            let (meta, decided) =
+                session.decide_record(&caller, id, read_probe(&caller), read_action)?;
+            if !decided.is_allowed() {
+                // Refusals are decided where the epochs can be read.
+                return Err(AppError::NotKept);
+            }
+            let body = session.db.kept_body(&meta)?;
+            Ok((caller, meta, decided, body))
+        })?;
+        let Some((caller, meta, decided, body)) = decided else {
+            return Ok(None);
+        };
+        let permit = match self.authorize_kept(&caller, &decided).await {
+            Ok(permit) => permit,
+            Err(AppError::Stale) => {
+                self.count_decided_again();
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        };
+        let body = self.db.open_kept_body(body, &permit)?;
+        Ok(Some(Record {
+            meta,
+            consent: permit.consent(),
+            body,
+        }))
+    }
+
     /// Every version of a record, oldest first: each version shown is a
     /// read of the record, decided once and audited once per version.
     pub fn record_versions(

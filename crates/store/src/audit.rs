@@ -19,8 +19,11 @@ use diesel::r2d2::R2D2Connection;
 use ingang_policy::{
     AgencyCode, AuditAction, ClientId, ConsentId, DenyReason, OfficerId, RecordId, Role, Verdict,
 };
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 /// One entry to append. Ids and codes only: never personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,27 +158,46 @@ enum Outcome {
 /// The writer's answer to one job.
 type Answered = Result<Outcome, String>;
 
-/// The writer's answer to one job, waited for by the request that sent it.
-/// The waiter sleeps on a condition variable at once: a channel's receiver
+/// The writer's answer to one job, waited for by the request that sent it:
+/// a thread sleeps on a condition variable at once (a channel's receiver
 /// spins and yields first, which on two cores took the CPU from the very
-/// threads it was waiting for (`sched_yield` was 4 % of the server's CPU).
+/// threads it was waiting for: `sched_yield` was 4 % of the server's CPU),
+/// and an async task is woken by its waker.
 #[derive(Default)]
 struct Answer {
-    slot: Mutex<Option<Answered>>,
+    slot: Mutex<Slot>,
     given: Condvar,
+}
+
+#[derive(Default)]
+struct Slot {
+    result: Option<Answered>,
+    /// The task to wake when the answer comes (`PendingPermits`).
+    waker: Option<Waker>,
 }
 
 impl Answer {
     fn wait(&self) -> Answered {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            if let Some(result) = slot.take() {
+            if let Some(result) = slot.result.take() {
                 return result;
             }
             slot = self
                 .given
                 .wait(slot)
                 .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn poll(&self, cx: &mut Context<'_>) -> Poll<Answered> {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        match slot.result.take() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
         }
     }
 }
@@ -202,8 +224,74 @@ impl Drop for Reply {
 }
 
 fn give(answer: &Answer, result: Answered) {
-    *answer.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+    let waker = {
+        let mut slot = answer.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.result = Some(result);
+        slot.waker.take()
+    };
     answer.given.notify_one();
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+/// The permits of decisions handed to the audit writer
+/// ([`crate::Db::append_decisions_later`]): ready once their entries are
+/// durable, or with the error that stored none of them. The permits exist
+/// before, but only this future gives them out, and only then.
+pub struct PendingPermits {
+    /// The writer's answer to come, or why nothing was sent.
+    sent: Result<Arc<Answer>, Option<StoreError>>,
+    permits: Vec<Option<Permit>>,
+}
+
+impl PendingPermits {
+    pub(crate) fn failed(error: StoreError) -> Self {
+        Self {
+            sent: Err(Some(error)),
+            permits: vec![],
+        }
+    }
+}
+
+impl Future for PendingPermits {
+    type Output = StoreResult<Vec<Option<Permit>>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let answered = match &mut self.sent {
+            Err(error) => {
+                return Poll::Ready(Err(error.take().unwrap_or_else(|| {
+                    StoreError::AuditUnavailable("audit answer polled again".into())
+                })))
+            }
+            Ok(answer) => match answer.poll(cx) {
+                Poll::Ready(answered) => answered,
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        let permits = std::mem::take(&mut self.permits);
+        Poll::Ready(permits_of(answered, permits))
+    }
+}
+
+/// The permits of a job's decisions once the writer answered: each carries
+/// the policy epoch the entries were stored under.
+fn permits_of(
+    answered: Answered,
+    mut permits: Vec<Option<Permit>>,
+) -> StoreResult<Vec<Option<Permit>>> {
+    let epoch = stored_epoch(answered)?;
+    for permit in permits.iter_mut().flatten() {
+        permit.stored_under = epoch;
+    }
+    Ok(permits)
+}
+
+fn stored_epoch(answered: Answered) -> StoreResult<Option<i64>> {
+    match answered.map_err(StoreError::AuditUnavailable)? {
+        Outcome::Stored { epoch } => Ok(epoch),
+        Outcome::Stale => Err(StoreError::Stale),
+    }
 }
 
 /// Entries per multi-row insert of a batch (PostgreSQL).
@@ -283,21 +371,14 @@ impl AuditLog {
     /// Stores `events` and returns once they are durable. Blocking: call it
     /// from a worker thread, not an async task.
     pub fn append(&self, events: Vec<NewAuditEvent>) -> StoreResult<()> {
-        self.append_stored_under(events, None).map(|_| ())
+        if events.is_empty() {
+            return Ok(());
+        }
+        stored_epoch(self.send(events, None)?.wait()).map(|_| ())
     }
 
-    /// [`Self::append`], giving the policy epoch as committed when the
-    /// events were durable (`None` when there were none, or it could not
-    /// be read); with `under`, stored only if those are still the epochs
-    /// then, else [`StoreError::Stale`].
-    fn append_stored_under(
-        &self,
-        events: Vec<NewAuditEvent>,
-        under: Option<Epochs>,
-    ) -> StoreResult<Option<i64>> {
-        if events.is_empty() {
-            return Ok(None);
-        }
+    /// Hands `events` to the writer; the answer comes through the result.
+    fn send(&self, events: Vec<NewAuditEvent>, under: Option<Epochs>) -> StoreResult<Arc<Answer>> {
         let answer = Arc::new(Answer::default());
         let reply = Reply(Some(Arc::clone(&answer)));
         self.jobs
@@ -307,10 +388,7 @@ impl AuditLog {
                 reply,
             })
             .map_err(|_| StoreError::AuditUnavailable("audit writer stopped".into()))?;
-        match answer.wait().map_err(StoreError::AuditUnavailable)? {
-            Outcome::Stored { epoch } => Ok(epoch),
-            Outcome::Stale => Err(StoreError::Stale),
-        }
+        Ok(answer)
     }
 
     /// Stores the entries of decisions and, once they are durable, hands
@@ -328,12 +406,30 @@ impl AuditLog {
         events: Vec<NewAuditEvent>,
         under: Option<Epochs>,
     ) -> StoreResult<Vec<Option<Permit>>> {
-        let mut permits: Vec<Option<Permit>> = events.iter().map(Permit::for_stored).collect();
-        let epoch = self.append_stored_under(events, under)?;
-        for permit in permits.iter_mut().flatten() {
-            permit.stored_under = epoch;
+        let permits: Vec<Option<Permit>> = events.iter().map(Permit::for_stored).collect();
+        if events.is_empty() {
+            return Ok(permits);
         }
-        Ok(permits)
+        permits_of(self.send(events, under)?.wait(), permits)
+    }
+
+    /// [`Self::append_decisions_under`] without blocking: the permits come
+    /// with the future, once the entries are durable.
+    pub(crate) fn submit_decisions(
+        &self,
+        events: Vec<NewAuditEvent>,
+        under: Option<Epochs>,
+    ) -> PendingPermits {
+        let permits: Vec<Option<Permit>> = events.iter().map(Permit::for_stored).collect();
+        if events.is_empty() {
+            return PendingPermits::failed(StoreError::AuditUnavailable(
+                "no entries to store".into(),
+            ));
+        }
+        PendingPermits {
+            sent: self.send(events, under).map_err(Some),
+            permits,
+        }
     }
 
     pub fn stats(&self) -> &AuditStats {
@@ -640,6 +736,79 @@ mod tests {
         let answer = Arc::new(Answer::default());
         Reply(Some(Arc::clone(&answer))).send(Ok(Outcome::Stale));
         assert_eq!(answer.wait(), Ok(Outcome::Stale));
-        assert!(answer.slot.lock().unwrap().is_none());
+        assert!(answer.slot.lock().unwrap().result.is_none());
+    }
+
+    /// Polls `future` on this thread until it is ready, parking in between:
+    /// ready only if something woke the thread's waker.
+    fn block_on<F: Future>(future: F) -> F::Output {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            std::thread::park();
+        }
+    }
+
+    fn pending(answer: &Arc<Answer>) -> PendingPermits {
+        PendingPermits {
+            sent: Ok(Arc::clone(answer)),
+            permits: vec![None],
+        }
+    }
+
+    #[test]
+    fn an_awaited_answer_wakes_its_task_and_gives_the_permits_only_then() {
+        let answer = Arc::new(Answer::default());
+        let waker = Waker::noop();
+        let mut first = pending(&answer);
+        assert!(Pin::new(&mut first)
+            .poll(&mut Context::from_waker(waker))
+            .is_pending());
+        let reply = Reply(Some(Arc::clone(&answer)));
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            reply.send(Ok(Outcome::Stored { epoch: Some(3) }));
+        });
+        let permits = block_on(pending(&answer)).unwrap();
+        assert_eq!(permits.len(), 1);
+        writer.join().unwrap();
+
+        // A stale job and a failed commit store nothing and give no permit.
+        for (result, expected) in [
+            (Ok(Outcome::Stale), "Stale"),
+            (Err("disk full".to_owned()), "AuditUnavailable"),
+        ] {
+            let answer = Arc::new(Answer::default());
+            let reply = Reply(Some(Arc::clone(&answer)));
+            std::thread::spawn(move || reply.send(result));
+            let error = block_on(pending(&answer)).unwrap_err();
+            assert!(format!("{error:?}").starts_with(expected), "{error:?}");
+        }
+        // A writer that died with the job answers too.
+        let answer = Arc::new(Answer::default());
+        let job = Job {
+            events: vec![],
+            under: None,
+            reply: Reply(Some(Arc::clone(&answer))),
+        };
+        std::thread::spawn(move || drop(job));
+        assert!(matches!(
+            block_on(pending(&answer)),
+            Err(StoreError::AuditUnavailable(_))
+        ));
+        assert!(matches!(
+            block_on(PendingPermits::failed(StoreError::Stale)),
+            Err(StoreError::Stale)
+        ));
     }
 }

@@ -258,6 +258,40 @@ impl From<RecordRow> for RecordMeta {
 }
 
 /// Sealed bodies by record and version.
+/// A record's sealed body and its client's wrapped key, kept in memory and
+/// taken before the read's audit entry (`Db::kept_body`): nothing in it
+/// opens without the read's permit.
+pub struct KeptBody {
+    client: ClientId,
+    record: RecordId,
+    version: i32,
+    /// The policy epoch the key was kept under.
+    epoch: i64,
+    wrapped: crate::crypto::WrappedKey,
+    sealed: std::sync::Arc<[u8]>,
+}
+
+impl std::fmt::Debug for KeptBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptBody")
+            .field("record", &self.record)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the sealed body of a record's version with its client's key.
+fn open_body(
+    key: &crate::crypto::DataKey,
+    record: RecordId,
+    version: i32,
+    body: &[u8],
+) -> StoreResult<serde_json::Value> {
+    let row = body_row_id(record, version);
+    let plain = key.open(body_place(&row), body)?;
+    serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 type SealedBodies = std::collections::HashMap<(RecordId, i32), std::sync::Arc<[u8]>>;
 
 fn body_row_id(record: RecordId, version: i32) -> String {
@@ -906,11 +940,58 @@ impl crate::Db<'_> {
                 let body = sealed
                     .remove(&(meta.id, meta.version))
                     .ok_or_else(|| StoreError::Corrupt("record version without a body".into()))?;
-                let row = body_row_id(meta.id, meta.version);
-                let plain = key.open(body_place(&row), &body)?;
-                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
+                open_body(&key, meta.id, meta.version, &body)
             })
             .collect()
+    }
+
+    /// Kept only (`Db::kept_only`): the sealed body of `meta`'s record and
+    /// its client's wrapped key as this process keeps them under the epochs
+    /// the request was decided by without reading them (`Db::kept_first`),
+    /// taken before the read's audit entry and opened only with its permit
+    /// ([`Db::open_kept_body`]). [`StoreError::NotKept`] if either is not
+    /// kept, or the request was not decided so.
+    pub fn kept_body(&self, meta: &RecordMeta) -> StoreResult<KeptBody> {
+        let epoch = self.unread.ok_or(StoreError::NotKept)?.policy;
+        let wrapped = self
+            .store
+            .facts
+            .data_key(epoch, meta.client_id)
+            .ok_or(StoreError::NotKept)?;
+        let sealed = self
+            .store
+            .bodies
+            .get(meta.id, meta.version)
+            .ok_or(StoreError::NotKept)?;
+        Ok(KeptBody {
+            client: meta.client_id,
+            record: meta.id,
+            version: meta.version,
+            epoch,
+            wrapped,
+            sealed,
+        })
+    }
+
+    /// Opens a body taken by [`Db::kept_body`] with the `record.read`
+    /// permit of its record. The permit must have been stored under the
+    /// epoch the key was kept under (it is, unless the entry's commit found
+    /// the epochs moved, which gives no permit): the key is then the one a
+    /// read after the commit would take ([`Db::record_bodies`]).
+    pub fn open_kept_body(
+        &self,
+        kept: KeptBody,
+        permit: &Permit,
+    ) -> StoreResult<serde_json::Value> {
+        permit.check_record(AuditAction::ReadRecord, kept.client, kept.record)?;
+        if permit.stored_under != Some(kept.epoch) {
+            return Err(StoreError::Stale);
+        }
+        let key = self
+            .store
+            .keys()
+            .unwrap(&kept.client.to_string(), &kept.wrapped)?;
+        open_body(&key, kept.record, kept.version, &kept.sealed)
     }
 
     /// The sealed bodies of `metas` (all of `client`) and the client's

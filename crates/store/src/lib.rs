@@ -21,9 +21,12 @@ mod time;
 mod web_sessions;
 
 pub use accounts::{Account, Agency, NewOfficer, Officer};
-pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditStats, NewAuditEvent, BATCH_BUCKETS};
+pub use audit::{
+    AuditEvent, AuditFilter, AuditLog, AuditStats, NewAuditEvent, PendingPermits, BATCH_BUCKETS,
+};
 pub use cases::{
-    Assignment, Consent, ConsentEvidence, NewConsent, RecordMeta, RecordPage, RecordVersion,
+    Assignment, Consent, ConsentEvidence, KeptBody, NewConsent, RecordMeta, RecordPage,
+    RecordVersion,
 };
 pub use clients::{ClientIdentity, ClientSummary, Erasure, LoadedFacts};
 pub use crypto::{CryptoError, KeySource, Keyring, SecretKey};
@@ -76,6 +79,11 @@ pub enum StoreError {
     /// to be decided again on the database.
     #[error("the policy or the records changed while the request was decided")]
     Stale,
+    /// A request that may take only what this process keeps in memory
+    /// (`Db::kept_only`) needed the database: nothing was stored, and the
+    /// request is to be decided on a thread that may wait for it.
+    #[error("the request needs the database")]
+    NotKept,
 }
 
 impl From<diesel::result::Error> for StoreError {
@@ -300,10 +308,15 @@ fn check_unread(store: &Store, unread: Option<Epochs>, read: Option<Epochs>) -> 
 struct Checkout {
     conn: Option<db::PooledConn>,
     uses: u64,
+    /// No connection may be taken (`Db::kept_only`).
+    refused: bool,
 }
 
 impl Checkout {
     fn get(&mut self, store: &Store) -> StoreResult<&mut DbConnection> {
+        if self.refused {
+            return Err(StoreError::NotKept);
+        }
         let conn = match self.conn.take() {
             Some(conn) => conn,
             None => store.pool.get()?,
@@ -449,6 +462,16 @@ impl Db<'_> {
         }
     }
 
+    /// Lets this request take only what this process keeps in memory, for
+    /// work on a thread that must never wait (an HTTP worker): every
+    /// statement, every connection from the pool and every blocking audit
+    /// append fails with [`StoreError::NotKept`] instead, before anything
+    /// is stored. Used with [`Db::kept_first`]; the audit entries go
+    /// through [`Db::append_decisions_later`].
+    pub fn kept_only(&mut self, on: bool) {
+        self.conn.refused = on;
+    }
+
     /// Kept first: the account as kept under the epochs this process read
     /// last, without a statement; `None` when not kept (the caller reads
     /// the epochs then).
@@ -503,12 +526,27 @@ impl Db<'_> {
         // than the number of waiting requests would starve the group commit
         // of company: smaller batches, more syncs, more CPU per read.
         self.release();
+        if self.conn.refused {
+            return Err(StoreError::NotKept);
+        }
         if events.is_empty() && self.unread.is_some() {
             // Nothing to check the epochs by: an answer decided on them
             // (an empty list) is decided again on the database.
             return Err(StoreError::Stale);
         }
         self.store.audit.append_decisions_under(events, self.unread)
+    }
+
+    /// [`Db::append_decisions`] for a thread that must not block: the
+    /// entries go to the audit writer now, and the permits come with the
+    /// future once they are durable (the same answers: [`StoreError::Stale`]
+    /// if the epochs a kept-first decision went by had moved).
+    pub fn append_decisions_later(&mut self, events: Vec<NewAuditEvent>) -> audit::PendingPermits {
+        self.release();
+        if events.is_empty() && self.unread.is_some() {
+            return audit::PendingPermits::failed(StoreError::Stale);
+        }
+        self.store.audit.submit_decisions(events, self.unread)
     }
 
     /// Whether a transaction is open on this connection: facts and keys

@@ -70,10 +70,14 @@ impl PageError {
                 | AppError::UnknownReference(_)
                 | AppError::PreconditionFailed { .. },
             ) => (StatusCode::CONFLICT, T::ErrorTitle, T::ErrorText.in_(lang)),
-            // `Stale` is decided again inside the application; here only by
-            // a bug, answered like an outage.
+            // `Stale` and `NotKept` are decided again inside the
+            // application or the API; here only by a bug, answered like an
+            // outage.
             PageError::App(
-                AppError::Unavailable | AppError::AuditUnavailable | AppError::Stale,
+                AppError::Unavailable
+                | AppError::AuditUnavailable
+                | AppError::Stale
+                | AppError::NotKept,
             ) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 T::UnavailableTitle,

@@ -160,10 +160,22 @@ pub async fn get_record(
     id: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let record = as_caller_kept_first(state, credentials, move |app, caller| {
-        app.read_record(caller, id)
-    })
-    .await?;
+    // On this worker when all it needs is kept in memory; else on the
+    // worker pool, which may wait for the database.
+    let kept = state
+        .app
+        .session()?
+        .read_kept_record(|session| credentials.authenticate(session), id)
+        .await?;
+    let record = match kept {
+        Some(record) => record,
+        None => {
+            as_caller_kept_first(state, credentials, move |app, caller| {
+                app.read_record(caller, id)
+            })
+            .await?
+        }
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(record.meta.version)))
         .json(response(record)))
