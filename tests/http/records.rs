@@ -1,4 +1,4 @@
-use ingang_tests::{consent_body, World};
+use ingang_tests::{consent_body, metric, World};
 use serde_json::json;
 
 #[test]
@@ -238,6 +238,55 @@ fn denied_callers_get_nothing() {
         (r.status, r.body["reason"].as_str()),
         (403, Some("no-active-consent"))
     );
+}
+
+#[test]
+fn a_kept_record_is_answered_on_the_http_worker_and_audited_each_time() {
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let record = world.note(&world.af, "Praktikplats hos ICA från februari");
+    let path = format!("/v1/records/{record}");
+    let kept_only = || {
+        let text = s.request("GET", "/metrics", None, None, &[]).text;
+        metric(&text, "ingang_reads_answered_kept_only_total")
+    };
+    let before = kept_only();
+    // The first read loads what it needs on the worker pool and keeps it;
+    // the next ones are decided, audited and answered from memory.
+    let first = s.get(&path, &world.af.token);
+    assert_eq!(first.status, 200, "{}", first.text);
+    for _ in 0..3 {
+        let r = s.get(&path, &world.af.token);
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body, first.body);
+        assert_eq!(r.etag, first.etag);
+    }
+    assert_eq!(kept_only() - before, 3.0);
+    // Each read audited once, the kept ones as the first.
+    let r = s.get(
+        &format!(
+            "/v1/audit/events?client_id={}&actor_id={}&action=record.read",
+            world.client, world.af.id
+        ),
+        &world.auditor.token,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let entries = r.body["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 4);
+    for entry in entries {
+        assert_eq!(entry["decision"], "allow");
+        assert_eq!(entry["record_id"], json!(record.to_string()));
+        assert_eq!(entry["consent_id"], entries[0]["consent_id"]);
+    }
+    // A caller refused is never answered from memory: decided where the
+    // epochs can be read, and audited.
+    let r = s.get(&path, &world.psyk.token);
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = s.get(&path, &world.psyk.token);
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(kept_only() - before, 3.0);
 }
 
 #[test]

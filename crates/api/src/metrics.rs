@@ -204,6 +204,17 @@ pub fn render(app: &App) -> String {
     );
     header(
         &mut out,
+        "ingang_reads_answered_kept_only_total",
+        "counter",
+        "Single-record reads decided, audited and answered from what the process keeps, without leaving the HTTP worker.",
+    );
+    let _ = writeln!(
+        out,
+        "ingang_reads_answered_kept_only_total {}",
+        stats.answered_kept_only.load(Ordering::Relaxed)
+    );
+    header(
+        &mut out,
         "ingang_audit_batch_size",
         "histogram",
         "Entries per audit commit (group commit).",

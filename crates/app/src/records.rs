@@ -227,6 +227,12 @@ impl Session<'_> {
             Err(error) => return Err(error),
         };
         let body = self.db.open_kept_body(body, &permit)?;
+        self.app
+            .store
+            .audit()
+            .stats()
+            .answered_kept_only
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(Some(Record {
             meta,
             consent: permit.consent(),

@@ -318,6 +318,10 @@ pub struct AuditStats {
     /// first decision stored, decided again on the database. Counted by
     /// the application (`Session::kept_first`).
     pub decided_again: AtomicU64,
+    /// Single-record reads decided, audited and answered from what the
+    /// process keeps, on the HTTP worker itself (`Db::kept_only`). Counted
+    /// by the application.
+    pub answered_kept_only: AtomicU64,
     /// Batches per size bucket (not cumulative; the last slot is "more").
     pub batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
 }

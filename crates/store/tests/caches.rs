@@ -346,6 +346,122 @@ fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_both_backends() {
     });
 }
 
+/// Polls `future` on this thread until it is ready, parking in between: it
+/// completes only if something wakes the thread's waker.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn a_read_kept_only_takes_nothing_but_memory_and_opens_only_with_its_permit_on_both_backends() {
+    on_each_backend(|with| {
+        let (backend, database, store) = (with.backend, &with.database, &with.store);
+        let record = &with.record;
+        let officer = an_officer(store);
+        let entry = || kept_read_entry(with, officer);
+        let stored = || kept_read_entries(database);
+        let kept_only = |db: &mut ingang_store::Db<'_>| {
+            db.kept_first(true);
+            db.kept_only(true);
+        };
+
+        // Nothing kept yet: every step that would need the database says
+        // so, and nothing is stored.
+        let mut db = store.db().unwrap();
+        kept_only(&mut db);
+        let account = db.account(officer);
+        assert!(matches!(account, Err(StoreError::NotKept)), "{account:?}");
+        let appended = db.append_decisions(vec![entry()]);
+        assert!(matches!(appended, Err(StoreError::NotKept)), "{appended:?}");
+        assert_eq!(stored(), 0, "{backend:?}");
+
+        // Read once on the database: the account, the record, its facts,
+        // the body and the key are now kept.
+        let mut db = store.db().unwrap();
+        db.account(officer).unwrap().unwrap();
+        let (meta, _) = db.record_with_facts(record.id).unwrap();
+        let permit = db.append_decisions(vec![entry()]).unwrap().pop().flatten();
+        db.record_bodies(&[(meta, permit.unwrap())]).unwrap();
+        assert_eq!(stored(), 1, "{backend:?}");
+
+        // Kept only: decided from memory, the entry awaited, and the body
+        // opened with the permit its entry gave.
+        let mut db = store.db().unwrap();
+        kept_only(&mut db);
+        db.account(officer).unwrap().unwrap();
+        let (meta, _) = db.record_with_facts(record.id).unwrap();
+        let body = db.kept_body(&meta).unwrap();
+        assert!(!format!("{body:?}").contains("Samtal"));
+        let permit = block_on(db.append_decisions_later(vec![entry()]))
+            .unwrap()
+            .pop()
+            .flatten()
+            .unwrap();
+        assert_eq!(stored(), 2, "{backend:?}");
+        assert_eq!(
+            db.open_kept_body(body, &permit).unwrap(),
+            json!({"text": "Samtal"}),
+            "{backend:?}"
+        );
+        // Never with a permit for another record.
+        let other = permit_for_another_record(store, with.client);
+        let body = db.kept_body(&meta).unwrap();
+        let opened = db.open_kept_body(body, &other);
+        assert!(
+            matches!(opened, Err(StoreError::PermitMismatch(_))),
+            "{opened:?}"
+        );
+
+        // The policy moves between the decision and the commit: nothing is
+        // stored and no permit is given.
+        let mut db = store.db().unwrap();
+        kept_only(&mut db);
+        db.account(officer).unwrap().unwrap();
+        let (meta, _) = db.record_with_facts(record.id).unwrap();
+        db.kept_body(&meta).unwrap();
+        let mut raw = database.connect();
+        diesel::sql_query(format!(
+            "UPDATE officers SET deactivated_at = NULL WHERE id = '{officer}'"
+        ))
+        .execute(&mut raw)
+        .unwrap();
+        let late = block_on(db.append_decisions_later(vec![entry()]));
+        assert!(matches!(late, Err(StoreError::Stale)), "{late:?}");
+        assert_eq!(stored(), 2, "{backend:?}: a stale decision was stored");
+        // The commit told this process the new epochs: nothing kept under
+        // the old ones is taken any more, the account first.
+        let mut db = store.db().unwrap();
+        kept_only(&mut db);
+        let account = db.account(officer);
+        assert!(matches!(account, Err(StoreError::NotKept)), "{account:?}");
+    });
+}
+
+/// A permit to read a record of `client` that is not the note.
+fn permit_for_another_record(store: &Store, client: ClientId) -> Permit {
+    permit(
+        store,
+        AuditAction::ReadRecord,
+        Some(client),
+        Some(RecordId(uuid::Uuid::from_u128(99))),
+    )
+}
+
 /// On PostgreSQL a change to an epoch takes the audit writer's lock until
 /// it ends: while one is in flight, a read decided kept first is not stored
 /// but decided again (it could not be checked), and nothing else waits.
