@@ -277,7 +277,7 @@ fn a_kept_record_is_answered_on_the_http_worker_and_audited_each_time() {
     assert_eq!(entries.len(), 4);
     for entry in entries {
         assert_eq!(entry["decision"], "allow");
-        assert_eq!(entry["record_id"], json!(record.to_string()));
+        assert_eq!(entry["record_id"], json!(record));
         assert_eq!(entry["consent_id"], entries[0]["consent_id"]);
     }
     // A caller refused is never answered from memory: decided where the
