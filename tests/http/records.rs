@@ -281,12 +281,67 @@ fn a_kept_record_is_answered_on_the_http_worker_and_audited_each_time() {
         assert_eq!(entry["consent_id"], entries[0]["consent_id"]);
     }
     // A caller refused is never answered from memory: decided where the
-    // epochs can be read, and audited.
-    let r = s.get(&path, &world.psyk.token);
-    assert_eq!(r.status, 403, "{}", r.text);
-    let r = s.get(&path, &world.psyk.token);
-    assert_eq!(r.status, 403, "{}", r.text);
+    // epochs can be read, and audited, each time once.
+    for _ in 0..2 {
+        let r = s.get(&path, &world.psyk.token);
+        assert_eq!(r.status, 403, "{}", r.text);
+    }
     assert_eq!(kept_only() - before, 3.0);
+    let r = s.get(
+        &format!(
+            "/v1/audit/events?actor_id={}&action=record.read&decision=deny",
+            world.psyk.id
+        ),
+        &world.auditor.token,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_kept_read_whose_epochs_moved_is_answered_from_the_database_and_audited_once() {
+    use diesel::prelude::*;
+    use ingang_store::schema::officers;
+    let Some(world) = World::new(crate::BACKEND) else {
+        return;
+    };
+    let s = &world.server;
+    let record = world.note(&world.af, "Praktikplats hos ICA från februari");
+    let path = format!("/v1/records/{record}");
+    let counters = || {
+        let text = s.request("GET", "/metrics", None, None, &[]).text;
+        (
+            metric(&text, "ingang_reads_answered_kept_only_total"),
+            metric(&text, "ingang_audit_decided_again_total"),
+        )
+    };
+    for _ in 0..2 {
+        assert_eq!(s.get(&path, &world.af.token).status, 200);
+    }
+    let (kept, again) = counters();
+    // A tool changes an account around the process: the policy epoch
+    // moves, and nothing in this process has read it.
+    diesel::update(officers::table.filter(officers::id.eq(&world.psyk.id)))
+        .set(officers::deactivated_at.eq(None::<i64>))
+        .execute(&mut s.raw_db())
+        .unwrap();
+    // Decided on the worker under the old epochs, found stale at the
+    // commit, nothing stored; decided again on the worker pool, answered.
+    let r = s.get(&path, &world.af.token);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(counters(), (kept, again + 1.0));
+    // Kept again under the new epochs: the next read stays on the worker.
+    assert_eq!(s.get(&path, &world.af.token).status, 200);
+    assert_eq!(counters(), (kept + 1.0, again + 1.0));
+    let r = s.get(
+        &format!(
+            "/v1/audit/events?client_id={}&actor_id={}&action=record.read",
+            world.client, world.af.id
+        ),
+        &world.auditor.token,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 4);
 }
 
 #[test]

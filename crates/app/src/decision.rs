@@ -92,33 +92,8 @@ impl Session<'_> {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Runs `decide` "kept only" (`ingang_store::Db::kept_only`): kept
-    /// first, on what this process keeps in memory, with no statement and
-    /// nothing that blocks, for a thread that must never wait (an HTTP
-    /// worker). `Ok(None)` when it needed the database: nothing was stored.
-    pub(crate) fn kept_only<T>(
-        &mut self,
-        decide: impl FnOnce(&mut Self) -> AppResult<T>,
-    ) -> AppResult<Option<T>> {
-        self.db.kept_first(true);
-        self.db.kept_only(true);
-        let decided = decide(self);
-        self.db.kept_only(false);
-        match decided {
-            Ok(decided) => Ok(Some(decided)),
-            Err(AppError::NotKept) => {
-                self.db.kept_first(false);
-                Ok(None)
-            }
-            Err(error) => {
-                self.db.kept_first(false);
-                Err(error)
-            }
-        }
-    }
-
     /// [`Session::authorize_decided`] for an allowed decision taken kept
-    /// only ([`Session::kept_only`]), without blocking: the entry goes to
+    /// only (`Session::read_kept_record`), without blocking: the entry goes to
     /// the audit writer and is awaited; the permit comes once it is
     /// durable. [`AppError::Stale`] if the epochs the decision went by
     /// moved before that commit: nothing was stored.
@@ -135,9 +110,8 @@ impl Session<'_> {
         let pending = self
             .db
             .append_decisions_later(vec![audit_event(caller, decided)]);
-        let permits = pending.await;
-        self.db.kept_first(false);
-        permits?
+        pending
+            .await?
             .pop()
             .flatten()
             .ok_or_else(|| AppError::Internal("allowed decision without a permit".into()))

@@ -204,19 +204,26 @@ impl Session<'_> {
         authenticate: impl FnOnce(&mut Self) -> AppResult<Caller>,
         id: RecordId,
     ) -> AppResult<Option<Record>> {
-        let decided = self.kept_only(|session| {
-            let caller = authenticate(session)?;
-            let (meta, decided) =
-                session.decide_record(&caller, id, read_probe(&caller), read_action)?;
-            if !decided.is_allowed() {
-                // Refusals are decided where the epochs can be read.
-                return Err(AppError::NotKept);
-            }
-            let body = session.db.kept_body(&meta)?;
-            Ok((caller, meta, decided, body))
-        })?;
-        let Some((caller, meta, decided, body)) = decided else {
-            return Ok(None);
+        // Kept only to the end: anything that would wait on this thread
+        // fails instead.
+        self.db.kept_first(true);
+        self.db.kept_only(true);
+        let read = self.read_kept(authenticate, id).await;
+        self.db.kept_only(false);
+        self.db.kept_first(false);
+        read
+    }
+
+    async fn read_kept(
+        &mut self,
+        authenticate: impl FnOnce(&mut Self) -> AppResult<Caller>,
+        id: RecordId,
+    ) -> AppResult<Option<Record>> {
+        let (caller, meta, decided, body) = match self.decide_kept_read(authenticate, id) {
+            Ok(decided) => decided,
+            // Nothing stored: decided where the database can be waited for.
+            Err(AppError::NotKept) => return Ok(None),
+            Err(error) => return Err(error),
         };
         let permit = match self.authorize_kept(&caller, &decided).await {
             Ok(permit) => permit,
@@ -224,9 +231,12 @@ impl Session<'_> {
                 self.count_decided_again();
                 return Ok(None);
             }
-            Err(error) => return Err(error),
+            Err(error) => return Err(after_entry(error)),
         };
-        let body = self.db.open_kept_body(body, &permit)?;
+        let body = self
+            .db
+            .open_kept_body(body, &permit)
+            .map_err(|error| after_entry(error.into()))?;
         self.app
             .store
             .audit()
@@ -238,6 +248,24 @@ impl Session<'_> {
             consent: permit.consent(),
             body,
         }))
+    }
+
+    /// The first half of [`Session::read_kept_record`]: the caller, the
+    /// record, an allowing decision on it and its sealed body, all from
+    /// memory; [`AppError::NotKept`] when something is not kept or the
+    /// answer would be a refusal (decided where the epochs can be read).
+    fn decide_kept_read(
+        &mut self,
+        authenticate: impl FnOnce(&mut Self) -> AppResult<Caller>,
+        id: RecordId,
+    ) -> AppResult<KeptRead> {
+        let caller = authenticate(self)?;
+        let (meta, decided) = self.decide_record(&caller, id, read_probe(&caller), read_action)?;
+        if !decided.is_allowed() {
+            return Err(AppError::NotKept);
+        }
+        let body = self.db.kept_body(&meta)?;
+        Ok((caller, meta, decided, body))
     }
 
     /// Every version of a record, oldest first: each version shown is a
@@ -391,6 +419,32 @@ impl Session<'_> {
             Utc::now(),
         )?;
         Ok((meta, decided))
+    }
+}
+
+/// A read decided kept only, before its entry: the caller, the record, the
+/// decision and the record's sealed body.
+type KeptRead = (Caller, RecordMeta, Decided, ingang_store::KeptBody);
+
+/// An error of a read kept only once its entry may be stored: never sent
+/// round to be decided again, which would store a second entry.
+fn after_entry(error: AppError) -> AppError {
+    match error {
+        AppError::NotKept => {
+            AppError::Internal("a read kept only needed the database after its entry".into())
+        }
+        other @ (AppError::Unauthenticated(_)
+        | AppError::Denied(_)
+        | AppError::NotFound
+        | AppError::Absent { .. }
+        | AppError::Invalid { .. }
+        | AppError::Conflict(_)
+        | AppError::UnknownReference(_)
+        | AppError::PreconditionFailed { .. }
+        | AppError::Unavailable
+        | AppError::AuditUnavailable
+        | AppError::Stale
+        | AppError::Internal(_)) => other,
     }
 }
 

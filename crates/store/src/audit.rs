@@ -195,7 +195,10 @@ impl Answer {
         match slot.result.take() {
             Some(result) => Poll::Ready(result),
             None => {
-                slot.waker = Some(cx.waker().clone());
+                match &mut slot.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    other => *other = Some(cx.waker().clone()),
+                }
                 Poll::Pending
             }
         }
@@ -240,15 +243,23 @@ fn give(answer: &Answer, result: Answered) {
 /// durable, or with the error that stored none of them. The permits exist
 /// before, but only this future gives them out, and only then.
 pub struct PendingPermits {
-    /// The writer's answer to come, or why nothing was sent.
-    sent: Result<Arc<Answer>, Option<StoreError>>,
+    state: Pending,
     permits: Vec<Option<Permit>>,
+}
+
+enum Pending {
+    /// Handed to the writer: its answer is awaited.
+    Sent(Arc<Answer>),
+    /// Known without the writer: nothing to store, or not sent.
+    Known(StoreResult<()>),
+    /// Given out already.
+    Given,
 }
 
 impl PendingPermits {
     pub(crate) fn failed(error: StoreError) -> Self {
         Self {
-            sent: Err(Some(error)),
+            state: Pending::Known(Err(error)),
             permits: vec![],
         }
     }
@@ -258,33 +269,31 @@ impl Future for PendingPermits {
     type Output = StoreResult<Vec<Option<Permit>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let answered = match &mut self.sent {
-            Err(error) => {
-                return Poll::Ready(Err(error.take().unwrap_or_else(|| {
-                    StoreError::AuditUnavailable("audit answer polled again".into())
-                })))
-            }
-            Ok(answer) => match answer.poll(cx) {
-                Poll::Ready(answered) => answered,
-                Poll::Pending => return Poll::Pending,
+        let stored_under = match std::mem::replace(&mut self.state, Pending::Given) {
+            Pending::Sent(answer) => match answer.poll(cx) {
+                Poll::Ready(answered) => stored_epoch(answered),
+                Poll::Pending => {
+                    self.state = Pending::Sent(answer);
+                    return Poll::Pending;
+                }
             },
+            Pending::Known(known) => known.map(|()| None),
+            Pending::Given => Err(StoreError::AuditUnavailable(
+                "audit answer polled again".into(),
+            )),
         };
         let permits = std::mem::take(&mut self.permits);
-        Poll::Ready(permits_of(answered, permits))
+        Poll::Ready(stored_under.map(|epoch| under_epoch(permits, epoch)))
     }
 }
 
-/// The permits of a job's decisions once the writer answered: each carries
-/// the policy epoch the entries were stored under.
-fn permits_of(
-    answered: Answered,
-    mut permits: Vec<Option<Permit>>,
-) -> StoreResult<Vec<Option<Permit>>> {
-    let epoch = stored_epoch(answered)?;
+/// The permits of a job's decisions whose entries were stored when the
+/// policy epoch was `epoch`: each carries it.
+fn under_epoch(mut permits: Vec<Option<Permit>>, epoch: Option<i64>) -> Vec<Option<Permit>> {
     for permit in permits.iter_mut().flatten() {
         permit.stored_under = epoch;
     }
-    Ok(permits)
+    permits
 }
 
 fn stored_epoch(answered: Answered) -> StoreResult<Option<i64>> {
@@ -414,7 +423,8 @@ impl AuditLog {
         if events.is_empty() {
             return Ok(permits);
         }
-        permits_of(self.send(events, under)?.wait(), permits)
+        let epoch = stored_epoch(self.send(events, under)?.wait())?;
+        Ok(under_epoch(permits, epoch))
     }
 
     /// [`Self::append_decisions_under`] without blocking: the permits come
@@ -425,15 +435,15 @@ impl AuditLog {
         under: Option<Epochs>,
     ) -> PendingPermits {
         let permits: Vec<Option<Permit>> = events.iter().map(Permit::for_stored).collect();
-        if events.is_empty() {
-            return PendingPermits::failed(StoreError::AuditUnavailable(
-                "no entries to store".into(),
-            ));
-        }
-        PendingPermits {
-            sent: self.send(events, under).map_err(Some),
-            permits,
-        }
+        let state = if events.is_empty() {
+            Pending::Known(Ok(()))
+        } else {
+            match self.send(events, under) {
+                Ok(answer) => Pending::Sent(answer),
+                Err(error) => Pending::Known(Err(error)),
+            }
+        };
+        PendingPermits { state, permits }
     }
 
     pub fn stats(&self) -> &AuditStats {
@@ -744,7 +754,8 @@ mod tests {
     }
 
     /// Polls `future` on this thread until it is ready, parking in between:
-    /// ready only if something woke the thread's waker.
+    /// ready only if something woke the thread's waker (a lost wake-up
+    /// fails the test after 10 s instead of hanging it).
     fn block_on<F: Future>(future: F) -> F::Output {
         struct Unpark(std::thread::Thread);
         impl std::task::Wake for Unpark {
@@ -755,37 +766,66 @@ mod tests {
         let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }
-            std::thread::park();
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(!left.is_zero(), "never woken");
+            std::thread::park_timeout(left);
+        }
+    }
+
+    /// An allowed read's entry, as the decision point gives it.
+    fn allowed_read() -> NewAuditEvent {
+        NewAuditEvent {
+            at: Utc::now(),
+            actor_id: OfficerId(uuid::Uuid::from_u128(1)),
+            actor_agency: AgencyCode::parse("af").unwrap(),
+            on_behalf_of: None,
+            roles: vec![Role::Officer],
+            action: AuditAction::ReadRecord,
+            client_id: Some(ClientId(uuid::Uuid::from_u128(2))),
+            record_id: Some(RecordId(uuid::Uuid::from_u128(3))),
+            decision: Verdict::Allow,
+            reason: None,
+            consent_id: None,
+            request_id: "r".into(),
+            source_addr: None,
         }
     }
 
     fn pending(answer: &Arc<Answer>) -> PendingPermits {
         PendingPermits {
-            sent: Ok(Arc::clone(answer)),
-            permits: vec![None],
+            state: Pending::Sent(Arc::clone(answer)),
+            permits: vec![Permit::for_stored(&allowed_read())],
         }
     }
 
     #[test]
     fn an_awaited_answer_wakes_its_task_and_gives_the_permits_only_then() {
         let answer = Arc::new(Answer::default());
-        let waker = Waker::noop();
         let mut first = pending(&answer);
         assert!(Pin::new(&mut first)
-            .poll(&mut Context::from_waker(waker))
+            .poll(&mut Context::from_waker(Waker::noop()))
             .is_pending());
         let reply = Reply(Some(Arc::clone(&answer)));
         let writer = std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(20));
             reply.send(Ok(Outcome::Stored { epoch: Some(3) }));
         });
-        let permits = block_on(pending(&answer)).unwrap();
-        assert_eq!(permits.len(), 1);
+        let mut stored = pending(&answer);
+        let permits = block_on(&mut stored).unwrap();
+        let permit = permits.into_iter().next().flatten().unwrap();
+        assert_eq!(permit.stored_under, Some(3));
+        assert_eq!(permit.record(), Some(RecordId(uuid::Uuid::from_u128(3))));
         writer.join().unwrap();
+        // Given once: polled again, it gives nothing more.
+        assert!(matches!(
+            block_on(&mut stored),
+            Err(StoreError::AuditUnavailable(_))
+        ));
 
         // A stale job and a failed commit store nothing and give no permit.
         for (result, expected) in [

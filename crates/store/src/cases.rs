@@ -257,7 +257,6 @@ impl From<RecordRow> for RecordMeta {
     }
 }
 
-/// Sealed bodies by record and version.
 /// A record's sealed body and its client's wrapped key, kept in memory and
 /// taken before the read's audit entry (`Db::kept_body`): nothing in it
 /// opens without the read's permit.
@@ -292,6 +291,7 @@ fn open_body(
     serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Sealed bodies by record and version.
 type SealedBodies = std::collections::HashMap<(RecordId, i32), std::sync::Arc<[u8]>>;
 
 fn body_row_id(record: RecordId, version: i32) -> String {

@@ -48,16 +48,32 @@ struct Epoched<T> {
 }
 
 impl<T: Default> Epoched<T> {
-    /// What is kept, if it is valid at `epoch` (moving there if newer).
-    fn at(&mut self, epoch: i64) -> Option<&mut T> {
-        if epoch > self.epoch {
-            *self = Epoched {
-                epoch,
-                kept: T::default(),
-            };
-        }
-        (epoch == self.epoch).then_some(&mut self.kept)
+    /// What is kept, if it is valid at `epoch`, moving there if newer; and
+    /// what was kept before such a move, for the caller to drop once it has
+    /// let go of the lock: freeing a full map takes a while, and the lock is
+    /// taken on the HTTP workers (`Db::kept_only`).
+    fn at(&mut self, epoch: i64) -> (Option<&mut T>, Option<T>) {
+        let before = (epoch > self.epoch).then(|| {
+            self.epoch = epoch;
+            std::mem::take(&mut self.kept)
+        });
+        ((epoch == self.epoch).then_some(&mut self.kept), before)
     }
+}
+
+/// `work` on what `state` keeps, if it is valid at `epoch`; what a move to
+/// a newer epoch left behind is dropped after the lock is let go.
+fn under_epoch<T: Default, R>(
+    state: &Mutex<Epoched<T>>,
+    epoch: i64,
+    work: impl FnOnce(&mut T) -> Option<R>,
+) -> Option<R> {
+    let mut guard = locked(state);
+    let (kept, before) = guard.at(epoch);
+    let result = kept.and_then(work);
+    drop(guard);
+    drop(before);
+    result
 }
 
 /// Adds an entry, emptying the map first when it is full.
@@ -128,14 +144,15 @@ struct Facts {
 impl FactsCache {
     /// `find` in what is kept, if it is valid at `epoch`.
     fn find<R>(&self, epoch: i64, find: impl FnOnce(&Facts) -> Option<R>) -> Option<R> {
-        locked(&self.state).at(epoch).and_then(|kept| find(kept))
+        under_epoch(&self.state, epoch, |kept| find(kept))
     }
 
     /// `add` to what is kept, if it is valid at `epoch`.
     fn add(&self, epoch: i64, add: impl FnOnce(&mut Facts)) {
-        if let Some(kept) = locked(&self.state).at(epoch) {
+        under_epoch(&self.state, epoch, |kept| {
             add(kept);
-        }
+            Some(())
+        });
     }
 
     pub fn account(&self, epoch: i64, id: OfficerId) -> Option<Account> {
@@ -186,13 +203,14 @@ pub(crate) struct RecordsCache {
 
 impl RecordsCache {
     pub fn meta(&self, epoch: i64, id: RecordId) -> Option<RecordMeta> {
-        locked(&self.state).at(epoch)?.get(&id).cloned()
+        under_epoch(&self.state, epoch, |kept| kept.get(&id).cloned())
     }
 
     pub fn keep(&self, epoch: i64, meta: &RecordMeta) {
-        if let Some(kept) = locked(&self.state).at(epoch) {
+        under_epoch(&self.state, epoch, |kept| {
             keep_bounded(kept, meta.id, meta.clone());
-        }
+            Some(())
+        });
     }
 }
 

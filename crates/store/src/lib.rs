@@ -465,8 +465,8 @@ impl Db<'_> {
     /// Lets this request take only what this process keeps in memory, for
     /// work on a thread that must never wait (an HTTP worker): every
     /// statement, every connection from the pool and every blocking audit
-    /// append fails with [`StoreError::NotKept`] instead, before anything
-    /// is stored. Used with [`Db::kept_first`]; the audit entries go
+    /// append of this connection ([`Db::append_decisions`]) fails with
+    /// [`StoreError::NotKept`] instead, before anything is stored. Used with [`Db::kept_first`]; the audit entries go
     /// through [`Db::append_decisions_later`].
     pub fn kept_only(&mut self, on: bool) {
         self.conn.refused = on;

@@ -395,8 +395,8 @@ fn a_read_kept_only_takes_nothing_but_memory_and_opens_only_with_its_permit_on_b
         let mut db = store.db().unwrap();
         db.account(officer).unwrap().unwrap();
         let (meta, _) = db.record_with_facts(record.id).unwrap();
-        let permit = db.append_decisions(vec![entry()]).unwrap().pop().flatten();
-        db.record_bodies(&[(meta, permit.unwrap())]).unwrap();
+        let warm = db.append_decisions(vec![entry()]).unwrap().pop().flatten();
+        db.record_bodies(&[(meta, warm.unwrap())]).unwrap();
         assert_eq!(stored(), 1, "{backend:?}");
 
         // Kept only: decided from memory, the entry awaited, and the body
@@ -407,14 +407,14 @@ fn a_read_kept_only_takes_nothing_but_memory_and_opens_only_with_its_permit_on_b
         let (meta, _) = db.record_with_facts(record.id).unwrap();
         let body = db.kept_body(&meta).unwrap();
         assert!(!format!("{body:?}").contains("Samtal"));
-        let permit = block_on(db.append_decisions_later(vec![entry()]))
+        let given = block_on(db.append_decisions_later(vec![entry()]))
             .unwrap()
             .pop()
             .flatten()
             .unwrap();
         assert_eq!(stored(), 2, "{backend:?}");
         assert_eq!(
-            db.open_kept_body(body, &permit).unwrap(),
+            db.open_kept_body(body, &given).unwrap(),
             json!({"text": "Samtal"}),
             "{backend:?}"
         );
@@ -433,7 +433,7 @@ fn a_read_kept_only_takes_nothing_but_memory_and_opens_only_with_its_permit_on_b
         kept_only(&mut db);
         db.account(officer).unwrap().unwrap();
         let (meta, _) = db.record_with_facts(record.id).unwrap();
-        db.kept_body(&meta).unwrap();
+        let body = db.kept_body(&meta).unwrap();
         let mut raw = database.connect();
         diesel::sql_query(format!(
             "UPDATE officers SET deactivated_at = NULL WHERE id = '{officer}'"
@@ -443,6 +443,16 @@ fn a_read_kept_only_takes_nothing_but_memory_and_opens_only_with_its_permit_on_b
         let late = block_on(db.append_decisions_later(vec![entry()]));
         assert!(matches!(late, Err(StoreError::Stale)), "{late:?}");
         assert_eq!(stored(), 2, "{backend:?}: a stale decision was stored");
+        // The body it took, kept under the old epoch, does not open with a
+        // permit stored under the new one, even for its own record.
+        let later = permit(
+            store,
+            AuditAction::ReadRecord,
+            Some(with.client),
+            Some(record.id),
+        );
+        let opened = db.open_kept_body(body, &later);
+        assert!(matches!(opened, Err(StoreError::Stale)), "{opened:?}");
         // The commit told this process the new epochs: nothing kept under
         // the old ones is taken any more, the account first.
         let mut db = store.db().unwrap();
