@@ -265,17 +265,13 @@ fn a_kept_record_is_answered_on_the_http_worker_and_audited_each_time() {
     }
     assert_eq!(kept_only() - before, 3.0);
     // Each read audited once, the kept ones as the first.
-    let r = s.get(
-        &format!(
-            "/v1/audit/events?client_id={}&actor_id={}&action=record.read",
-            world.client, world.af.id
-        ),
-        &world.auditor.token,
+    let reads = format!(
+        "client_id={}&actor_id={}&action=record.read",
+        world.client, world.af.id
     );
-    assert_eq!(r.status, 200, "{}", r.text);
-    let entries = r.body["items"].as_array().unwrap();
+    let entries = audit_entries(&world, &reads);
     assert_eq!(entries.len(), 4);
-    for entry in entries {
+    for entry in &entries {
         assert_eq!(entry["decision"], "allow");
         assert_eq!(entry["record_id"], json!(record));
         assert_eq!(entry["consent_id"], entries[0]["consent_id"]);
@@ -287,15 +283,11 @@ fn a_kept_record_is_answered_on_the_http_worker_and_audited_each_time() {
         assert_eq!(r.status, 403, "{}", r.text);
     }
     assert_eq!(kept_only() - before, 3.0);
-    let r = s.get(
-        &format!(
-            "/v1/audit/events?actor_id={}&action=record.read&decision=deny",
-            world.psyk.id
-        ),
-        &world.auditor.token,
+    let refused = format!(
+        "actor_id={}&action=record.read&decision=deny",
+        world.psyk.id
     );
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(audit_entries(&world, &refused).len(), 2);
 }
 
 #[test]
@@ -333,15 +325,21 @@ fn a_kept_read_whose_epochs_moved_is_answered_from_the_database_and_audited_once
     // Kept again under the new epochs: the next read stays on the worker.
     assert_eq!(s.get(&path, &world.af.token).status, 200);
     assert_eq!(counters(), (kept + 1.0, again + 1.0));
-    let r = s.get(
-        &format!(
-            "/v1/audit/events?client_id={}&actor_id={}&action=record.read",
-            world.client, world.af.id
-        ),
-        &world.auditor.token,
+    let reads = format!(
+        "client_id={}&actor_id={}&action=record.read",
+        world.client, world.af.id
     );
+    assert_eq!(audit_entries(&world, &reads).len(), 4);
+}
+
+/// The audit log's entries that `query` (of `/v1/audit/events`) finds, as
+/// the auditor reads them.
+fn audit_entries(world: &World, query: &str) -> Vec<serde_json::Value> {
+    let r = world
+        .server
+        .get(&format!("/v1/audit/events?{query}"), &world.auditor.token);
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["items"].as_array().unwrap().len(), 4);
+    r.body["items"].as_array().unwrap().clone()
 }
 
 #[test]

@@ -95,6 +95,12 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// A metric of one series without labels: its header and its value.
+fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
 /// The whole exposition: the process registry plus this store's pool and
 /// audit writer.
 pub fn render(app: &App) -> String {
@@ -173,45 +179,33 @@ pub fn render(app: &App) -> String {
     let stats = app.audit_stats();
     let entries = stats.entries.load(Ordering::Relaxed);
     let batches = stats.batches.load(Ordering::Relaxed);
-    header(
+    single(
         &mut out,
         "ingang_audit_appends_total",
         "counter",
         "Audit entries stored durably.",
+        entries,
     );
-    let _ = writeln!(out, "ingang_audit_appends_total {entries}");
-    header(
+    single(
         &mut out,
         "ingang_audit_append_failures_total",
         "counter",
         "Audit commits that failed (their requests failed closed).",
+        stats.failures.load(Ordering::Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "ingang_audit_append_failures_total {}",
-        stats.failures.load(Ordering::Relaxed)
-    );
-    header(
+    single(
         &mut out,
         "ingang_audit_decided_again_total",
         "counter",
         "Reads decided on what the process kept whose epochs moved before their audit commit: nothing stored, decided again on the database.",
+        stats.decided_again.load(Ordering::Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "ingang_audit_decided_again_total {}",
-        stats.decided_again.load(Ordering::Relaxed)
-    );
-    header(
+    single(
         &mut out,
         "ingang_reads_answered_kept_only_total",
         "counter",
         "Single-record reads decided, audited and answered from what the process keeps, without leaving the HTTP worker.",
-    );
-    let _ = writeln!(
-        out,
-        "ingang_reads_answered_kept_only_total {}",
-        stats.answered_kept_only.load(Ordering::Relaxed)
+        stats.answered_kept_only.load(Ordering::Relaxed),
     );
     header(
         &mut out,
@@ -235,49 +229,33 @@ pub fn render(app: &App) -> String {
 
     if let Some(sequencer) = app.sequencer_stats() {
         use std::sync::atomic::Ordering::Relaxed;
-        header(
+        single(
             &mut out,
             "ingang_audit_sequencer_leader",
             "gauge",
             "1 while this process holds the sequencer's lease.",
+            u8::from(sequencer.leader.load(Relaxed)),
         );
-        let _ = writeln!(
-            out,
-            "ingang_audit_sequencer_leader {}",
-            u8::from(sequencer.leader.load(Relaxed))
-        );
-        header(
+        single(
             &mut out,
             "ingang_audit_sequenced_total",
             "counter",
             "Entries this process integrated into the Merkle tree.",
+            sequencer.integrated.load(Relaxed),
         );
-        let _ = writeln!(
-            out,
-            "ingang_audit_sequenced_total {}",
-            sequencer.integrated.load(Relaxed)
-        );
-        header(
+        single(
             &mut out,
             "ingang_audit_checkpoints_total",
             "counter",
             "Checkpoints this process signed.",
+            sequencer.checkpoints.load(Relaxed),
         );
-        let _ = writeln!(
-            out,
-            "ingang_audit_checkpoints_total {}",
-            sequencer.checkpoints.load(Relaxed)
-        );
-        header(
+        single(
             &mut out,
             "ingang_audit_sequencer_failures_total",
             "counter",
             "Sequencer steps that failed (retried at the next interval).",
-        );
-        let _ = writeln!(
-            out,
-            "ingang_audit_sequencer_failures_total {}",
-            sequencer.failures.load(Relaxed)
+            sequencer.failures.load(Relaxed),
         );
     }
 
