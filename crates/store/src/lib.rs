@@ -466,8 +466,9 @@ impl Db<'_> {
     /// work on a thread that must never wait (an HTTP worker): every
     /// statement, every connection from the pool and every blocking audit
     /// append of this connection ([`Db::append_decisions`]) fails with
-    /// [`StoreError::NotKept`] instead, before anything is stored. Used with [`Db::kept_first`]; the audit entries go
-    /// through [`Db::append_decisions_later`].
+    /// [`StoreError::NotKept`] instead, before anything is stored. Used
+    /// with [`Db::kept_first`]; the audit entries go through
+    /// [`Db::append_decisions_later`].
     pub fn kept_only(&mut self, on: bool) {
         self.conn.refused = on;
     }
