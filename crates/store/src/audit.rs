@@ -303,7 +303,8 @@ fn stored_epoch(answered: Answered) -> StoreResult<Option<i64>> {
     }
 }
 
-/// Entries per multi-row insert of a batch (PostgreSQL).
+/// Most entries per insert statement on PostgreSQL (`AuditColumns`): one
+/// statement for a group commit's batch as it comes under load.
 const INSERT_CHUNK: usize = 200;
 
 /// Entries per multi-row insert on SQLite: about a group commit's batch
@@ -566,8 +567,8 @@ impl Writer {
         // bindings, program run and statement journal: rows go
         // SQLITE_ROWS_PER_INSERT to a statement (a fixed count, so it is
         // prepared once), the rest one by one. PostgreSQL: one statement
-        // (one round trip) per chunk; 13 parameters a row stays well
-        // inside its limit.
+        // (one round trip) per chunk, 13 arrays whatever its length, so
+        // it too is prepared once (`AuditColumns`).
         let result = match conn {
             DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
                 let checked = db::epochs_now!(c)?;
@@ -582,18 +583,12 @@ impl Writer {
                 // tool's session) must not hold up the audit log. Without
                 // it nothing is checked, and reads decided kept first are
                 // decided again on the database.
-                let locked = diesel::sql_query(format!(
-                    "SELECT pg_try_advisory_xact_lock_shared({}) AS locked",
-                    db::EPOCH_LOCK
-                ))
-                .get_result::<Locked>(c)?
-                .locked;
+                let locked = diesel::select(pg_try_advisory_xact_lock_shared(db::EPOCH_LOCK))
+                    .get_result::<bool>(c)?;
                 let checked = if locked { db::epochs_now!(c)? } else { None };
                 let rows = rows_of(jobs, checked);
                 for chunk in rows.chunks(INSERT_CHUNK) {
-                    diesel::insert_into(audit_events::table)
-                        .values(chunk)
-                        .execute(c)?;
+                    AuditColumns::of(chunk).execute(c)?;
                 }
                 diesel::QueryResult::Ok((rows.len(), checked))
             }),
@@ -643,12 +638,96 @@ impl Writer {
     }
 }
 
-/// The answer of `pg_try_advisory_xact_lock_shared`.
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    locked: bool,
+diesel::define_sql_function! {
+    /// PostgreSQL: the advisory lock `key` shared until the transaction
+    /// ends, if no one holds it exclusively now (never waits).
+    fn pg_try_advisory_xact_lock_shared(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool;
 }
+
+/// Rows of `audit_events` for PostgreSQL as one array per column, inserted
+/// by one statement whatever their number (`unnest`). A multi-row
+/// `VALUES` list is a new statement for every row count, which diesel
+/// does not keep prepared: PostgreSQL would parse and plan the insert
+/// anew for every commit. This one is prepared once per connection.
+#[derive(diesel::query_builder::QueryId)]
+struct AuditColumns {
+    at: Vec<i64>,
+    actor_id: Vec<OfficerId>,
+    actor_agency: Vec<AgencyCode>,
+    on_behalf_of: Vec<Option<OfficerId>>,
+    roles: Vec<String>,
+    action: Vec<AuditAction>,
+    client_id: Vec<Option<ClientId>>,
+    record_id: Vec<Option<RecordId>>,
+    decision: Vec<Verdict>,
+    reason: Vec<Option<DenyReason>>,
+    consent_id: Vec<Option<ConsentId>>,
+    request_id: Vec<String>,
+    source_addr: Vec<Option<String>>,
+}
+
+impl AuditColumns {
+    fn of(rows: &[AuditRow]) -> Self {
+        Self {
+            at: rows.iter().map(|r| r.at).collect(),
+            actor_id: rows.iter().map(|r| r.actor_id).collect(),
+            actor_agency: rows.iter().map(|r| r.actor_agency.clone()).collect(),
+            on_behalf_of: rows.iter().map(|r| r.on_behalf_of).collect(),
+            roles: rows.iter().map(|r| r.roles.clone()).collect(),
+            action: rows.iter().map(|r| r.action).collect(),
+            client_id: rows.iter().map(|r| r.client_id).collect(),
+            record_id: rows.iter().map(|r| r.record_id).collect(),
+            decision: rows.iter().map(|r| r.decision).collect(),
+            reason: rows.iter().map(|r| r.reason).collect(),
+            consent_id: rows.iter().map(|r| r.consent_id).collect(),
+            request_id: rows.iter().map(|r| r.request_id.clone()).collect(),
+            source_addr: rows.iter().map(|r| r.source_addr.clone()).collect(),
+        }
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AuditColumns {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Nullable, Text};
+        out.push_sql(
+            "INSERT INTO audit_events (at, actor_id, actor_agency, on_behalf_of, roles, \
+             action, client_id, record_id, decision, reason, consent_id, request_id, \
+             source_addr) SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actor_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actor_agency)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.on_behalf_of)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.roles)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.action)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.record_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.decision)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.reason)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.consent_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.request_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.source_addr)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl diesel::RunQueryDsl<diesel::PgConnection> for AuditColumns {}
 
 /// Narrows a boxed query over `audit_events` (alone or joined) by every
 /// field of an [`AuditFilter`] but the cursor: one list of filters for the

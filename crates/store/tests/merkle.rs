@@ -628,3 +628,54 @@ fn pending_entries_are_exported_by_the_filter() {
         .chain(&rest)
         .all(|e| e.event.client_id == filter.client_id));
 }
+
+/// Every field of an entry comes back as it was appended, empty ones
+/// included, in order, over more entries than one insert statement takes
+/// (PostgreSQL inserts a commit's entries as one array per column).
+fn every_field_is_stored_as_given(backend: Backend) {
+    use ingang_policy::{ConsentId, DenyReason, RecordId};
+    let Some(db) = TestDatabase::migrated(backend) else {
+        return;
+    };
+    let store = open(&db);
+    let at = chrono::DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap();
+    let given: Vec<NewAuditEvent> = (0..450u32)
+        .map(|i| {
+            let mut entry = event(i);
+            entry.at = at + chrono::Duration::microseconds(i64::from(i));
+            if i % 3 == 0 {
+                entry.decision = Verdict::Deny;
+                entry.reason = Some(DenyReason::ConsentWithdrawn);
+                entry.client_id = None;
+                entry.source_addr = None;
+            } else {
+                entry.on_behalf_of = Some(OfficerId(uuid::Uuid::from_u128(u128::from(i))));
+                entry.record_id = Some(RecordId(uuid::Uuid::from_u128(u128::from(i) + 9)));
+                entry.consent_id = Some(ConsentId(uuid::Uuid::from_u128(u128::from(i) + 7)));
+                // Stored in alphabetical order, so given so.
+                entry.roles = vec![Role::Coordinator, Role::Officer];
+            }
+            entry
+        })
+        .collect();
+    store.audit().append(given.clone()).unwrap();
+    let stored = store
+        .db()
+        .unwrap()
+        .audit_events(&ingang_store::AuditFilter::default(), 1_000)
+        .unwrap();
+    assert_eq!(stored.len(), given.len(), "{backend:?}");
+    for (stored, given) in stored.iter().zip(&given) {
+        assert_eq!(&stored.event, given, "{backend:?}");
+    }
+}
+
+#[test]
+fn every_field_is_stored_as_given_sqlite() {
+    every_field_is_stored_as_given(Backend::Sqlite);
+}
+
+#[test]
+fn every_field_is_stored_as_given_postgres() {
+    every_field_is_stored_as_given(Backend::Postgres);
+}
