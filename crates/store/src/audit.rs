@@ -697,31 +697,31 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AuditColumns {
              action, client_id, record_id, decision, reason, consent_id, request_id, \
              source_addr) SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<BigInt>, _>(&self.at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.actor_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.actor_agency)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.on_behalf_of)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.roles)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.action)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.record_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.decision)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.reason)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.consent_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.request_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.source_addr)?;
+        // The arrays in the columns' order, comma-separated.
+        macro_rules! arrays {
+            ($first:ty => $column:expr $(, $ty:ty => $rest:expr)*) => {
+                out.push_bind_param::<Array<$first>, _>($column)?;
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<Array<$ty>, _>($rest)?;
+                )*
+            };
+        }
+        arrays!(
+            BigInt => &self.at,
+            Text => &self.actor_id,
+            Text => &self.actor_agency,
+            Nullable<Text> => &self.on_behalf_of,
+            Text => &self.roles,
+            Text => &self.action,
+            Nullable<Text> => &self.client_id,
+            Nullable<Text> => &self.record_id,
+            Text => &self.decision,
+            Nullable<Text> => &self.reason,
+            Nullable<Text> => &self.consent_id,
+            Text => &self.request_id,
+            Nullable<Text> => &self.source_addr
+        );
         out.push_sql(")");
         Ok(())
     }
