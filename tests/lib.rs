@@ -529,6 +529,19 @@ impl World {
         }
     }
 
+    /// Writes a note as `who` and reads it twice as `who` (200 each), so
+    /// the account, the record, its facts, its sealed body and the client's
+    /// wrapped key are kept in memory and the next read is decided on what
+    /// is kept; returns the note's path.
+    pub fn kept_note(&self, who: &Who, text: &str) -> String {
+        let path = format!("/v1/records/{}", self.note(who, text));
+        for _ in 0..2 {
+            let r = self.server.get(&path, &who.token);
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        path
+    }
+
     /// Writes a note as `who` and returns its id.
     pub fn note(&self, who: &Who, text: &str) -> String {
         let r = self.server.post(

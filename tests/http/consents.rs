@@ -104,10 +104,7 @@ fn withdrawal_is_final_and_immediate() {
     assert_eq!(s.get(&read, &world.af.token).status, 200);
     // A single record read twice, so its metadata and facts are kept in
     // memory and the second read makes no query before its audit entry.
-    let note = format!("/v1/records/{}", world.note(&world.af, "Samtal"));
-    for _ in 0..2 {
-        assert_eq!(s.get(&note, &world.af.token).status, 200);
-    }
+    let note = world.kept_note(&world.af, "Samtal");
     let withdraw = format!("/v1/consents/{}/withdraw", world.consent);
     let r = s.post(&withdraw, &world.af.token, json!({"reason": "x"}));
     assert_eq!(r.status, 404, "only coordinators withdraw");
@@ -212,10 +209,7 @@ fn a_kept_read_right_after_a_withdrawal_is_decided_again_and_audited_once() {
     let s = &world.server;
     // Read twice: the account, the record and its facts are kept, and the
     // next read is decided on them with no statement of its own.
-    let note = format!("/v1/records/{}", world.note(&world.af, "Samtal"));
-    for _ in 0..2 {
-        assert_eq!(s.get(&note, &world.af.token).status, 200);
-    }
+    let note = world.kept_note(&world.af, "Samtal");
     let entries = |decision: &str| {
         let r = s.get(
             &format!(

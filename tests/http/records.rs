@@ -183,15 +183,10 @@ fn denied_callers_get_nothing() {
         return;
     };
     let s = &world.server;
-    let record = world.note(&world.af, "Praktikplats hos ICA från februari");
-    let path = format!("/v1/records/{record}");
     // Read first by the officer the consent names, twice: the record, its
     // body and the client's wrapped key are then all kept in memory, and
     // the callers below are decided on what is kept — and still get nothing.
-    for _ in 0..2 {
-        let r = s.get(&path, &world.af.token);
-        assert_eq!(r.status, 200, "{}", r.text);
-    }
+    let path = world.kept_note(&world.af, "Praktikplats hos ICA från februari");
     // Each caller twice: the second time their account is kept too, so the
     // read is decided kept first, with no statement before its entry.
     for _ in 0..2 {
@@ -298,8 +293,7 @@ fn a_kept_read_whose_epochs_moved_is_answered_from_the_database_and_audited_once
         return;
     };
     let s = &world.server;
-    let record = world.note(&world.af, "Praktikplats hos ICA från februari");
-    let path = format!("/v1/records/{record}");
+    let path = world.kept_note(&world.af, "Praktikplats hos ICA från februari");
     let counters = || {
         let text = s.request("GET", "/metrics", None, None, &[]).text;
         (
@@ -307,9 +301,6 @@ fn a_kept_read_whose_epochs_moved_is_answered_from_the_database_and_audited_once
             metric(&text, "ingang_audit_decided_again_total"),
         )
     };
-    for _ in 0..2 {
-        assert_eq!(s.get(&path, &world.af.token).status, 200);
-    }
     let (kept, again) = counters();
     // A tool changes an account around the process: the policy epoch
     // moves, and nothing in this process has read it.

@@ -587,10 +587,12 @@ impl Writer {
                     .get_result::<bool>(c)?;
                 let checked = if locked { db::epochs_now!(c)? } else { None };
                 let rows = rows_of(jobs, checked);
-                for chunk in rows.chunks(INSERT_CHUNK) {
-                    AuditColumns::of(chunk).execute(c)?;
+                let stored = rows.len();
+                let mut rows = rows.into_iter().peekable();
+                while rows.peek().is_some() {
+                    AuditColumns::of(rows.by_ref().take(INSERT_CHUNK)).execute(c)?;
                 }
-                diesel::QueryResult::Ok((rows.len(), checked))
+                diesel::QueryResult::Ok((stored, checked))
             }),
         }
         .map_err(|e| e.to_string());
@@ -649,7 +651,7 @@ diesel::define_sql_function! {
 /// `VALUES` list is a new statement for every row count, which diesel
 /// does not keep prepared: PostgreSQL would parse and plan the insert
 /// anew for every commit. This one is prepared once per connection.
-#[derive(diesel::query_builder::QueryId)]
+#[derive(Default, diesel::query_builder::QueryId)]
 struct AuditColumns {
     at: Vec<i64>,
     actor_id: Vec<OfficerId>,
@@ -667,22 +669,25 @@ struct AuditColumns {
 }
 
 impl AuditColumns {
-    fn of(rows: &[AuditRow]) -> Self {
-        Self {
-            at: rows.iter().map(|r| r.at).collect(),
-            actor_id: rows.iter().map(|r| r.actor_id).collect(),
-            actor_agency: rows.iter().map(|r| r.actor_agency.clone()).collect(),
-            on_behalf_of: rows.iter().map(|r| r.on_behalf_of).collect(),
-            roles: rows.iter().map(|r| r.roles.clone()).collect(),
-            action: rows.iter().map(|r| r.action).collect(),
-            client_id: rows.iter().map(|r| r.client_id).collect(),
-            record_id: rows.iter().map(|r| r.record_id).collect(),
-            decision: rows.iter().map(|r| r.decision).collect(),
-            reason: rows.iter().map(|r| r.reason).collect(),
-            consent_id: rows.iter().map(|r| r.consent_id).collect(),
-            request_id: rows.iter().map(|r| r.request_id.clone()).collect(),
-            source_addr: rows.iter().map(|r| r.source_addr.clone()).collect(),
+    /// The columns of `rows`, moved rather than copied.
+    fn of(rows: impl Iterator<Item = AuditRow>) -> Self {
+        let mut columns = Self::default();
+        for row in rows {
+            columns.at.push(row.at);
+            columns.actor_id.push(row.actor_id);
+            columns.actor_agency.push(row.actor_agency);
+            columns.on_behalf_of.push(row.on_behalf_of);
+            columns.roles.push(row.roles);
+            columns.action.push(row.action);
+            columns.client_id.push(row.client_id);
+            columns.record_id.push(row.record_id);
+            columns.decision.push(row.decision);
+            columns.reason.push(row.reason);
+            columns.consent_id.push(row.consent_id);
+            columns.request_id.push(row.request_id);
+            columns.source_addr.push(row.source_addr);
         }
+        columns
     }
 }
 
