@@ -119,17 +119,28 @@ macro_rules! epochs_now {
 pub(crate) use epochs_now;
 
 /// Inserts `rows` into `table` on SQLite: as many multi-row statements of
-/// `$per` rows as fit (a fixed count keeps the statement one type, so it
-/// is prepared once and found in the cache), then one row at a time.
+/// `$per` rows as fit, then what is left in statements of 32, 16, 8, 4, 2
+/// and 1 rows (at most one of each). A fixed count keeps a statement one
+/// type, so each is prepared once and found in the cache; and a batch of
+/// any size takes a few statements, where one statement per leftover row
+/// cost each its own bindings, program run and statement journal.
 macro_rules! insert_on_sqlite {
     ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
         let (chunks, rest) = $rows.as_chunks::<$per>();
         for chunk in chunks {
             diesel::insert_into($table).values(chunk).execute($conn)?;
         }
-        for row in rest {
-            diesel::insert_into($table).values(row).execute($conn)?;
-        }
+        $crate::db::insert_on_sqlite!(@rest $conn, $table, rest, 32, 16, 8, 4, 2, 1);
+    }};
+    (@rest $conn:expr, $table:expr, $rows:expr, $($size:literal),+) => {{
+        let rows = $rows;
+        $(
+            let (chunks, rows) = rows.as_chunks::<$size>();
+            for chunk in chunks {
+                diesel::insert_into($table).values(chunk).execute($conn)?;
+            }
+        )+
+        debug_assert!(rows.is_empty());
     }};
 }
 pub(crate) use insert_on_sqlite;

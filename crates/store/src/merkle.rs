@@ -247,7 +247,8 @@ struct NodeRow {
 
 /// Rows per multi-row insert on SQLite. A fixed count keeps the statement
 /// the same type, so it is prepared once and found in the cache; the rest
-/// of a batch goes row by row, with the single-row statement.
+/// of a batch goes in a few smaller fixed-size statements
+/// (`db::insert_on_sqlite`).
 const SQLITE_ROWS_PER_INSERT: usize = 64;
 
 /// Stores a batch's leaves and nodes and takes its entries off the queue.

@@ -630,8 +630,10 @@ fn pending_entries_are_exported_by_the_filter() {
 }
 
 /// Every field of an entry comes back as it was appended, empty ones
-/// included, in order, over more entries than one insert statement takes
-/// (PostgreSQL inserts a commit's entries as one array per column).
+/// included, in order: in commits of every size from 1 to 29 entries (on
+/// SQLite, each a different mix of the fixed-size insert statements), and
+/// one of more entries than one insert statement takes (PostgreSQL inserts
+/// a commit's entries as one array per column, 200 to a statement).
 fn every_field_is_stored_as_given(backend: Backend) {
     use ingang_policy::{ConsentId, DenyReason, RecordId};
     let Some(db) = TestDatabase::migrated(backend) else {
@@ -639,7 +641,7 @@ fn every_field_is_stored_as_given(backend: Backend) {
     };
     let store = open(&db);
     let at = chrono::DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap();
-    let given: Vec<NewAuditEvent> = (0..450u32)
+    let given: Vec<NewAuditEvent> = (0..685u32)
         .map(|i| {
             let mut entry = event(i);
             entry.at = at + chrono::Duration::microseconds(i64::from(i));
@@ -658,7 +660,15 @@ fn every_field_is_stored_as_given(backend: Backend) {
             entry
         })
         .collect();
-    store.audit().append(given.clone()).unwrap();
+    let (small, large) = given.split_at(435);
+    let mut rest = small;
+    for size in 1..=29 {
+        let (now, later) = rest.split_at(size);
+        store.audit().append(now.to_vec()).unwrap();
+        rest = later;
+    }
+    assert!(rest.is_empty());
+    store.audit().append(large.to_vec()).unwrap();
     let stored = store
         .db()
         .unwrap()
