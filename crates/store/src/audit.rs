@@ -566,9 +566,9 @@ impl Writer {
         // round trip to save, but a statement per row costs its own
         // bindings, program run and statement journal: rows go
         // SQLITE_ROWS_PER_INSERT to a statement (a fixed count, so it is
-        // prepared once), the rest in a few smaller fixed-size ones. PostgreSQL: one statement
-        // (one round trip) per chunk, 13 arrays whatever its length, so
-        // it too is prepared once (`AuditColumns`).
+        // prepared once), the rest in a few smaller fixed-size ones.
+        // PostgreSQL: one statement (one round trip) per chunk, 13 arrays
+        // whatever its length, so it too is prepared once (`AuditColumns`).
         let result = match conn {
             DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
                 let checked = db::epochs_now!(c)?;
