@@ -646,91 +646,74 @@ diesel::define_sql_function! {
     fn pg_try_advisory_xact_lock_shared(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool;
 }
 
-/// Rows of `audit_events` for PostgreSQL as one array per column, inserted
-/// by one statement whatever their number (`unnest`). A multi-row
-/// `VALUES` list is a new statement for every row count, which diesel
-/// does not keep prepared: PostgreSQL would parse and plan the insert
-/// anew for every commit. This one is prepared once per connection.
-#[derive(Default, diesel::query_builder::QueryId)]
-struct AuditColumns {
-    at: Vec<i64>,
-    actor_id: Vec<OfficerId>,
-    actor_agency: Vec<AgencyCode>,
-    on_behalf_of: Vec<Option<OfficerId>>,
-    roles: Vec<String>,
-    action: Vec<AuditAction>,
-    client_id: Vec<Option<ClientId>>,
-    record_id: Vec<Option<RecordId>>,
-    decision: Vec<Verdict>,
-    reason: Vec<Option<DenyReason>>,
-    consent_id: Vec<Option<ConsentId>>,
-    request_id: Vec<String>,
-    source_addr: Vec<Option<String>>,
-}
-
-impl AuditColumns {
-    /// The columns of `rows`, moved rather than copied.
-    fn of(rows: impl Iterator<Item = AuditRow>) -> Self {
-        let mut columns = Self::default();
-        for row in rows {
-            columns.at.push(row.at);
-            columns.actor_id.push(row.actor_id);
-            columns.actor_agency.push(row.actor_agency);
-            columns.on_behalf_of.push(row.on_behalf_of);
-            columns.roles.push(row.roles);
-            columns.action.push(row.action);
-            columns.client_id.push(row.client_id);
-            columns.record_id.push(row.record_id);
-            columns.decision.push(row.decision);
-            columns.reason.push(row.reason);
-            columns.consent_id.push(row.consent_id);
-            columns.request_id.push(row.request_id);
-            columns.source_addr.push(row.source_addr);
+/// Declares [`AuditColumns`] from one list of `audit_events`' columns, in
+/// the table's order, each with its Rust and SQL types: the struct, its
+/// filling from rows and the statement's arrays cannot disagree.
+macro_rules! audit_columns {
+    ($first:ident: $first_rust:ty => $first_sql:ty $(, $column:ident: $rust:ty => $sql:ty)* $(,)?) => {
+        /// Rows of `audit_events` for PostgreSQL as one array per column,
+        /// inserted by one statement whatever their number (`unnest`). A
+        /// multi-row `VALUES` list is a new statement for every row count,
+        /// which diesel does not keep prepared: PostgreSQL would parse and
+        /// plan the insert anew for every commit. This one is prepared once
+        /// per connection.
+        #[derive(Default, diesel::query_builder::QueryId)]
+        struct AuditColumns {
+            $first: Vec<$first_rust>,
+            $($column: Vec<$rust>,)*
         }
-        columns
-    }
-}
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AuditColumns {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        use diesel::sql_types::{Array, BigInt, Nullable, Text};
-        out.push_sql(
-            "INSERT INTO audit_events (at, actor_id, actor_agency, on_behalf_of, roles, \
-             action, client_id, record_id, decision, reason, consent_id, request_id, \
-             source_addr) SELECT * FROM unnest(",
-        );
-        // The arrays in the columns' order, comma-separated.
-        macro_rules! arrays {
-            ($first:ty => $column:expr $(, $ty:ty => $rest:expr)*) => {
-                out.push_bind_param::<Array<$first>, _>($column)?;
+        impl AuditColumns {
+            /// The columns of `rows`, moved rather than copied.
+            fn of(rows: impl Iterator<Item = AuditRow>) -> Self {
+                let mut columns = Self::default();
+                for row in rows {
+                    columns.$first.push(row.$first);
+                    $(columns.$column.push(row.$column);)*
+                }
+                columns
+            }
+        }
+
+        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AuditColumns {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+            ) -> QueryResult<()> {
+                use diesel::sql_types::{Array, BigInt, Nullable, Text};
+                out.push_sql(concat!(
+                    "INSERT INTO audit_events (",
+                    stringify!($first),
+                    $(", ", stringify!($column),)*
+                    ") SELECT * FROM unnest("
+                ));
+                out.push_bind_param::<Array<$first_sql>, _>(&self.$first)?;
                 $(
                     out.push_sql(", ");
-                    out.push_bind_param::<Array<$ty>, _>($rest)?;
+                    out.push_bind_param::<Array<$sql>, _>(&self.$column)?;
                 )*
-            };
+                out.push_sql(")");
+                Ok(())
+            }
         }
-        arrays!(
-            BigInt => &self.at,
-            Text => &self.actor_id,
-            Text => &self.actor_agency,
-            Nullable<Text> => &self.on_behalf_of,
-            Text => &self.roles,
-            Text => &self.action,
-            Nullable<Text> => &self.client_id,
-            Nullable<Text> => &self.record_id,
-            Text => &self.decision,
-            Nullable<Text> => &self.reason,
-            Nullable<Text> => &self.consent_id,
-            Text => &self.request_id,
-            Nullable<Text> => &self.source_addr
-        );
-        out.push_sql(")");
-        Ok(())
-    }
+    };
 }
+
+audit_columns!(
+    at: i64 => BigInt,
+    actor_id: OfficerId => Text,
+    actor_agency: AgencyCode => Text,
+    on_behalf_of: Option<OfficerId> => Nullable<Text>,
+    roles: String => Text,
+    action: AuditAction => Text,
+    client_id: Option<ClientId> => Nullable<Text>,
+    record_id: Option<RecordId> => Nullable<Text>,
+    decision: Verdict => Text,
+    reason: Option<DenyReason> => Nullable<Text>,
+    consent_id: Option<ConsentId> => Nullable<Text>,
+    request_id: String => Text,
+    source_addr: Option<String> => Nullable<Text>,
+);
 
 impl diesel::RunQueryDsl<diesel::PgConnection> for AuditColumns {}
 
@@ -837,30 +820,6 @@ mod tests {
         assert!(answer.slot.lock().unwrap().result.is_none());
     }
 
-    /// Polls `future` on this thread until it is ready, parking in between:
-    /// ready only if something woke the thread's waker (a lost wake-up
-    /// fails the test after 10 s instead of hanging it).
-    fn block_on<F: Future>(future: F) -> F::Output {
-        struct Unpark(std::thread::Thread);
-        impl std::task::Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
-            }
-        }
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        let mut future = std::pin::pin!(future);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return output;
-            }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            assert!(!left.is_zero(), "never woken");
-            std::thread::park_timeout(left);
-        }
-    }
-
     /// An allowed read's entry, as the decision point gives it.
     fn allowed_read() -> NewAuditEvent {
         NewAuditEvent {
@@ -900,14 +859,14 @@ mod tests {
             reply.send(Ok(Outcome::Stored { epoch: Some(3) }));
         });
         let mut stored = pending(&answer);
-        let permits = block_on(&mut stored).unwrap();
+        let permits = ingang_testdb::block_on(&mut stored).unwrap();
         let permit = permits.into_iter().next().flatten().unwrap();
         assert_eq!(permit.stored_under, Some(3));
         assert_eq!(permit.record(), Some(RecordId(uuid::Uuid::from_u128(3))));
         writer.join().unwrap();
         // Given once: polled again, it gives nothing more.
         assert!(matches!(
-            block_on(&mut stored),
+            ingang_testdb::block_on(&mut stored),
             Err(StoreError::AuditUnavailable(_))
         ));
 
@@ -919,7 +878,7 @@ mod tests {
             let answer = Arc::new(Answer::default());
             let reply = Reply(Some(Arc::clone(&answer)));
             std::thread::spawn(move || reply.send(result));
-            let error = block_on(pending(&answer)).unwrap_err();
+            let error = ingang_testdb::block_on(pending(&answer)).unwrap_err();
             assert!(format!("{error:?}").starts_with(expected), "{error:?}");
         }
         // A writer that died with the job answers too.
@@ -931,11 +890,11 @@ mod tests {
         };
         std::thread::spawn(move || drop(job));
         assert!(matches!(
-            block_on(pending(&answer)),
+            ingang_testdb::block_on(pending(&answer)),
             Err(StoreError::AuditUnavailable(_))
         ));
         assert!(matches!(
-            block_on(PendingPermits::failed(StoreError::Stale)),
+            ingang_testdb::block_on(PendingPermits::failed(StoreError::Stale)),
             Err(StoreError::Stale)
         ));
     }

@@ -346,27 +346,6 @@ fn a_decision_on_kept_epochs_is_stored_only_while_they_hold_on_both_backends() {
     });
 }
 
-/// Polls `future` on this thread until it is ready, parking in between: it
-/// completes only if something wakes the thread's waker.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    use std::task::{Context, Poll, Waker};
-    struct Unpark(std::thread::Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        std::thread::park();
-    }
-}
-
 #[test]
 fn a_read_kept_only_takes_nothing_but_memory_and_opens_only_with_its_permit_on_both_backends() {
     on_each_backend(|with| {
@@ -407,7 +386,7 @@ fn a_read_kept_only_takes_nothing_but_memory_and_opens_only_with_its_permit_on_b
         let (meta, _) = db.record_with_facts(record.id).unwrap();
         let body = db.kept_body(&meta).unwrap();
         assert!(!format!("{body:?}").contains("Samtal"));
-        let given = block_on(db.append_decisions_later(vec![entry()]))
+        let given = ingang_testdb::block_on(db.append_decisions_later(vec![entry()]))
             .unwrap()
             .pop()
             .flatten()
@@ -440,7 +419,7 @@ fn a_read_kept_only_takes_nothing_but_memory_and_opens_only_with_its_permit_on_b
         ))
         .execute(&mut raw)
         .unwrap();
-        let late = block_on(db.append_decisions_later(vec![entry()]));
+        let late = ingang_testdb::block_on(db.append_decisions_later(vec![entry()]));
         assert!(matches!(late, Err(StoreError::Stale)), "{late:?}");
         assert_eq!(stored(), 2, "{backend:?}: a stale decision was stored");
         // The body it took, kept under the old epoch, does not open with a

@@ -596,3 +596,29 @@ fn free_port() -> u16 {
         .map(|a| a.port())
         .unwrap_or(54329)
 }
+
+/// Polls `future` on this thread until it is ready, parking in between: it
+/// completes only if something wakes the thread's waker, and a lost
+/// wake-up fails the test after 10 s instead of hanging it.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "never woken");
+        std::thread::park_timeout(left);
+    }
+}
