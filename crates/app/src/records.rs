@@ -198,12 +198,14 @@ impl Session<'_> {
     /// the entry, opened only with the entry's permit. `Ok(None)`, with
     /// nothing stored or given out, when something is not kept, when the
     /// answer would be a refusal, or when the epochs moved before the
-    /// entry's commit: then `read_record` decides on a thread that may wait.
+    /// entry's commit: then `read_record` decides on a thread that may wait
+    /// — kept first again after [`KeptAnswer::NotKept`], on the database
+    /// alone after [`KeptAnswer::DecidedAgain`].
     pub async fn read_kept_record(
         &mut self,
         authenticate: impl FnOnce(&mut Self) -> AppResult<Caller>,
         id: RecordId,
-    ) -> AppResult<Option<Record>> {
+    ) -> AppResult<KeptAnswer> {
         // Kept only to the end: anything that would wait on this thread
         // fails instead.
         self.db.kept_first(true);
@@ -218,18 +220,18 @@ impl Session<'_> {
         &mut self,
         authenticate: impl FnOnce(&mut Self) -> AppResult<Caller>,
         id: RecordId,
-    ) -> AppResult<Option<Record>> {
+    ) -> AppResult<KeptAnswer> {
         let (caller, meta, decided, body) = match self.decide_kept_read(authenticate, id) {
             Ok(decided) => decided,
             // Nothing stored: decided where the database can be waited for.
-            Err(AppError::NotKept) => return Ok(None),
+            Err(AppError::NotKept) => return Ok(KeptAnswer::NotKept),
             Err(error) => return Err(error),
         };
         let permit = match self.authorize_kept(&caller, &decided).await {
             Ok(permit) => permit,
             Err(AppError::Stale) => {
                 self.count_decided_again();
-                return Ok(None);
+                return Ok(KeptAnswer::DecidedAgain);
             }
             Err(error) => return Err(after_entry(error)),
         };
@@ -243,7 +245,7 @@ impl Session<'_> {
             .stats()
             .answered_kept_only
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(Some(Record {
+        Ok(KeptAnswer::Answered(Record {
             meta,
             consent: permit.consent(),
             body,
@@ -422,6 +424,21 @@ impl Session<'_> {
     }
 }
 
+/// What [`Session::read_kept_record`] came to. Only `Answered` stored an
+/// audit entry.
+pub enum KeptAnswer {
+    /// Decided, audited and opened from memory.
+    Answered(Record),
+    /// Something was not kept, or the answer would be a refusal: to be
+    /// decided kept first where the database can be waited for.
+    NotKept,
+    /// The epochs moved before the entry's commit: what is kept is out of
+    /// date, so the read is decided on the database alone (kept first
+    /// again, it would only be found stale again while a change to the
+    /// epochs holds their lock).
+    DecidedAgain,
+}
+
 /// A read decided kept only, before its entry: the caller, the record, the
 /// decision and the record's sealed body.
 type KeptRead = (Caller, RecordMeta, Decided, ingang_store::KeptBody);
@@ -433,6 +450,9 @@ fn after_entry(error: AppError) -> AppError {
         AppError::NotKept => {
             AppError::Internal("a read kept only needed the database after its entry".into())
         }
+        AppError::Stale => {
+            AppError::Internal("a read kept only found its permit stale after its entry".into())
+        }
         other @ (AppError::Unauthenticated(_)
         | AppError::Denied(_)
         | AppError::NotFound
@@ -443,7 +463,6 @@ fn after_entry(error: AppError) -> AppError {
         | AppError::PreconditionFailed { .. }
         | AppError::Unavailable
         | AppError::AuditUnavailable
-        | AppError::Stale
         | AppError::Internal(_)) => other,
     }
 }

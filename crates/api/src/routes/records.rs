@@ -13,7 +13,7 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use ingang_app::records::{Record, Written};
+use ingang_app::records::{KeptAnswer, Record, Written};
 use ingang_policy::bodies::AgencyCodeText;
 use ingang_policy::{ClientId, RecordId, RecordKind};
 use serde::{Deserialize, Serialize};
@@ -168,10 +168,16 @@ pub async fn get_record(
         .read_kept_record(|session| credentials.authenticate(session), id)
         .await?;
     let record = match kept {
-        Some(record) => record,
-        None => {
+        KeptAnswer::Answered(record) => record,
+        KeptAnswer::NotKept => {
             as_caller_kept_first(state, credentials, move |app, caller| {
                 app.read_record(caller, id)
+            })
+            .await?
+        }
+        KeptAnswer::DecidedAgain => {
+            as_caller(state, credentials, move |app, caller| {
+                Ok(app.read_record(&caller, id)?)
             })
             .await?
         }
