@@ -647,10 +647,13 @@ diesel::define_sql_function! {
 }
 
 /// Declares [`AuditColumns`] from one list of `audit_events`' columns, in
-/// the table's order, each with its Rust and SQL types: the struct, its
-/// filling from rows and the statement's arrays cannot disagree.
+/// the table's order, each with its Rust type: the struct, its filling
+/// from rows and the statement's arrays cannot disagree. Each array's SQL
+/// type is its column's in the schema, and a row is taken apart field by
+/// field with no rest, so a column added to [`AuditRow`] and not here does
+/// not compile.
 macro_rules! audit_columns {
-    ($first:ident: $first_rust:ty => $first_sql:ty $(, $column:ident: $rust:ty => $sql:ty)* $(,)?) => {
+    ($first:ident: $first_type:ty $(, $column:ident: $type:ty)* $(,)?) => {
         /// Rows of `audit_events` for PostgreSQL as one array per column,
         /// inserted by one statement whatever their number (`unnest`). A
         /// multi-row `VALUES` list is a new statement for every row count,
@@ -659,17 +662,17 @@ macro_rules! audit_columns {
         /// per connection.
         #[derive(Default, diesel::query_builder::QueryId)]
         struct AuditColumns {
-            $first: Vec<$first_rust>,
-            $($column: Vec<$rust>,)*
+            $first: Vec<$first_type>,
+            $($column: Vec<$type>,)*
         }
 
         impl AuditColumns {
             /// The columns of `rows`, moved rather than copied.
             fn of(rows: impl Iterator<Item = AuditRow>) -> Self {
                 let mut columns = Self::default();
-                for row in rows {
-                    columns.$first.push(row.$first);
-                    $(columns.$column.push(row.$column);)*
+                for AuditRow { $first, $($column),* } in rows {
+                    columns.$first.push($first);
+                    $(columns.$column.push($column);)*
                 }
                 columns
             }
@@ -680,17 +683,22 @@ macro_rules! audit_columns {
                 &'b self,
                 mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
             ) -> QueryResult<()> {
-                use diesel::sql_types::{Array, BigInt, Nullable, Text};
+                use diesel::sql_types::Array;
+                use diesel::Expression;
                 out.push_sql(concat!(
                     "INSERT INTO audit_events (",
                     stringify!($first),
                     $(", ", stringify!($column),)*
                     ") SELECT * FROM unnest("
                 ));
-                out.push_bind_param::<Array<$first_sql>, _>(&self.$first)?;
+                out.push_bind_param::<
+                    Array<<audit_events::$first as Expression>::SqlType>, _
+                >(&self.$first)?;
                 $(
                     out.push_sql(", ");
-                    out.push_bind_param::<Array<$sql>, _>(&self.$column)?;
+                    out.push_bind_param::<
+                        Array<<audit_events::$column as Expression>::SqlType>, _
+                    >(&self.$column)?;
                 )*
                 out.push_sql(")");
                 Ok(())
@@ -700,19 +708,19 @@ macro_rules! audit_columns {
 }
 
 audit_columns!(
-    at: i64 => BigInt,
-    actor_id: OfficerId => Text,
-    actor_agency: AgencyCode => Text,
-    on_behalf_of: Option<OfficerId> => Nullable<Text>,
-    roles: String => Text,
-    action: AuditAction => Text,
-    client_id: Option<ClientId> => Nullable<Text>,
-    record_id: Option<RecordId> => Nullable<Text>,
-    decision: Verdict => Text,
-    reason: Option<DenyReason> => Nullable<Text>,
-    consent_id: Option<ConsentId> => Nullable<Text>,
-    request_id: String => Text,
-    source_addr: Option<String> => Nullable<Text>,
+    at: i64,
+    actor_id: OfficerId,
+    actor_agency: AgencyCode,
+    on_behalf_of: Option<OfficerId>,
+    roles: String,
+    action: AuditAction,
+    client_id: Option<ClientId>,
+    record_id: Option<RecordId>,
+    decision: Verdict,
+    reason: Option<DenyReason>,
+    consent_id: Option<ConsentId>,
+    request_id: String,
+    source_addr: Option<String>,
 );
 
 impl diesel::RunQueryDsl<diesel::PgConnection> for AuditColumns {}
