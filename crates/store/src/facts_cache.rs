@@ -76,12 +76,18 @@ fn under_epoch<T: Default, R>(
     result
 }
 
-/// Adds an entry, emptying the map first when it is full.
-fn keep_bounded<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
-    if map.len() >= MAX_ENTRIES {
-        map.clear();
-    }
+/// Adds an entry, starting a new map first when it is full. The full one
+/// is given back, to be dropped after the lock is let go: freeing it may
+/// take a while, and these locks are taken on the HTTP workers.
+#[must_use]
+fn keep_bounded<K: std::hash::Hash + Eq, V>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+) -> Option<HashMap<K, V>> {
+    let full = (map.len() >= MAX_ENTRIES).then(|| std::mem::take(map));
     map.insert(key, value);
+    full
 }
 
 /// Entries are whole values inserted under the lock: a panic elsewhere
@@ -147,12 +153,11 @@ impl FactsCache {
         under_epoch(&self.state, epoch, |kept| find(kept))
     }
 
-    /// `add` to what is kept, if it is valid at `epoch`.
-    fn add(&self, epoch: i64, add: impl FnOnce(&mut Facts)) {
-        under_epoch(&self.state, epoch, |kept| {
-            add(kept);
-            Some(())
-        });
+    /// `add` to what is kept, if it is valid at `epoch`; what `add` gives
+    /// back is dropped after the lock is let go.
+    fn add<D>(&self, epoch: i64, add: impl FnOnce(&mut Facts) -> D) {
+        let left = under_epoch(&self.state, epoch, |kept| Some(add(kept)));
+        drop(left);
     }
 
     pub fn account(&self, epoch: i64, id: OfficerId) -> Option<Account> {
@@ -207,10 +212,10 @@ impl RecordsCache {
     }
 
     pub fn keep(&self, epoch: i64, meta: &RecordMeta) {
-        under_epoch(&self.state, epoch, |kept| {
-            keep_bounded(kept, meta.id, meta.clone());
-            Some(())
+        let full = under_epoch(&self.state, epoch, |kept| {
+            keep_bounded(kept, meta.id, meta.clone())
         });
+        drop(full);
     }
 }
 
@@ -253,10 +258,9 @@ impl BodyCache {
             return;
         }
         let mut state = self.state();
-        if state.bytes + cost > MAX_BODY_BYTES {
-            // A new map: `clear` would keep the old one's capacity.
-            *state = Bodies::default();
-        }
+        // A new map (`clear` would keep the old one's capacity); the full
+        // one is freed after the lock is let go.
+        let full = (state.bytes + cost > MAX_BODY_BYTES).then(|| std::mem::take(&mut *state));
         if state
             .sealed
             .insert((record, version), Arc::clone(sealed))
@@ -264,6 +268,8 @@ impl BodyCache {
         {
             state.bytes += cost;
         }
+        drop(state);
+        drop(full);
     }
 }
 
@@ -334,6 +340,18 @@ mod tests {
         cache.keep_data_key(6, client, &key);
         cache.forget_data_key(client);
         assert!(cache.data_key(6, client).is_none());
+    }
+
+    #[test]
+    fn a_full_map_is_given_back_whole_and_a_new_one_started() {
+        let mut map = HashMap::new();
+        for i in 0..MAX_ENTRIES {
+            assert!(keep_bounded(&mut map, i, i).is_none());
+        }
+        let full = keep_bounded(&mut map, MAX_ENTRIES, MAX_ENTRIES).unwrap();
+        assert_eq!(full.len(), MAX_ENTRIES);
+        assert_eq!(map.len(), 1);
+        assert_eq!(map.get(&MAX_ENTRIES), Some(&MAX_ENTRIES));
     }
 
     #[test]
