@@ -110,11 +110,8 @@ impl Session<'_> {
         let pending = self
             .db
             .append_decisions_later(vec![audit_event(caller, decided)]);
-        pending
-            .await?
-            .pop()
-            .flatten()
-            .ok_or_else(|| AppError::Internal("allowed decision without a permit".into()))
+        let permit = pending.await?.pop().flatten();
+        permit_or_denial(decided, permit)
     }
 
     /// Decides `action` on `resource` as of `at`. `facts` must be those of
@@ -199,13 +196,7 @@ impl Session<'_> {
             .audit(caller, std::slice::from_ref(&decided))?
             .pop()
             .flatten();
-        match (decided.decision, permit) {
-            (Decision::Allow { .. }, Some(permit)) => Ok(permit),
-            (Decision::Deny { reason }, _) => Err(AppError::Denied(reason)),
-            (Decision::Allow { .. }, None) => Err(AppError::Internal(
-                "allowed decision without a permit".into(),
-            )),
-        }
+        permit_or_denial(&decided, permit)
     }
 
     /// The gate of a view built from many records (a list, the plan): loads
@@ -275,6 +266,17 @@ pub(crate) fn with_permits<T>(
                 .ok_or_else(|| AppError::Internal("allowed read without a permit".into()))
         })
         .collect()
+}
+
+/// What an audited decision gives: its permit, or its refusal.
+fn permit_or_denial(decided: &Decided, permit: Option<Permit>) -> AppResult<Permit> {
+    match (&decided.decision, permit) {
+        (Decision::Allow { .. }, Some(permit)) => Ok(permit),
+        (Decision::Deny { reason }, _) => Err(AppError::Denied(*reason)),
+        (Decision::Allow { .. }, None) => Err(AppError::Internal(
+            "allowed decision without a permit".into(),
+        )),
+    }
 }
 
 /// The audit entry of one decision: ids and codes only, and the moment the
