@@ -52,29 +52,6 @@ pub struct AuditEvent {
     pub event: NewAuditEvent,
 }
 
-/// `treat_none_as_default_value = false` writes NULL for `None`, so the SQL
-/// is the same for every entry and diesel knows the statement by its type:
-/// its statement cache finds it without writing the SQL out first. (Left
-/// at its default, every field is an "or DEFAULT" and the SQL is built
-/// anew for each row; the same holds for every `Insertable` of the store.)
-#[derive(Insertable)]
-#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
-struct AuditRow {
-    at: i64,
-    actor_id: OfficerId,
-    actor_agency: AgencyCode,
-    on_behalf_of: Option<OfficerId>,
-    roles: String,
-    action: AuditAction,
-    client_id: Option<ClientId>,
-    record_id: Option<RecordId>,
-    decision: Verdict,
-    reason: Option<DenyReason>,
-    consent_id: Option<ConsentId>,
-    request_id: String,
-    source_addr: Option<String>,
-}
-
 /// Owned, not borrowed: a multi-row statement's type must be `'static` for
 /// diesel's statement cache to know it by type.
 impl From<NewAuditEvent> for AuditRow {
@@ -646,14 +623,26 @@ diesel::define_sql_function! {
     fn pg_try_advisory_xact_lock_shared(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool;
 }
 
-/// Declares [`AuditColumns`] from one list of `audit_events`' columns, in
-/// the table's order, each with its Rust type: the struct, its filling
-/// from rows and the statement's arrays cannot disagree. Each array's SQL
-/// type is its column's in the schema, and a row is taken apart field by
-/// field with no rest, so a column added to [`AuditRow`] and not here does
-/// not compile.
+/// Declares [`AuditRow`] and [`AuditColumns`] from one list of
+/// `audit_events`' columns, in the table's order, each with its Rust type:
+/// the row, the arrays, the filling of one from the other and the
+/// statement cannot disagree. Each array's SQL type is its column's in the
+/// schema, as the row's `Insertable` checks its fields against it.
 macro_rules! audit_columns {
     ($first:ident: $first_type:ty $(, $column:ident: $type:ty)* $(,)?) => {
+        /// A row of `audit_events` as inserted. `treat_none_as_default_value
+        /// = false` writes NULL for `None`, so the SQL is the same for every
+        /// entry and diesel knows the statement by its type: its statement
+        /// cache finds it without writing the SQL out first. (Left at its
+        /// default, every field is an "or DEFAULT" and the SQL is built anew
+        /// for each row; the same holds for every `Insertable` of the store.)
+        #[derive(Insertable)]
+        #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
+        struct AuditRow {
+            $first: $first_type,
+            $($column: $type,)*
+        }
+
         /// Rows of `audit_events` for PostgreSQL as one array per column,
         /// inserted by one statement whatever their number (`unnest`). A
         /// multi-row `VALUES` list is a new statement for every row count,
