@@ -74,25 +74,6 @@ impl From<NewAuditEvent> for AuditRow {
     }
 }
 
-/// A stored row of `audit_events`, in the table's column order.
-#[derive(Queryable)]
-pub(crate) struct StoredRow {
-    seq: i64,
-    at: i64,
-    actor_id: OfficerId,
-    actor_agency: AgencyCode,
-    on_behalf_of: Option<OfficerId>,
-    roles: String,
-    action: AuditAction,
-    client_id: Option<ClientId>,
-    record_id: Option<RecordId>,
-    decision: Verdict,
-    reason: Option<DenyReason>,
-    consent_id: Option<ConsentId>,
-    request_id: String,
-    source_addr: Option<String>,
-}
-
 pub(crate) fn from_row(row: StoredRow) -> StoreResult<AuditEvent> {
     Ok(AuditEvent {
         seq: row.seq,
@@ -623,10 +604,10 @@ diesel::define_sql_function! {
     fn pg_try_advisory_xact_lock_shared(key: diesel::sql_types::BigInt) -> diesel::sql_types::Bool;
 }
 
-/// Declares [`AuditRow`] and [`AuditColumns`] from one list of
-/// `audit_events`' columns, in the table's order, each with its Rust type:
-/// the row, the arrays, the filling of one from the other and the
-/// statement cannot disagree. Each array's SQL type is its column's in the
+/// Declares [`AuditRow`], [`StoredRow`] and [`AuditColumns`] from one list
+/// of `audit_events`' columns, in the table's order, each with its Rust
+/// type: the rows written and read, the arrays, the filling of one from the
+/// other and the statement cannot disagree. Each array's SQL type is its column's in the
 /// schema, as the row's `Insertable` checks its fields against it.
 macro_rules! audit_columns {
     ($first:ident: $first_type:ty $(, $column:ident: $type:ty)* $(,)?) => {
@@ -639,6 +620,14 @@ macro_rules! audit_columns {
         #[derive(Insertable)]
         #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
         struct AuditRow {
+            $first: $first_type,
+            $($column: $type,)*
+        }
+
+        /// A stored row of `audit_events`, in the table's column order.
+        #[derive(Queryable)]
+        pub(crate) struct StoredRow {
+            seq: i64,
             $first: $first_type,
             $($column: $type,)*
         }
