@@ -283,6 +283,25 @@ fn a_kept_record_is_answered_on_the_http_worker_and_audited_each_time() {
         world.psyk.id
     );
     assert_eq!(audit_entries(&world, &refused).len(), 2);
+    // A caller the record is hidden from gets exactly a missing id's 404,
+    // never from memory, and is audited each time.
+    let missing = s.get(
+        &format!("/v1/records/{}", uuid::Uuid::new_v4()),
+        &world.unassigned.token,
+    );
+    assert_eq!(missing.status, 404, "{}", missing.text);
+    for _ in 0..2 {
+        let r = s.get(&path, &world.unassigned.token);
+        assert_eq!((r.status, &r.text), (404, &missing.text));
+    }
+    assert_eq!(kept_only() - before, 3.0);
+    let hidden = format!(
+        "actor_id={}&action=record.read&decision=deny",
+        world.unassigned.id
+    );
+    let hidden = audit_entries(&world, &hidden);
+    let of_the_note = hidden.iter().filter(|e| e["record_id"] == json!(record));
+    assert_eq!(of_the_note.count(), 2, "{hidden:?}");
 }
 
 #[test]
