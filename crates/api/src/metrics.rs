@@ -257,6 +257,20 @@ pub fn render(app: &App) -> String {
             "Sequencer steps that failed (retried at the next interval).",
             sequencer.failures.load(Relaxed),
         );
+        single(
+            &mut out,
+            "ingang_audit_lookups_indexed",
+            "gauge",
+            "Leaves the auditors' lookups by client and officer cover (this process's indexer).",
+            sequencer.indexed.load(Relaxed),
+        );
+        single(
+            &mut out,
+            "ingang_audit_lookup_index_failures_total",
+            "counter",
+            "Lookup indexing steps that failed (retried at the next interval).",
+            sequencer.index_failures.load(Relaxed),
+        );
     }
 
     let pool = app.pool_status();

@@ -752,20 +752,86 @@ pub struct AuditFilter {
 }
 
 impl crate::Db<'_> {
-    /// Entries in sequence order, at most `limit`.
+    /// Entries in sequence order, at most `limit`. By client or by officer
+    /// they are read through the lookups (`crate::lookups`), which cover
+    /// the leaves up to a watermark: first the entries still queued for the
+    /// sequencer, then the leaves past the watermark, then the lookups. An
+    /// entry moves only that way, and a source read later holds all an
+    /// earlier one let go, so an entry found twice is kept once and none is
+    /// missed. Each source is narrowed by the whole filter on the entry
+    /// itself, so a stale lookup can leave an entry out for a moment (until
+    /// the indexer rebuilds it) but never show one that does not match.
     pub fn audit_events(
         &mut self,
         filter: &AuditFilter,
         limit: i64,
     ) -> StoreResult<Vec<AuditEvent>> {
         use audit_events::dsl as a;
-        let conn = self.conn.get(self.store)?;
-        let mut query = narrowed_by!(a::audit_events.into_boxed(), filter);
-        if let Some(v) = filter.after_seq {
-            query = query.filter(a::seq.gt(v));
+        if filter.client_id.is_none() && filter.actor_id.is_none() {
+            let conn = self.conn.get(self.store)?;
+            let mut query = narrowed_by!(a::audit_events.into_boxed(), filter);
+            if let Some(v) = filter.after_seq {
+                query = query.filter(a::seq.gt(v));
+            }
+            let rows: Vec<StoredRow> = query.order(a::seq.asc()).limit(limit).load(&mut *conn)?;
+            return rows.into_iter().map(from_row).collect();
         }
-        let rows: Vec<StoredRow> = query.order(a::seq.asc()).limit(limit).load(&mut *conn)?;
-        rows.into_iter().map(from_row).collect()
+        let queued = self.pending_page(filter, filter.after_seq, limit)?;
+        let conn = self.conn.get(self.store)?;
+        let watermark = crate::lookups::indexed_leaves(conn)?;
+        let mut newest = narrowed_by!(
+            crate::schema::audit_leaves::table
+                .inner_join(a::audit_events)
+                .select(a::audit_events::all_columns())
+                .filter(crate::schema::audit_leaves::leaf_index.ge(watermark))
+                .into_boxed(),
+            filter
+        );
+        if let Some(v) = filter.after_seq {
+            newest = newest.filter(a::seq.gt(v));
+        }
+        let newest: Vec<StoredRow> = newest.order(a::seq.asc()).limit(limit).load(&mut *conn)?;
+        let indexed: Vec<StoredRow> = match (filter.client_id, filter.actor_id) {
+            (Some(client), _) => {
+                use crate::schema::audit_client_seqs::dsl as by;
+                let mut query = narrowed_by!(
+                    by::audit_client_seqs
+                        .inner_join(a::audit_events)
+                        .select(a::audit_events::all_columns())
+                        .filter(by::client_id.eq(client))
+                        .into_boxed(),
+                    filter
+                );
+                if let Some(v) = filter.after_seq {
+                    query = query.filter(by::seq.gt(v));
+                }
+                query.order(by::seq.asc()).limit(limit).load(&mut *conn)?
+            }
+            (None, Some(actor)) => {
+                use crate::schema::audit_actor_seqs::dsl as by;
+                let mut query = narrowed_by!(
+                    by::audit_actor_seqs
+                        .inner_join(a::audit_events)
+                        .select(a::audit_events::all_columns())
+                        .filter(by::actor_id.eq(actor))
+                        .into_boxed(),
+                    filter
+                );
+                if let Some(v) = filter.after_seq {
+                    query = query.filter(by::seq.gt(v));
+                }
+                query.order(by::seq.asc()).limit(limit).load(&mut *conn)?
+            }
+            (None, None) => Vec::new(),
+        };
+        let mut events = queued;
+        for row in newest.into_iter().chain(indexed) {
+            events.push(from_row(row)?);
+        }
+        events.sort_by_key(|event| event.seq);
+        events.dedup_by_key(|event| event.seq);
+        events.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(events)
     }
 }
 

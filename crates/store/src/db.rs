@@ -275,7 +275,7 @@ pub fn url_with_password(url: &str, password: &str) -> String {
 /// SQLite: WAL lets readers run beside the one writer (set in `migrate`);
 /// `synchronous = FULL` makes every commit durable (the audit log relies on
 /// it); the busy timeout makes writers queue instead of failing.
-const SQLITE_SETTINGS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+pub(crate) const SQLITE_SETTINGS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                                PRAGMA synchronous = FULL;";
 
 /// PostgreSQL: commits are durable by default (`synchronous_commit = on`);
@@ -293,22 +293,23 @@ pub(crate) const MIGRATION_LOCK: i64 = 0x696e_6761_6e67_0001;
 /// epochs the writer checks kept-first reads against hold until its commit.
 pub(crate) const EPOCH_LOCK: i64 = 0x696e_6761_6e67_0002;
 
-fn apply_settings(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-    match conn {
-        DbConnection::Sqlite(c) => c.batch_execute(SQLITE_SETTINGS),
-        DbConnection::Pg(c) => c.batch_execute(POSTGRES_SETTINGS),
-    }
-}
-
 /// Opens one connection of the backend the URL names, with the service's
 /// settings (the audit writer and the CLI use their own, outside the pool).
 /// The backend is chosen from the URL, never by trying one after another.
 pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, crate::StoreError> {
-    let mut conn = match url {
-        DatabaseUrl::Sqlite(path) => DbConnection::Sqlite(SqliteConnection::establish(path)?),
-        DatabaseUrl::Postgres(url) => DbConnection::Pg(PgConnection::establish(url)?),
+    let conn = match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path)?;
+            conn.batch_execute(SQLITE_SETTINGS)?;
+            crate::lookups::attach_read_only(&mut conn, path)?;
+            DbConnection::Sqlite(conn)
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = PgConnection::establish(url)?;
+            conn.batch_execute(POSTGRES_SETTINGS)?;
+            DbConnection::Pg(conn)
+        }
     };
-    apply_settings(&mut conn)?;
     Ok(conn)
 }
 
@@ -337,7 +338,7 @@ pub fn migrate(url: &DatabaseUrl) -> Result<usize, crate::StoreError> {
     let applied = match &mut conn {
         DbConnection::Sqlite(c) => {
             // WAL is a property of the database file: set it once here.
-            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+            c.batch_execute("PRAGMA main.journal_mode = WAL;")?;
             c.run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(|e| crate::StoreError::Migration(e.to_string()))?
                 .len()

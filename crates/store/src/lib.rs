@@ -8,6 +8,7 @@ pub mod audit;
 pub mod crypto;
 pub mod db;
 pub mod leaf;
+pub mod lookups;
 pub mod merkle;
 pub mod schema;
 pub mod verify;

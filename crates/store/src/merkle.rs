@@ -16,7 +16,7 @@ use crate::schema::{
     audit_sequencer, audit_tree, audit_tree_nodes,
 };
 use crate::time::{from_micros, to_micros};
-use crate::{leaf, AuditEvent, StoreError, StoreResult};
+use crate::{leaf, lookups, AuditEvent, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, Sender};
 use diesel::prelude::*;
@@ -512,6 +512,10 @@ pub struct SequencerStats {
     pub checkpoints: AtomicU64,
     pub failures: AtomicU64,
     pub tree_size: AtomicU64,
+    /// Leaves the auditors' lookups cover (`crate::lookups`).
+    pub indexed: AtomicU64,
+    /// Lookup indexing steps that failed (retried at the next interval).
+    pub index_failures: AtomicU64,
 }
 
 /// The sequencer thread of this process. Stopping it (or dropping it)
@@ -545,6 +549,8 @@ impl Sequencer {
                     keys,
                     frontier: None,
                     stats: thread_stats,
+                    indexer: None,
+                    indexed_at: None,
                 };
                 worker.run(&stopped, &woken);
             })
@@ -594,6 +600,10 @@ struct Worker {
     keys: Arc<LogKeys>,
     frontier: Option<Frontier>,
     stats: Arc<SequencerStats>,
+    /// The lookup indexer's own connection (`lookups::connect_indexer`).
+    indexer: Option<DbConnection>,
+    /// When the lookups were last brought up to the tree.
+    indexed_at: Option<Instant>,
 }
 
 impl Worker {
@@ -666,7 +676,46 @@ impl Worker {
         if signed.is_some() {
             self.stats.checkpoints.fetch_add(1, Ordering::Relaxed);
         }
+        self.index_lookups();
         Ok(())
+    }
+
+    /// Brings the auditors' lookups up to the tree, at most about once per
+    /// `lookups::INDEX_INTERVAL` unless `lookups::INDEX_BATCH_MIN` leaves
+    /// wait: the larger the batch, the fewer pages per entry it writes. It
+    /// holds no write gate (on SQLite the lookups are a file of their own).
+    /// A failure is logged and counted, not passed on: queries find the
+    /// entries the lookups do not cover yet without them.
+    fn index_lookups(&mut self) {
+        let size = self.stats.tree_size.load(Ordering::Relaxed);
+        let waiting = size.saturating_sub(self.stats.indexed.load(Ordering::Relaxed));
+        let due = self
+            .indexed_at
+            .is_none_or(|at| at.elapsed() >= lookups::INDEX_INTERVAL);
+        if !due && waiting < lookups::INDEX_BATCH_MIN {
+            return;
+        }
+        let indexed = (|| {
+            let conn = match &mut self.indexer {
+                Some(conn) => conn,
+                None => self.indexer.insert(lookups::connect_indexer(&self.url)?),
+            };
+            loop {
+                let step = lookups::index(conn, lookups::INDEX_BATCH_MAX)?;
+                self.stats.indexed.store(step.through, Ordering::Relaxed);
+                if step.added < lookups::INDEX_BATCH_MAX {
+                    return Ok::<_, StoreError>(());
+                }
+            }
+        })();
+        self.indexed_at = Some(Instant::now());
+        if let Err(error) = indexed {
+            self.stats.index_failures.fetch_add(1, Ordering::Relaxed);
+            log::error!("audit lookup indexing failed: {error}");
+            if self.indexer.as_mut().is_some_and(R2D2Connection::is_broken) {
+                self.indexer = None;
+            }
+        }
     }
 }
 

@@ -133,6 +133,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Which entries name a client: derived, filled by the lookup indexer
+    /// (on SQLite in the lookups file, `crate::lookups`).
+    audit_client_seqs (client_id, seq) {
+        client_id -> Text,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Which entries each caller made: derived, like `audit_client_seqs`.
+    audit_actor_seqs (actor_id, seq) {
+        actor_id -> Text,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// How many leaves the two lookups cover, and the last one's hash.
+    audit_lookups_state (id) {
+        id -> SmallInt,
+        indexed_leaves -> BigInt,
+        last_leaf_hash -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
     audit_leaves (leaf_index) {
         leaf_index -> BigInt,
         seq -> BigInt,
@@ -229,6 +255,8 @@ diesel::table! {
 diesel::joinable!(officers -> agencies (agency));
 diesel::joinable!(audit_pending -> audit_events (seq));
 diesel::joinable!(audit_leaves -> audit_events (seq));
+diesel::joinable!(audit_client_seqs -> audit_events (seq));
+diesel::joinable!(audit_actor_seqs -> audit_events (seq));
 diesel::joinable!(audit_cosignatures -> audit_checkpoints (tree_size));
 diesel::joinable!(account_subjects -> officers (account_id));
 diesel::joinable!(web_sessions -> officers (account_id));
@@ -251,6 +279,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     record_versions,
     audit_events,
     audit_pending,
+    audit_client_seqs,
+    audit_actor_seqs,
+    audit_lookups_state,
     audit_leaves,
     audit_tree_nodes,
     audit_tree,
