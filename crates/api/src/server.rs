@@ -66,7 +66,7 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
                 holder: sequencer_holder(),
                 interval: std::time::Duration::from_millis(config.audit_log.checkpoint_interval_ms),
                 lease: std::time::Duration::from_millis(config.audit_log.lease_ms),
-                batch_max: 5_000,
+                batch_max: 512,
             }),
         },
         keys,

@@ -411,7 +411,7 @@ impl AuditLog {
 }
 
 struct Writer {
-    gate: Option<Arc<std::sync::Mutex<()>>>,
+    gate: Option<db::Gate>,
     url: DatabaseUrl,
     conn: Option<DbConnection>,
     known: Arc<KnownEpochs>,

@@ -137,7 +137,7 @@ pub struct Store {
     witnesses: Arc<Vec<ingang_tlog::note::VerifierKey>>,
     sequencer: Option<Arc<merkle::Sequencer>>,
     /// This process's write gate of the SQLite file (`db::write_gate`).
-    write_gate: Option<Arc<std::sync::Mutex<()>>>,
+    write_gate: Option<db::Gate>,
     facts: Arc<facts_cache::FactsCache>,
     bodies: Arc<facts_cache::BodyCache>,
     records: Arc<facts_cache::RecordsCache>,
@@ -337,7 +337,7 @@ impl Store {
     /// This process's turn to write the SQLite file, for a transaction that
     /// is not inside another one (`depth` 0) and never waits for the audit
     /// writer inside: `None` on PostgreSQL and when nested.
-    pub(crate) fn write_turn(&self, depth: u32) -> Option<std::sync::MutexGuard<'_, ()>> {
+    pub(crate) fn write_turn(&self, depth: u32) -> Option<db::Turn<'_>> {
         if depth > 0 {
             return None;
         }

@@ -309,95 +309,118 @@ pub enum Integration {
     Integrated { added: usize, size: u64 },
 }
 
-/// One step of the sequencer: under the lease, in one transaction, the
-/// oldest queued entries (at most `batch_max`) become leaves.
+/// Whether another holder's lease is still running (read only: the write
+/// transaction takes or renews the lease itself).
+fn led_by_another(conn: &mut DbConnection, holder: &str, now: i64) -> StoreResult<bool> {
+    use audit_sequencer::dsl as s;
+    let lease: Option<(String, i64)> = s::audit_sequencer
+        .find(1i16)
+        .select((s::holder, s::expires_at))
+        .first(conn)
+        .optional()?;
+    Ok(lease.is_some_and(|(other, expires_at)| other != holder && expires_at > now))
+}
+
+/// One step of the sequencer: the oldest queued entries (at most
+/// `batch_max`) become leaves. The entries are read and hashed first,
+/// outside the write gate (`gate`, SQLite's; `None` on PostgreSQL and in
+/// a command), then one short transaction under the gate takes or renews
+/// the lease, stores the leaves and nodes, takes the entries off the queue
+/// and moves the tree only if it is still the size they were hashed onto:
+/// anything else rolls the step back. The audit writer waits for the gate
+/// only while the rows are written, never while they are read and hashed.
 fn integrate(
     conn: &mut DbConnection,
+    gate: &Option<db::Gate>,
     holder: &str,
     lease: Duration,
     batch_max: usize,
     frontier: &mut Option<Frontier>,
 ) -> StoreResult<Integration> {
     let lease = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX / 2);
-    let outcome = conn.transaction::<_, Step, _>(|c| {
-        let now = to_micros(Utc::now());
-        if !take_lease(c, holder, now, lease)? {
-            return Ok((Integration::NotLeader, None));
-        }
-        let (size, root) = tree_state(c)?;
-        let rows: Vec<StoredRow> = audit_pending::table
-            .inner_join(audit_events::table)
-            .select(audit_events::all_columns)
-            .order(audit_pending::seq.asc())
-            .limit(i64::try_from(batch_max).unwrap_or(1000))
-            .load(c)?;
-        if rows.is_empty() {
-            return Ok((Integration::Integrated { added: 0, size }, None));
-        }
-        let mut edge = match frontier.take() {
-            Some(f) if f.size() == size => f,
-            Some(_) | None => load_frontier(c, size)?,
-        };
-        if edge.root() != root {
-            return Err(StoreError::Corrupt(
-                "the stored tree's right edge does not give its root".into(),
-            )
-            .into());
-        }
-        let mut leaves = Vec::with_capacity(rows.len());
-        let mut nodes = Vec::with_capacity(rows.len());
-        let mut seqs = Vec::with_capacity(rows.len());
-        for row in rows {
-            let event = from_row(row)?;
-            let index = edge.size();
-            let bytes = leaf::encode(index, event.seq, &event.event);
-            for (id, hash) in edge.append(tree::leaf_hash(&bytes)) {
-                if id.level == 0 {
-                    leaves.push(LeafRow {
-                        leaf_index: as_i64(id.index)?,
-                        seq: event.seq,
-                        hash: hash.0.to_vec(),
-                        sequenced_at: now,
-                    });
-                } else {
-                    nodes.push(NodeRow {
-                        level: i16::from(id.level),
-                        idx: as_i64(id.index)?,
-                        hash: hash.0.to_vec(),
-                    });
-                }
+    let now = to_micros(Utc::now());
+    if led_by_another(conn, holder, now)? {
+        *frontier = None;
+        return Ok(Integration::NotLeader);
+    }
+    let (size, root) = tree_state(conn)?;
+    // On the backend's own connection: a batch is thousands of rows, and
+    // the multi-backend connection converts each value of each one.
+    let oldest = audit_pending::table
+        .inner_join(audit_events::table)
+        .select(audit_events::all_columns)
+        .order(audit_pending::seq.asc())
+        .limit(i64::try_from(batch_max).unwrap_or(1000));
+    let rows: Vec<StoredRow> = db::on_backend!(conn, |c| oldest.load(c))?;
+    let mut edge = match frontier.take() {
+        Some(f) if f.size() == size => f,
+        Some(_) | None => load_frontier(conn, size)?,
+    };
+    if edge.root() != root {
+        return Err(StoreError::Corrupt(
+            "the stored tree's right edge does not give its root".into(),
+        ));
+    }
+    let mut leaves = Vec::with_capacity(rows.len());
+    let mut nodes = Vec::with_capacity(rows.len());
+    let mut seqs = Vec::with_capacity(rows.len());
+    for row in rows {
+        let event = from_row(row)?;
+        let index = edge.size();
+        let bytes = leaf::encode(index, event.seq, &event.event);
+        for (id, hash) in edge.append(tree::leaf_hash(&bytes)) {
+            if id.level == 0 {
+                leaves.push(LeafRow {
+                    leaf_index: as_i64(id.index)?,
+                    seq: event.seq,
+                    hash: hash.0.to_vec(),
+                    sequenced_at: now,
+                });
+            } else {
+                nodes.push(NodeRow {
+                    level: i16::from(id.level),
+                    idx: as_i64(id.index)?,
+                    hash: hash.0.to_vec(),
+                });
             }
-            seqs.push(event.seq);
+        }
+        seqs.push(event.seq);
+    }
+    let new_size = edge.size();
+    let turn = db::enter(gate);
+    let outcome = conn.transaction::<_, Step, _>(|c| {
+        if !take_lease(c, holder, now, lease)? {
+            return Err(Step::NotLeader);
+        }
+        if seqs.is_empty() {
+            return Ok(());
         }
         store_integrated(c, &leaves, &nodes, &seqs)?;
         let moved = diesel::update(audit_tree::table.find(1i16))
             .filter(audit_tree::size.eq(as_i64(size)?))
             .set((
-                audit_tree::size.eq(as_i64(edge.size())?),
+                audit_tree::size.eq(as_i64(new_size)?),
                 audit_tree::root.eq(edge.root().0.to_vec()),
             ))
             .execute(c)?;
         if moved != 1 {
             // Someone else moved the tree: this holder was deposed, and
             // nothing of this batch may stay.
-            return Err(Step::Deposed);
+            return Err(Step::NotLeader);
         }
-        let added = seqs.len();
-        let new_size = edge.size();
-        Ok((
-            Integration::Integrated {
-                added,
-                size: new_size,
-            },
-            Some(edge),
-        ))
+        Ok(())
     });
+    // Whoever waits for the gate goes first: the next batch can wait.
+    db::leave_fairly(turn);
     match outcome {
-        Ok((result, edge)) => {
-            *frontier = edge;
-            Ok(result)
+        Ok(()) => {
+            *frontier = Some(edge);
+            Ok(Integration::Integrated {
+                added: seqs.len(),
+                size: new_size,
+            })
         }
-        Err(Step::Deposed) => {
+        Err(Step::NotLeader) => {
             *frontier = None;
             Ok(Integration::NotLeader)
         }
@@ -410,8 +433,8 @@ fn integrate(
 
 /// How an integration's transaction ends early: rolled back either way.
 enum Step {
-    /// The tree moved under this holder: another sequencer leads.
-    Deposed,
+    /// Another holder has the lease, or moved the tree under this one.
+    NotLeader,
     Store(StoreError),
 }
 
@@ -594,7 +617,7 @@ impl Drop for Sequencer {
 struct Worker {
     url: DatabaseUrl,
     /// Taken around each write transaction (`db::write_gate`).
-    gate: Option<Arc<std::sync::Mutex<()>>>,
+    gate: Option<db::Gate>,
     conn: Option<DbConnection>,
     config: SequencerConfig,
     keys: Arc<LogKeys>,
@@ -644,15 +667,14 @@ impl Worker {
         // Drain the queue in batches, but give the lease back to the clock
         // (renewal) after each.
         loop {
-            let turn = db::enter(&self.gate);
             let integrated = integrate(
                 conn,
+                &self.gate,
                 &self.config.holder,
                 self.config.lease,
                 self.config.batch_max,
                 &mut self.frontier,
             )?;
-            drop(turn);
             match integrated {
                 Integration::NotLeader => {
                     self.stats.leader.store(false, Ordering::Relaxed);
@@ -750,6 +772,7 @@ pub fn sequence_now(
     loop {
         match integrate(
             &mut conn,
+            &None,
             holder,
             Duration::from_secs(5),
             10_000,
