@@ -779,11 +779,16 @@ impl crate::Db<'_> {
         let queued = self.pending_page(filter, filter.after_seq, limit)?;
         let conn = self.conn.get(self.store)?;
         let watermark = crate::lookups::indexed_leaves(conn)?;
+        // The newest leaves as a set of seqs the entries are looked up by:
+        // joined instead, SQLite walks every entry in seq order to skip the
+        // sort (a third of a second at a million entries).
+        use crate::schema::audit_leaves::dsl as l;
+        let newest_seqs = l::audit_leaves
+            .filter(l::leaf_index.ge(watermark))
+            .select(l::seq);
         let mut newest = narrowed_by!(
-            crate::schema::audit_leaves::table
-                .inner_join(a::audit_events)
-                .select(a::audit_events::all_columns())
-                .filter(crate::schema::audit_leaves::leaf_index.ge(watermark))
+            a::audit_events
+                .filter(a::seq.eq_any(newest_seqs))
                 .into_boxed(),
             filter
         );

@@ -1334,14 +1334,16 @@ impl crate::Db<'_> {
         limit: i64,
     ) -> StoreResult<Vec<AuditEvent>> {
         let conn = self.raw()?;
-        let mut query = audit_pending::table
-            .inner_join(audit_events::table)
-            .select(audit_events::all_columns)
-            .order(audit_pending::seq.asc())
+        // The queue as a set of seqs the entries are looked up by: joined
+        // instead, SQLite may walk every entry to find a client's few.
+        let queued = audit_pending::table.select(audit_pending::seq);
+        let mut query = audit_events::table
+            .filter(audit_events::seq.eq_any(queued))
+            .order(audit_events::seq.asc())
             .limit(limit)
             .into_boxed();
         if let Some(after) = after_seq {
-            query = query.filter(audit_pending::seq.gt(after));
+            query = query.filter(audit_events::seq.gt(after));
         }
         let query = crate::audit::narrowed_by!(query, filter);
         let rows: Vec<StoredRow> = query.load(conn)?;
