@@ -14,6 +14,7 @@ use crate::time::{from_micros, to_micros};
 use crate::{Permit, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{unbounded, Receiver, Sender};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use ingang_policy::{
@@ -754,21 +755,22 @@ pub struct AuditFilter {
 impl crate::Db<'_> {
     /// Entries in sequence order, at most `limit`. By client or by officer
     /// they are read through the lookups (`crate::lookups`), which cover
-    /// the leaves up to a watermark: first the entries still queued for the
-    /// sequencer, then the leaves past the watermark, then the lookups. An
-    /// entry moves only that way, and a source read later holds all an
-    /// earlier one let go, so an entry found twice is kept once and none is
-    /// missed. Each source is narrowed by the whole filter on the entry
-    /// itself, so a stale lookup can leave an entry out for a moment (until
-    /// the indexer rebuilds it) but never show one that does not match.
+    /// the leaves up to a watermark, in one read-only snapshot: the
+    /// watermark (trusted only if it names a leaf of this log with the
+    /// recorded hash, else 0), the lookups below it, the leaves from it on
+    /// and the entries still queued for the sequencer. Every entry stored
+    /// before the snapshot is in exactly one of the three places (found in
+    /// two, it is kept once). Each source is narrowed by the whole filter on
+    /// the entry itself, so a lookup can never show an entry that does not
+    /// match.
     pub fn audit_events(
         &mut self,
         filter: &AuditFilter,
         limit: i64,
     ) -> StoreResult<Vec<AuditEvent>> {
         use audit_events::dsl as a;
+        let conn = self.conn.get(self.store)?;
         if filter.client_id.is_none() && filter.actor_id.is_none() {
-            let conn = self.conn.get(self.store)?;
             let mut query = narrowed_by!(a::audit_events.into_boxed(), filter);
             if let Some(v) = filter.after_seq {
                 query = query.filter(a::seq.gt(v));
@@ -776,68 +778,101 @@ impl crate::Db<'_> {
             let rows: Vec<StoredRow> = query.order(a::seq.asc()).limit(limit).load(&mut *conn)?;
             return rows.into_iter().map(from_row).collect();
         }
-        let queued = self.pending_page(filter, filter.after_seq, limit)?;
-        let conn = self.conn.get(self.store)?;
-        let watermark = crate::lookups::indexed_leaves(conn)?;
-        // The newest leaves as a set of seqs the entries are looked up by:
-        // joined instead, SQLite walks every entry in seq order to skip the
-        // sort (a third of a second at a million entries).
-        use crate::schema::audit_leaves::dsl as l;
-        let newest_seqs = l::audit_leaves
-            .filter(l::leaf_index.ge(watermark))
-            .select(l::seq);
-        let mut newest = narrowed_by!(
-            a::audit_events
-                .filter(a::seq.eq_any(newest_seqs))
-                .into_boxed(),
-            filter
-        );
-        if let Some(v) = filter.after_seq {
-            newest = newest.filter(a::seq.gt(v));
-        }
-        let newest: Vec<StoredRow> = newest.order(a::seq.asc()).limit(limit).load(&mut *conn)?;
-        let indexed: Vec<StoredRow> = match (filter.client_id, filter.actor_id) {
-            (Some(client), _) => {
-                use crate::schema::audit_client_seqs::dsl as by;
-                let mut query = narrowed_by!(
-                    by::audit_client_seqs
-                        .inner_join(a::audit_events)
-                        .select(a::audit_events::all_columns())
-                        .filter(by::client_id.eq(client))
-                        .into_boxed(),
-                    filter
-                );
-                if let Some(v) = filter.after_seq {
-                    query = query.filter(by::seq.gt(v));
-                }
-                query.order(by::seq.asc()).limit(limit).load(&mut *conn)?
+        // SQLite: a deferred transaction whose first read (the watermark)
+        // takes the lookups file's snapshot before the database's; a
+        // rebuild or a step of the indexer in between is not seen half.
+        // PostgreSQL: one snapshot for every statement.
+        let rows = conn.transaction::<_, StoreError, _>(|c| {
+            if let DbConnection::Pg(pg) = c {
+                pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;")?;
             }
-            (None, Some(actor)) => {
-                use crate::schema::audit_actor_seqs::dsl as by;
-                let mut query = narrowed_by!(
-                    by::audit_actor_seqs
-                        .inner_join(a::audit_events)
-                        .select(a::audit_events::all_columns())
-                        .filter(by::actor_id.eq(actor))
-                        .into_boxed(),
-                    filter
-                );
-                if let Some(v) = filter.after_seq {
-                    query = query.filter(by::seq.gt(v));
-                }
-                query.order(by::seq.asc()).limit(limit).load(&mut *conn)?
+            let watermark = crate::lookups::usable_watermark(c)?;
+            let mut rows = through_lookups(c, filter, watermark, limit)?;
+            // The newest leaves as a set of seqs the entries are looked up
+            // by: joined instead, SQLite walks every entry in seq order to
+            // skip the sort (a third of a second at a million entries).
+            use crate::schema::audit_leaves::dsl as l;
+            let newest_seqs = l::audit_leaves
+                .filter(l::leaf_index.ge(watermark))
+                .select(l::seq);
+            let mut newest = narrowed_by!(
+                a::audit_events
+                    .filter(a::seq.eq_any(newest_seqs))
+                    .into_boxed(),
+                filter
+            );
+            if let Some(v) = filter.after_seq {
+                newest = newest.filter(a::seq.gt(v));
             }
-            (None, None) => Vec::new(),
-        };
-        let mut events = queued;
-        for row in newest.into_iter().chain(indexed) {
-            events.push(from_row(row)?);
-        }
+            rows.extend(
+                newest
+                    .order(a::seq.asc())
+                    .limit(limit)
+                    .load::<StoredRow>(c)?,
+            );
+            rows.extend(crate::merkle::pending_rows(
+                c,
+                filter,
+                filter.after_seq,
+                limit,
+            )?);
+            Ok(rows)
+        })?;
+        let mut events = rows
+            .into_iter()
+            .map(from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         events.sort_by_key(|event| event.seq);
         events.dedup_by_key(|event| event.seq);
         events.truncate(usize::try_from(limit).unwrap_or(0));
         Ok(events)
     }
+}
+
+/// The entries matching `filter` among the first `watermark` leaves, by
+/// client or by officer, through the lookups.
+fn through_lookups(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    watermark: i64,
+    limit: i64,
+) -> StoreResult<Vec<StoredRow>> {
+    if watermark == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(match (filter.client_id, filter.actor_id) {
+        (Some(client), _) => {
+            use crate::schema::audit_client_seqs::dsl as by;
+            let mut query = narrowed_by!(
+                by::audit_client_seqs
+                    .inner_join(a::audit_events)
+                    .select(a::audit_events::all_columns())
+                    .filter(by::client_id.eq(client))
+                    .into_boxed(),
+                filter
+            );
+            if let Some(v) = filter.after_seq {
+                query = query.filter(by::seq.gt(v));
+            }
+            query.order(by::seq.asc()).limit(limit).load(conn)?
+        }
+        (None, Some(actor)) => {
+            use crate::schema::audit_actor_seqs::dsl as by;
+            let mut query = narrowed_by!(
+                by::audit_actor_seqs
+                    .inner_join(a::audit_events)
+                    .select(a::audit_events::all_columns())
+                    .filter(by::actor_id.eq(actor))
+                    .into_boxed(),
+                filter
+            );
+            if let Some(v) = filter.after_seq {
+                query = query.filter(by::seq.gt(v));
+            }
+            query.order(by::seq.asc()).limit(limit).load(conn)?
+        }
+        (None, None) => Vec::new(),
+    })
 }
 
 #[cfg(test)]

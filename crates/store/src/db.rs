@@ -312,12 +312,24 @@ pub(crate) const EPOCH_LOCK: i64 = 0x696e_6761_6e67_0002;
 /// Opens one connection of the backend the URL names, with the service's
 /// settings (the audit writer and the CLI use their own, outside the pool).
 /// The backend is chosen from the URL, never by trying one after another.
+/// On SQLite the auditors' lookups file is attached read-only
+/// (`lookups::attach_read_only`; an empty stand-in if it cannot be).
 pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, crate::StoreError> {
+    let mut conn = connect_without_lookups(url)?;
+    if let (DbConnection::Sqlite(c), DatabaseUrl::Sqlite(path)) = (&mut conn, url) {
+        crate::lookups::attach_read_only(c, path)?;
+    }
+    Ok(conn)
+}
+
+/// A connection with the service's settings and nothing attached: the
+/// audit log's appenders never read the lookups, and a derived file must
+/// not stand between a request and its audit entry.
+fn connect_without_lookups(url: &DatabaseUrl) -> Result<DbConnection, crate::StoreError> {
     let conn = match url {
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(path)?;
             conn.batch_execute(SQLITE_SETTINGS)?;
-            crate::lookups::attach_read_only(&mut conn, path)?;
             DbConnection::Sqlite(conn)
         }
         DatabaseUrl::Postgres(url) => {
@@ -339,7 +351,7 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, crate::StoreError> {
 /// of the connection stay in memory too; these connections make none of
 /// any size.)
 pub fn connect_appender(url: &DatabaseUrl) -> Result<DbConnection, crate::StoreError> {
-    let mut conn = connect(url)?;
+    let mut conn = connect_without_lookups(url)?;
     if let DbConnection::Sqlite(c) = &mut conn {
         c.batch_execute("PRAGMA temp_store = MEMORY;")?;
     }

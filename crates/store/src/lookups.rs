@@ -19,13 +19,16 @@
 //! the one the audit writer takes; on PostgreSQL they are tables of the
 //! database, written with `synchronous_commit = off`.
 //!
-//! Every SQLite connection attaches the file read-only as `lookups` (so
-//! its `BEGIN IMMEDIATE` never takes that file's write lock), and finds
-//! the tables by their plain names; only the indexer's connection attaches
-//! it for writing. The queries (`Db::audit_events`) read, in this order,
-//! the entries still queued, the leaves past the watermark, and the
-//! lookups: an entry that moves on in between is found twice and kept
-//! once, never missed.
+//! Every pooled and command SQLite connection attaches the file read-only
+//! as `lookups` (so its `BEGIN IMMEDIATE` never takes that file's write
+//! lock), and finds the tables by their plain names; only the indexer's
+//! connection attaches it for writing, and the audit log's own connections
+//! not at all. A file that cannot be attached is replaced by an empty
+//! stand-in in memory: queries then read every leaf. A query
+//! (`Db::audit_events`) reads the watermark, the lookups below it, the
+//! leaves from it on and the queue in one read-only snapshot, and trusts
+//! the watermark only if it names a leaf of this log with the recorded
+//! hash.
 
 use crate::db::{DatabaseUrl, DbConnection};
 use crate::schema::audit_lookups_state as state;
@@ -43,39 +46,44 @@ const SQLITE_LAYOUT_VERSION: i32 = 1;
 /// `2026-11-30-000009_audit_lookups` makes them (the migrations test holds
 /// both to one shape).
 const SQLITE_LAYOUT: &str = "
-DROP TABLE IF EXISTS audit_client_seqs;
-DROP TABLE IF EXISTS audit_actor_seqs;
-DROP TABLE IF EXISTS audit_lookups_state;
-CREATE TABLE audit_client_seqs (
+DROP TABLE IF EXISTS {s}.audit_client_seqs;
+DROP TABLE IF EXISTS {s}.audit_actor_seqs;
+DROP TABLE IF EXISTS {s}.audit_lookups_state;
+CREATE TABLE {s}.audit_client_seqs (
     client_id TEXT NOT NULL,
     seq       BIGINT NOT NULL,
     PRIMARY KEY (client_id, seq)
 ) WITHOUT ROWID;
-CREATE TABLE audit_actor_seqs (
+CREATE TABLE {s}.audit_actor_seqs (
     actor_id TEXT NOT NULL,
     seq      BIGINT NOT NULL,
     PRIMARY KEY (actor_id, seq)
 ) WITHOUT ROWID;
-CREATE TABLE audit_lookups_state (
+CREATE TABLE {s}.audit_lookups_state (
     id             SMALLINT PRIMARY KEY NOT NULL,
     indexed_leaves BIGINT NOT NULL,
     last_leaf_hash BLOB
 );
-CREATE TRIGGER check_audit_lookups_state_shape_on_insert BEFORE INSERT ON audit_lookups_state
+CREATE TRIGGER {s}.check_audit_lookups_state_shape_on_insert BEFORE INSERT ON audit_lookups_state
 WHEN NOT (NEW.id = 1 AND NEW.indexed_leaves >= 0
     AND (NEW.indexed_leaves = 0) = (NEW.last_leaf_hash IS NULL)
     AND (NEW.last_leaf_hash IS NULL OR length(NEW.last_leaf_hash) = 32))
 BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_lookups_state_shape'); END;
-CREATE TRIGGER check_audit_lookups_state_shape_on_update BEFORE UPDATE ON audit_lookups_state
+CREATE TRIGGER {s}.check_audit_lookups_state_shape_on_update BEFORE UPDATE ON audit_lookups_state
 WHEN NOT (NEW.id = 1 AND NEW.indexed_leaves >= 0
     AND (NEW.indexed_leaves = 0) = (NEW.last_leaf_hash IS NULL)
     AND (NEW.last_leaf_hash IS NULL OR length(NEW.last_leaf_hash) = 32))
 BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_lookups_state_shape'); END;
-INSERT INTO audit_lookups_state (id, indexed_leaves, last_leaf_hash) VALUES (1, 0, NULL);
+INSERT INTO {s}.audit_lookups_state (id, indexed_leaves, last_leaf_hash) VALUES (1, 0, NULL);
 ";
 
+/// The layout in the schema `schema` of a connection.
+fn layout_in(schema: &str) -> String {
+    SQLITE_LAYOUT.replace("{s}", schema)
+}
+
 /// Most leaves indexed in one transaction.
-pub const INDEX_BATCH_MAX: u64 = 50_000;
+pub const INDEX_BATCH_MAX: u64 = 20_000;
 /// How often the sequencer's thread indexes what it has sequenced...
 pub const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 /// ...or sooner, once this many leaves wait.
@@ -95,10 +103,16 @@ pub fn sqlite_file(path: &str) -> String {
     format!("{path}-lookups")
 }
 
-/// An SQLite URI naming `path` (only `%`, `?` and `#` need escaping in its
-/// path part), read-only or not.
+/// An SQLite URI naming the file at `path`, read-only or not. In its path
+/// `%`, `?` and `#` are escaped; an absolute path follows an empty
+/// authority (`file:///var/…`, `file:////var/…` for `//var/…`), since a
+/// URI that starts `file://` names a host.
 fn sqlite_uri(path: &str, read_only: bool) -> String {
-    let mut uri = String::from("file:");
+    let mut uri = String::from(if path.starts_with('/') {
+        "file://"
+    } else {
+        "file:"
+    });
     for c in path.chars() {
         match c {
             '%' => uri.push_str("%25"),
@@ -123,7 +137,7 @@ fn ensure_sqlite_file(path: &str) -> StoreResult<()> {
     file.batch_execute("BEGIN IMMEDIATE;")?;
     let laid_out = (|| -> StoreResult<()> {
         if user_version(&mut file)? != SQLITE_LAYOUT_VERSION {
-            file.batch_execute(SQLITE_LAYOUT)?;
+            file.batch_execute(&layout_in("main"))?;
             file.batch_execute(&format!("PRAGMA user_version = {SQLITE_LAYOUT_VERSION};"))?;
         }
         Ok(())
@@ -174,13 +188,29 @@ fn attach(conn: &mut SqliteConnection, path: &str, read_only: bool) -> StoreResu
 }
 
 /// Attaches the lookups file of the database at `path` to `conn`,
-/// read-only, creating it first if need be. Every connection to a SQLite
-/// database does this (`db::connect`).
+/// read-only, creating it first if need be. Every pooled and command
+/// connection to a SQLite database does this (`db::connect`). If the file
+/// cannot be made or attached (a read-only directory, a damaged file), an
+/// empty stand-in in memory is attached instead and the failure logged:
+/// the lookups are derived, so a query then reads every leaf — slow, but
+/// complete — and nothing else depends on them.
 pub(crate) fn attach_read_only(conn: &mut SqliteConnection, path: &str) -> StoreResult<()> {
-    if !std::path::Path::new(&sqlite_file(path)).exists() {
-        ensure_sqlite_file(path)?;
+    let attached = (|| {
+        if !std::path::Path::new(&sqlite_file(path)).exists() {
+            ensure_sqlite_file(path)?;
+        }
+        attach(conn, path, true)
+    })();
+    if let Err(error) = attached {
+        log::error!(
+            "the audit lookups file could not be attached ({error}): queries by client or officer \
+             read every leaf until it can be; delete the lookups files with every process stopped"
+        );
+        let _ = conn.batch_execute("DETACH DATABASE lookups;");
+        conn.batch_execute("ATTACH DATABASE ':memory:' AS lookups;")?;
+        conn.batch_execute(&layout_in("lookups"))?;
     }
-    attach(conn, path, true)
+    Ok(())
 }
 
 /// The indexer's own connection: on SQLite the database with its lookups
@@ -208,15 +238,20 @@ struct StateRow {
     last_leaf_hash: Option<Vec<u8>>,
 }
 
-/// How many leaves, from the first, the lookups cover (0 without a state
-/// row: PostgreSQL's migration and SQLite's layout both write one).
-pub(crate) fn indexed_leaves(conn: &mut DbConnection) -> StoreResult<i64> {
-    let row: Option<i64> = state::table
+/// How many leaves, from the first, a query may find through the lookups:
+/// their watermark if it names a leaf of this log with the recorded hash,
+/// else 0 (lookups of another log, a database restored without them, no
+/// state row): the query then reads every leaf rather than trust them.
+pub(crate) fn usable_watermark(conn: &mut DbConnection) -> StoreResult<i64> {
+    let row: Option<StateRow> = state::table
         .find(1i16)
-        .select(state::indexed_leaves)
+        .select(StateRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.unwrap_or(0))
+    match row {
+        Some(row) if matches_log(conn, &row)? => Ok(row.indexed_leaves),
+        Some(_) | None => Ok(0),
+    }
 }
 
 /// Whether the lookups' watermark names a leaf of this log: the leaf is
@@ -321,4 +356,23 @@ pub fn index(conn: &mut DbConnection, max: u64) -> StoreResult<Indexed> {
             through: u64::try_from(last + 1).unwrap_or(0),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_name_the_file_whatever_its_path() {
+        assert_eq!(
+            sqlite_uri("/var/lib/x.db-lookups", true),
+            "file:///var/lib/x.db-lookups?mode=ro"
+        );
+        // `file://var/…` would name a host.
+        assert_eq!(
+            sqlite_uri("//var/lib/x.db-lookups", false),
+            "file:////var/lib/x.db-lookups"
+        );
+        assert_eq!(sqlite_uri("data/a?b#c%d", false), "file:data/a%3Fb%23c%25d");
+    }
 }

@@ -266,10 +266,11 @@ fn store_integrated(
         DbConnection::Sqlite(c) => {
             db::insert_on_sqlite!(c, audit_leaves::table, leaves, SQLITE_ROWS_PER_INSERT);
             db::insert_on_sqlite!(c, audit_tree_nodes::table, nodes, SQLITE_ROWS_PER_INSERT);
-            // The batch is the oldest queued entries, read under the write
-            // lock this transaction took with the lease: no entry can be
-            // queued below its last one meanwhile, so one range takes the
-            // batch off the queue. Anything else rolls the batch back.
+            // The batch is the oldest queued entries when they were read. A
+            // new entry's seq is above every stored one (rowids only grow,
+            // and entries are never deleted), so none can have been queued
+            // below the batch's last since: one range takes the batch off
+            // the queue. Anything else rolls the batch back.
             let last = seqs.iter().copied().max().unwrap_or(0);
             let taken = diesel::delete(audit_pending::table.filter(audit_pending::seq.le(last)))
                 .execute(c)?;
@@ -389,13 +390,14 @@ fn integrate(
     let new_size = edge.size();
     let turn = db::enter(gate);
     let outcome = conn.transaction::<_, Step, _>(|c| {
-        if !take_lease(c, holder, now, lease)? {
+        if !take_lease(c, holder, to_micros(Utc::now()), lease)? {
             return Err(Step::NotLeader);
         }
         if seqs.is_empty() {
             return Ok(());
         }
-        store_integrated(c, &leaves, &nodes, &seqs)?;
+        // The fence first: if someone else moved the tree, this holder was
+        // deposed (or raced), and nothing of this batch may stay.
         let moved = diesel::update(audit_tree::table.find(1i16))
             .filter(audit_tree::size.eq(as_i64(size)?))
             .set((
@@ -404,10 +406,9 @@ fn integrate(
             ))
             .execute(c)?;
         if moved != 1 {
-            // Someone else moved the tree: this holder was deposed, and
-            // nothing of this batch may stay.
             return Err(Step::NotLeader);
         }
+        store_integrated(c, &leaves, &nodes, &seqs)?;
         Ok(())
     });
     // Whoever waits for the gate goes first: the next batch can wait.
@@ -664,8 +665,10 @@ impl Worker {
             Some(conn) => conn,
             None => self.conn.insert(db::connect_appender(&self.url)?),
         };
-        // Drain the queue in batches, but give the lease back to the clock
-        // (renewal) after each.
+        // Drain the queue in batches (each renews the lease), for at most
+        // about an interval: under a load the sequencer cannot keep up
+        // with, it still signs and indexes, and goes on at once.
+        let began = Instant::now();
         loop {
             let integrated = integrate(
                 conn,
@@ -686,7 +689,7 @@ impl Worker {
                         .integrated
                         .fetch_add(added as u64, Ordering::Relaxed);
                     self.stats.tree_size.store(size, Ordering::Relaxed);
-                    if added < self.config.batch_max {
+                    if added < self.config.batch_max || began.elapsed() >= self.config.interval {
                         break;
                     }
                 }
@@ -722,15 +725,17 @@ impl Worker {
                 Some(conn) => conn,
                 None => self.indexer.insert(lookups::connect_indexer(&self.url)?),
             };
-            loop {
-                let step = lookups::index(conn, lookups::INDEX_BATCH_MAX)?;
-                self.stats.indexed.store(step.through, Ordering::Relaxed);
-                if step.added < lookups::INDEX_BATCH_MAX {
-                    return Ok::<_, StoreError>(());
-                }
-            }
+            // One transaction a step, so a long backlog (after an upgrade)
+            // never keeps the sequencer from its own work for long.
+            let step = lookups::index(conn, lookups::INDEX_BATCH_MAX)?;
+            self.stats.indexed.store(step.through, Ordering::Relaxed);
+            Ok::<_, StoreError>(step.added)
         })();
-        self.indexed_at = Some(Instant::now());
+        // A full batch means more waits: the next step indexes again.
+        let caught_up = !matches!(indexed, Ok(added) if added == lookups::INDEX_BATCH_MAX);
+        if caught_up {
+            self.indexed_at = Some(Instant::now());
+        }
         if let Err(error) = indexed {
             self.stats.index_failures.fetch_add(1, Ordering::Relaxed);
             log::error!("audit lookup indexing failed: {error}");
@@ -796,6 +801,28 @@ pub fn sequence_now(
     let checkpoint = issue_checkpoint(&mut conn, keys)?;
     release_lease(&mut conn, holder)?;
     Ok(checkpoint)
+}
+
+/// Entries matching `filter` still waiting for the sequencer, by seq.
+pub(crate) fn pending_rows(
+    conn: &mut DbConnection,
+    filter: &crate::AuditFilter,
+    after_seq: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<StoredRow>> {
+    // The queue as a set of seqs the entries are looked up by: joined
+    // instead, SQLite may walk every entry to find a client's few.
+    let queued = audit_pending::table.select(audit_pending::seq);
+    let mut query = audit_events::table
+        .filter(audit_events::seq.eq_any(queued))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after_seq {
+        query = query.filter(audit_events::seq.gt(after));
+    }
+    let query = crate::audit::narrowed_by!(query, filter);
+    Ok(query.load(conn)?)
 }
 
 /// An entry with its place in the tree.
@@ -1333,20 +1360,7 @@ impl crate::Db<'_> {
         after_seq: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<AuditEvent>> {
-        let conn = self.raw()?;
-        // The queue as a set of seqs the entries are looked up by: joined
-        // instead, SQLite may walk every entry to find a client's few.
-        let queued = audit_pending::table.select(audit_pending::seq);
-        let mut query = audit_events::table
-            .filter(audit_events::seq.eq_any(queued))
-            .order(audit_events::seq.asc())
-            .limit(limit)
-            .into_boxed();
-        if let Some(after) = after_seq {
-            query = query.filter(audit_events::seq.gt(after));
-        }
-        let query = crate::audit::narrowed_by!(query, filter);
-        let rows: Vec<StoredRow> = query.load(conn)?;
+        let rows = pending_rows(self.raw()?, filter, after_seq, limit)?;
         rows.into_iter().map(from_row).collect()
     }
 }

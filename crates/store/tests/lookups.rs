@@ -221,7 +221,8 @@ fn lookups_of_another_log_are_rebuilt(backend: Backend) {
     let cases = expectations(&store);
 
     // As if the database were restored from a copy older than its
-    // lookups: they claim leaves the log does not have, or other leaves.
+    // lookups: they claim leaves the log does not have, or other leaves,
+    // and hold none of this log's entries.
     use ingang_store::schema::audit_lookups_state::dsl as s;
     for (leaves, hash) in [(25i64, [7u8; 32]), (20, [7; 32]), (5, [7; 32])] {
         diesel::update(s::audit_lookups_state)
@@ -231,6 +232,24 @@ fn lookups_of_another_log_are_rebuilt(backend: Backend) {
             ))
             .execute(&mut indexer)
             .unwrap();
+        diesel::delete(ingang_store::schema::audit_client_seqs::table)
+            .execute(&mut indexer)
+            .unwrap();
+        diesel::delete(ingang_store::schema::audit_actor_seqs::table)
+            .execute(&mut indexer)
+            .unwrap();
+        // Before the indexer sees it, a query does not trust it.
+        for (filter, expected) in &cases {
+            let seqs: Vec<i64> = store
+                .db()
+                .unwrap()
+                .audit_events(filter, 1_000)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect();
+            assert_eq!(&seqs, expected, "{backend:?} {filter:?} before rebuilding");
+        }
         let step = lookups::index(&mut indexer, 1_000).unwrap();
         assert_eq!(
             step,
@@ -324,4 +343,47 @@ fn the_sqlite_lookups_file_is_read_only_but_to_the_indexer() {
             .collect();
         assert_eq!(seqs, expected, "{filter:?}");
     }
+}
+
+/// A database path that starts with `//` (as `sqlite:////var/…` gives)
+/// names its lookups file by a URI with an empty authority; a lookups
+/// file that cannot be attached (here a directory in its place) leaves
+/// every connection working, and queries complete, through every leaf.
+#[test]
+fn odd_paths_and_a_lookups_file_that_cannot_be_attached() {
+    let db = TestDatabase::migrated(Backend::Sqlite).unwrap();
+    let ingang_store::DatabaseUrl::Sqlite(path) = &db.url else {
+        unreachable!("a SQLite test database")
+    };
+    let doubled = ingang_store::DatabaseUrl::Sqlite(format!("/{path}"));
+    let mut conn = ingang_store::db::connect(&doubled).unwrap();
+    let state: i64 = ingang_store::schema::audit_lookups_state::table
+        .select(ingang_store::schema::audit_lookups_state::indexed_leaves)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(state, 0);
+    assert!(std::path::Path::new(&lookups::sqlite_file(path)).exists());
+    drop(conn);
+
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", lookups::sqlite_file(path)));
+    }
+    std::fs::create_dir(lookups::sqlite_file(path)).unwrap();
+    let store = common::open_store(&db, keys());
+    store.audit().append((0..12).map(event).collect()).unwrap();
+    sequence(&db);
+    store.audit().append((12..20).map(event).collect()).unwrap();
+    for (filter, expected) in expectations(&store) {
+        assert!(!expected.is_empty());
+        let seqs: Vec<i64> = store
+            .db()
+            .unwrap()
+            .audit_events(&filter, 1_000)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, expected, "{filter:?}");
+    }
+    std::fs::remove_dir(lookups::sqlite_file(path)).unwrap();
 }
