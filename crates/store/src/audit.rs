@@ -840,37 +840,27 @@ fn through_lookups(
     if watermark == 0 {
         return Ok(Vec::new());
     }
+    // One query per lookup table: their columns are different types.
+    macro_rules! through {
+        ($lookup:ident, $key:ident, $value:expr) => {{
+            use crate::schema::$lookup::dsl as by;
+            let mut query = narrowed_by!(
+                by::$lookup
+                    .inner_join(audit_events::table)
+                    .select(audit_events::all_columns)
+                    .filter(by::$key.eq($value))
+                    .into_boxed(),
+                filter
+            );
+            if let Some(v) = filter.after_seq {
+                query = query.filter(by::seq.gt(v));
+            }
+            query.order(by::seq.asc()).limit(limit).load(conn)?
+        }};
+    }
     Ok(match (filter.client_id, filter.actor_id) {
-        (Some(client), _) => {
-            use crate::schema::audit_client_seqs::dsl as by;
-            let mut query = narrowed_by!(
-                by::audit_client_seqs
-                    .inner_join(a::audit_events)
-                    .select(a::audit_events::all_columns())
-                    .filter(by::client_id.eq(client))
-                    .into_boxed(),
-                filter
-            );
-            if let Some(v) = filter.after_seq {
-                query = query.filter(by::seq.gt(v));
-            }
-            query.order(by::seq.asc()).limit(limit).load(conn)?
-        }
-        (None, Some(actor)) => {
-            use crate::schema::audit_actor_seqs::dsl as by;
-            let mut query = narrowed_by!(
-                by::audit_actor_seqs
-                    .inner_join(a::audit_events)
-                    .select(a::audit_events::all_columns())
-                    .filter(by::actor_id.eq(actor))
-                    .into_boxed(),
-                filter
-            );
-            if let Some(v) = filter.after_seq {
-                query = query.filter(by::seq.gt(v));
-            }
-            query.order(by::seq.asc()).limit(limit).load(conn)?
-        }
+        (Some(client), _) => through!(audit_client_seqs, client_id, client),
+        (None, Some(actor)) => through!(audit_actor_seqs, actor_id, actor),
         (None, None) => Vec::new(),
     })
 }

@@ -115,6 +115,18 @@ fn expectations(store: &Store) -> Vec<(AuditFilter, Vec<i64>)> {
     cases
 }
 
+/// The seqs a query with `filter` finds, in one page of up to 1 000.
+fn found(store: &Store, filter: &AuditFilter) -> Vec<i64> {
+    store
+        .db()
+        .unwrap()
+        .audit_events(filter, 1_000)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect()
+}
+
 /// Every case's entries, in pages of `page`, with `between` run before
 /// each page after the first.
 fn paged(store: &Store, filter: &AuditFilter, page: i64, mut between: impl FnMut()) -> Vec<i64> {
@@ -155,8 +167,7 @@ fn found_once_in_order_wherever_they_are(backend: Backend) {
     let cases = expectations(&store);
     assert_eq!(cases[0].1.len(), 20, "{:?}", cases[0]);
     for (filter, expected) in &cases {
-        let whole = store.db().unwrap().audit_events(filter, 1_000).unwrap();
-        let seqs: Vec<i64> = whole.iter().map(|e| e.seq).collect();
+        let seqs = found(&store, filter);
         assert_eq!(&seqs, expected, "{backend:?} {filter:?}");
         for page in [1, 2, 7] {
             assert_eq!(
@@ -180,8 +191,7 @@ fn found_once_in_order_wherever_they_are(backend: Backend) {
     sequence(&db);
     while lookups::index(&mut indexer, 1_000).unwrap().added > 0 {}
     for (filter, expected) in &cases {
-        let whole = store.db().unwrap().audit_events(filter, 1_000).unwrap();
-        let seqs: Vec<i64> = whole.iter().map(|e| e.seq).collect();
+        let seqs = found(&store, filter);
         assert_eq!(&seqs, expected, "{backend:?} {filter:?} all indexed");
     }
     // Each entry is in the lookups once: by officer always, by client if
@@ -240,14 +250,7 @@ fn lookups_of_another_log_are_rebuilt(backend: Backend) {
             .unwrap();
         // Before the indexer sees it, a query does not trust it.
         for (filter, expected) in &cases {
-            let seqs: Vec<i64> = store
-                .db()
-                .unwrap()
-                .audit_events(filter, 1_000)
-                .unwrap()
-                .iter()
-                .map(|e| e.seq)
-                .collect();
+            let seqs = found(&store, filter);
             assert_eq!(&seqs, expected, "{backend:?} {filter:?} before rebuilding");
         }
         let step = lookups::index(&mut indexer, 1_000).unwrap();
@@ -260,14 +263,7 @@ fn lookups_of_another_log_are_rebuilt(backend: Backend) {
             "{backend:?} {leaves}"
         );
         for (filter, expected) in &cases {
-            let seqs: Vec<i64> = store
-                .db()
-                .unwrap()
-                .audit_events(filter, 1_000)
-                .unwrap()
-                .iter()
-                .map(|e| e.seq)
-                .collect();
+            let seqs = found(&store, filter);
             assert_eq!(&seqs, expected, "{backend:?} {filter:?} after rebuilding");
         }
     }
@@ -333,14 +329,7 @@ fn the_sqlite_lookups_file_is_read_only_but_to_the_indexer() {
         }
     );
     for (filter, expected) in expectations(&store) {
-        let seqs: Vec<i64> = store
-            .db()
-            .unwrap()
-            .audit_events(&filter, 1_000)
-            .unwrap()
-            .iter()
-            .map(|e| e.seq)
-            .collect();
+        let seqs = found(&store, &filter);
         assert_eq!(seqs, expected, "{filter:?}");
     }
 }
@@ -375,14 +364,7 @@ fn odd_paths_and_a_lookups_file_that_cannot_be_attached() {
     store.audit().append((12..20).map(event).collect()).unwrap();
     for (filter, expected) in expectations(&store) {
         assert!(!expected.is_empty());
-        let seqs: Vec<i64> = store
-            .db()
-            .unwrap()
-            .audit_events(&filter, 1_000)
-            .unwrap()
-            .iter()
-            .map(|e| e.seq)
-            .collect();
+        let seqs = found(&store, &filter);
         assert_eq!(seqs, expected, "{filter:?}");
     }
     std::fs::remove_dir(lookups::sqlite_file(path)).unwrap();
