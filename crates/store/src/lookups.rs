@@ -136,7 +136,7 @@ fn ensure_sqlite_file(path: &str) -> StoreResult<()> {
     file.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
     file.batch_execute("BEGIN IMMEDIATE;")?;
     let laid_out = (|| -> StoreResult<()> {
-        if user_version(&mut file)? != SQLITE_LAYOUT_VERSION {
+        if user_version(&mut file, "main")? != SQLITE_LAYOUT_VERSION {
             file.batch_execute(&layout_in("main"))?;
             file.batch_execute(&format!("PRAGMA user_version = {SQLITE_LAYOUT_VERSION};"))?;
         }
@@ -158,32 +158,27 @@ struct UserVersion {
     user_version: i32,
 }
 
-fn user_version(conn: &mut SqliteConnection) -> StoreResult<i32> {
-    let row: UserVersion = diesel::sql_query("PRAGMA user_version").get_result(conn)?;
+/// The layout version of `schema` (`main`, or the attached `lookups`).
+fn user_version(conn: &mut SqliteConnection, schema: &str) -> StoreResult<i32> {
+    let row: UserVersion =
+        diesel::sql_query(format!("PRAGMA {schema}.user_version")).get_result(conn)?;
     Ok(row.user_version)
 }
 
-#[derive(QueryableByName)]
-struct AttachedVersion {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    user_version: i32,
-}
-
+/// Attaches the lookups file as `lookups`, laying it out first if it is
+/// not (yet) this build's layout.
 fn attach(conn: &mut SqliteConnection, path: &str, read_only: bool) -> StoreResult<()> {
-    diesel::sql_query("ATTACH DATABASE ? AS lookups")
-        .bind::<diesel::sql_types::Text, _>(sqlite_uri(&sqlite_file(path), read_only))
-        .execute(conn)?;
-    let attached: AttachedVersion =
-        diesel::sql_query("PRAGMA lookups.user_version").get_result(conn)?;
-    if attached.user_version == SQLITE_LAYOUT_VERSION {
-        return Ok(());
+    let attach_file = |conn: &mut SqliteConnection| {
+        diesel::sql_query("ATTACH DATABASE ? AS lookups")
+            .bind::<diesel::sql_types::Text, _>(sqlite_uri(&sqlite_file(path), read_only))
+            .execute(conn)
+    };
+    attach_file(conn)?;
+    if user_version(conn, "lookups")? != SQLITE_LAYOUT_VERSION {
+        conn.batch_execute("DETACH DATABASE lookups;")?;
+        ensure_sqlite_file(path)?;
+        attach_file(conn)?;
     }
-    // Not laid out (yet): lay it out and attach again.
-    conn.batch_execute("DETACH DATABASE lookups;")?;
-    ensure_sqlite_file(path)?;
-    diesel::sql_query("ATTACH DATABASE ? AS lookups")
-        .bind::<diesel::sql_types::Text, _>(sqlite_uri(&sqlite_file(path), read_only))
-        .execute(conn)?;
     Ok(())
 }
 
@@ -222,7 +217,6 @@ pub fn connect_indexer(url: &DatabaseUrl) -> StoreResult<DbConnection> {
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(path)?;
             conn.batch_execute(crate::db::SQLITE_SETTINGS)?;
-            ensure_sqlite_file(path)?;
             attach(&mut conn, path, false)?;
             conn.batch_execute("PRAGMA lookups.synchronous = NORMAL; PRAGMA temp_store = MEMORY;")?;
             Ok(DbConnection::Sqlite(conn))
@@ -238,20 +232,26 @@ struct StateRow {
     last_leaf_hash: Option<Vec<u8>>,
 }
 
-/// How many leaves, from the first, a query may find through the lookups:
-/// their watermark if it names a leaf of this log with the recorded hash,
-/// else 0 (lookups of another log, a database restored without them, no
-/// state row): the query then reads every leaf rather than trust them.
-pub(crate) fn usable_watermark(conn: &mut DbConnection) -> StoreResult<i64> {
+/// The lookups' state row, if there is one and its watermark names a leaf
+/// of this log with the recorded hash; `None` for lookups of another log
+/// (a database restored without them) or no state row.
+fn matching_state(conn: &mut DbConnection) -> StoreResult<Option<StateRow>> {
     let row: Option<StateRow> = state::table
         .find(1i16)
         .select(StateRow::as_select())
         .first(conn)
         .optional()?;
     match row {
-        Some(row) if matches_log(conn, &row)? => Ok(row.indexed_leaves),
-        Some(_) | None => Ok(0),
+        Some(row) if matches_log(conn, &row)? => Ok(Some(row)),
+        Some(_) | None => Ok(None),
     }
+}
+
+/// How many leaves, from the first, a query may find through the lookups:
+/// their watermark if it matches the log (`matching_state`), else 0, and
+/// the query reads every leaf rather than trust them.
+pub(crate) fn usable_watermark(conn: &mut DbConnection) -> StoreResult<i64> {
+    Ok(matching_state(conn)?.map_or(0, |row| row.indexed_leaves))
 }
 
 /// Whether the lookups' watermark names a leaf of this log: the leaf is
@@ -268,24 +268,21 @@ fn matches_log(conn: &mut DbConnection, row: &StateRow) -> StoreResult<bool> {
     Ok(hash.is_some() && hash == row.last_leaf_hash)
 }
 
-/// Indexes up to `max` leaves past the watermark in one transaction. Lookups that do not match the log are emptied first
-/// and rebuilt from the first leaf. Only the sequencer's thread calls this
-/// (and tests); a second indexer's transaction finds the watermark moved
-/// and changes nothing.
+/// Indexes up to `max` leaves past the watermark in one transaction.
+/// Lookups that do not match the log are emptied first and rebuilt from
+/// the first leaf. Only the lease holder's sequencer thread calls this (and
+/// tests); a second indexer racing it fails — on a primary key, the moved
+/// watermark or SQLite's busy snapshot — and its transaction changes
+/// nothing.
 pub fn index(conn: &mut DbConnection, max: u64) -> StoreResult<Indexed> {
     let max = i64::try_from(max).unwrap_or(i64::MAX);
     conn.transaction::<_, StoreError, _>(|c| {
         if let DbConnection::Pg(pg) = c {
             pg.batch_execute("SET LOCAL synchronous_commit = off;")?;
         }
-        let row: Option<StateRow> = state::table
-            .find(1i16)
-            .select(StateRow::as_select())
-            .first(c)
-            .optional()?;
-        let row = match row {
-            Some(row) if matches_log(c, &row)? => row,
-            Some(_) | None => {
+        let row = match matching_state(c)? {
+            Some(row) => row,
+            None => {
                 log::warn!("the audit lookups do not match the log: rebuilding them");
                 diesel::delete(audit_client_seqs::table).execute(c)?;
                 diesel::delete(audit_actor_seqs::table).execute(c)?;
