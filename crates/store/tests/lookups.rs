@@ -143,15 +143,25 @@ fn paged(store: &Store, filter: &AuditFilter, page: i64, mut between: impl FnMut
     }
 }
 
+/// A migrated database of `backend` (if at hand) with a store on it, the
+/// indexer's connection, and entries `0..n` appended and sequenced.
+fn sequenced(
+    backend: Backend,
+    n: u32,
+) -> Option<(TestDatabase, Store, ingang_store::DbConnection)> {
+    let db = TestDatabase::migrated(backend)?;
+    let store = common::open_store(&db, keys());
+    let indexer = lookups::connect_indexer(&db.url).unwrap();
+    store.audit().append((0..n).map(event).collect()).unwrap();
+    sequence(&db);
+    Some((db, store, indexer))
+}
+
 fn found_once_in_order_wherever_they_are(backend: Backend) {
-    let Some(db) = TestDatabase::migrated(backend) else {
+    // Indexed, then sequenced only, then still queued.
+    let Some((db, store, mut indexer)) = sequenced(backend, 30) else {
         return;
     };
-    let store = common::open_store(&db, keys());
-    let mut indexer = lookups::connect_indexer(&db.url).unwrap();
-    // Indexed, then sequenced only, then still queued.
-    store.audit().append((0..30).map(event).collect()).unwrap();
-    sequence(&db);
     let step = lookups::index(&mut indexer, 1_000).unwrap();
     assert_eq!(
         step,
@@ -220,13 +230,9 @@ fn found_once_in_order_wherever_they_are_postgres() {
 }
 
 fn lookups_of_another_log_are_rebuilt(backend: Backend) {
-    let Some(db) = TestDatabase::migrated(backend) else {
+    let Some((_db, store, mut indexer)) = sequenced(backend, 20) else {
         return;
     };
-    let store = common::open_store(&db, keys());
-    let mut indexer = lookups::connect_indexer(&db.url).unwrap();
-    store.audit().append((0..20).map(event).collect()).unwrap();
-    sequence(&db);
     lookups::index(&mut indexer, 1_000).unwrap();
     let cases = expectations(&store);
 
